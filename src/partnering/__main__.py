@@ -1,0 +1,3 @@
+from partnering.cli.main import run
+
+run()

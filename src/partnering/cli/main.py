@@ -1,0 +1,62 @@
+"""The ``partnering`` command: a thin face over the library.
+
+Each group of commands lives in its own module exposing ``register(app)``;
+this module only assembles them and turns library errors into one clear line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from partnering.errors import PartneringError
+
+app = typer.Typer(
+    name="partnering",
+    help="Partnering: measure NHS performance, find partners, plan buddying, evidence the choice.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+# One module per command group; each defines register(app).
+COMMAND_MODULES = (
+    "partnering.cli.core",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_all()
+
+
+def run() -> None:
+    """Entry point: run the app, turning library errors into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except PartneringError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc.user_message()}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        err_console.print("Aborted.")
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors arrive as ClickException
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    run()
