@@ -1,0 +1,175 @@
+"""The batch machinery every loader shares.
+
+A loader turns a file into a :class:`Parsed` (pure, no database), and
+:func:`commit_parsed` writes it in ONE transaction: the batch record, the
+organisations, the observations (new values supersede old ones, keeping the
+history) and the rejected rows.  A file that cannot be read raises
+:class:`~partnering.errors.IngestError` before anything is written; a file
+already loaded (same checksum) changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from partnering.errors import IngestError
+from partnering.store import repository as repo
+from partnering.store.db import get_engine
+
+MAX_REJECTED_SHOWN = 10_000
+
+
+@dataclass
+class Parsed:
+    """What a loader made of one file, before anything is written."""
+
+    kind: str
+    file: str
+    rows_read: int = 0
+    observations: pd.DataFrame | None = None  # org_code, indicator, period, numerator, denominator, value
+    organisations: pd.DataFrame | None = None  # ORG_COLUMNS subset
+    organisations_seen: pd.DataFrame | None = None  # org_code, name: create if unknown, never overwrite
+    acute_codes: set[str] = field(default_factory=set)  # orgs this file shows to be acute trusts (type 1 A&E)
+    successions: pd.DataFrame | None = None
+    sites: pd.DataFrame | None = None
+    attributes: pd.DataFrame | None = None  # org_code, attribute, value, source
+    rejected: list[tuple[int | None, str | None, str]] = field(default_factory=list)
+    period: str | None = None
+    rows_loaded: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BatchReport:
+    batch_id: int | None
+    kind: str
+    file: str
+    status: str  # loaded | unchanged
+    period: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    observations_new: int
+    observations_superseded: int
+    seconds: float
+    message: str = ""
+
+    def line(self) -> str:
+        if self.status == "unchanged":
+            return f"{self.file}: unchanged ({self.message})"
+        return (
+            f"{self.file}: {self.rows_loaded:,} of {self.rows_read:,} rows loaded, {self.rows_rejected:,} rejected; "
+            f"{self.observations_new:,} new values, {self.observations_superseded:,} superseded"
+            + (f" [{self.period}]" if self.period else "")
+        )
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: str | Path) -> bytes:
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(str(p), "file not found") from None
+    except IsADirectoryError:
+        raise IngestError(str(p), "is a folder, not a file") from None
+    except OSError as exc:
+        raise IngestError(str(p), f"cannot be read: {exc.strerror}") from None
+
+
+def decode_text(data: bytes, file: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise IngestError(file, "is a binary file, not text (expected CSV)")
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise IngestError(file, "cannot be decoded as UTF-8 or Windows-1252 text")
+
+
+def commit_parsed(
+    parsed: Parsed,
+    data_checksum: str,
+    engine: Engine | None = None,
+    *,
+    owner_org: str | None = None,
+    published: bool = True,
+    uploaded_by: str | None = None,
+) -> BatchReport:
+    """Write a parsed file in one transaction (all or nothing)."""
+    engine = engine or get_engine()
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        prior = repo.find_batch_by_checksum(conn, parsed.kind, data_checksum)
+        if prior is not None:
+            return BatchReport(
+                prior.id, parsed.kind, parsed.file, "unchanged", prior.period, parsed.rows_read, 0,
+                len(parsed.rejected), 0, 0, time.perf_counter() - t0,
+                f"identical to batch {prior.id} ({Path(prior.file_name).name}); nothing written",
+            )
+        batch_id = repo.create_batch(
+            conn, kind=parsed.kind, file_name=parsed.file, checksum=data_checksum, period=parsed.period,
+            owner_org=owner_org, published=published, uploaded_by=uploaded_by, started_at=datetime.now(),
+        )
+        if parsed.organisations is not None:
+            repo.upsert_organisations(conn, parsed.organisations)
+        if parsed.organisations_seen is not None:
+            repo.ensure_organisations(conn, parsed.organisations_seen, guess_kind)
+        if parsed.acute_codes:
+            from sqlalchemy import update
+
+            from partnering.store.models import Organisation
+
+            conn.execute(
+                update(Organisation)
+                .where(Organisation.org_code.in_(sorted(parsed.acute_codes)),
+                       Organisation.kind.in_(["trust", "other_provider"]))
+                .values(kind="acute_trust")
+            )
+        if parsed.successions is not None:
+            repo.upsert_successions(conn, parsed.successions)
+        if parsed.sites is not None:
+            repo.replace_sites(conn, parsed.sites)
+        if parsed.attributes is not None:
+            repo.replace_attributes(conn, parsed.attributes)
+        new = sup = 0
+        if parsed.observations is not None and not parsed.observations.empty:
+            repo.ensure_indicators(conn, parsed.observations["indicator"].unique())
+            new, sup = repo.write_observations(conn, batch_id, parsed.observations)
+        repo.add_rejections(conn, batch_id, parsed.rejected)
+        rows_loaded = parsed.rows_loaded if parsed.rows_loaded is not None else parsed.rows_read - len(parsed.rejected)
+        secs = time.perf_counter() - t0
+        repo.finish_batch(
+            conn, batch_id, rows_read=parsed.rows_read, rows_loaded=rows_loaded, rows_rejected=len(parsed.rejected),
+            observations_new=new, observations_superseded=sup, finished_at=datetime.now(), seconds=secs,
+            status="loaded", message="; ".join(parsed.notes) or None,
+        )
+    return BatchReport(batch_id, parsed.kind, parsed.file, "loaded", parsed.period, parsed.rows_read, rows_loaded,
+                       len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes))
+
+
+def guess_kind(code: str) -> str:
+    """Kind of an organisation known only by its ODS code (MANIFEST: 3 chars = NHS trust; 5 = site; 6 = other)."""
+    code = str(code)
+    if len(code) == 3 and code[0] in "RT":
+        return "trust"
+    if len(code) == 3 and code[0] == "Q":
+        return "icb"
+    if len(code) == 3 and code[0] == "Y" and code[1:].isdigit():
+        return "region"
+    if len(code) == 6 and code[0].isalpha() and code[1:].isdigit():
+        return "gp_practice"
+    if len(code) == 3 and code[0] == "N":
+        return "independent_provider"
+    return "other_provider"

@@ -1,0 +1,195 @@
+"""NHS England Referral to Treatment "Incomplete-Provider" data (sheet saved as CSV).
+
+One row per provider x treatment function, with weekly wait bands
+(``>0-1`` ... ``104 plus``), totals, % within 18 weeks, median and 92nd
+percentile waits and 52/65/78+ week counts.  Values are strings ("-" = 0,
+"1,105", "53.80%").  The file has no period column: the month comes from the
+file name (``Incomplete-Provider-Mar25-...``) or an explicit ``period``, and a
+file whose month cannot be known is refused.
+
+Per provider the total row (treatment function ``C_999``) gives the headline
+indicators; every other treatment function gives the same indicators as a
+breakdown (indicator code ``<indicator>:<treatment function code>``).
+
+Checks: each row's "Total within 18 weeks" must equal the sum of its first 18
+weekly bands and its total must be at least the sum of all bands; a row that
+fails is rejected with the difference.  The provider's C_999 row must equal the
+sum of its treatment-function rows (checked on totals; a failure rejects the
+file, as it means the file was cut or edited).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from partnering.errors import IngestError
+from partnering.ingest.base import Parsed, checksum, commit_parsed, decode_text, read_bytes
+from partnering.ingest.values import month_from_text, parse_numbers, valid_period
+
+KIND = "rtt"
+TOTAL_TF = "C_999"
+
+_REQUIRED = {
+    "region": "region code",
+    "code": "provider code",
+    "name": "provider name",
+    "tf": "treatment function code",
+    "tf_name": "treatment function",
+    "total": "total number of incomplete pathways",
+    "within18": "total within 18 weeks",
+    "pct18": "% within 18 weeks",
+    "median": "average (median) waiting time (in weeks)",
+    "p92": "92nd percentile waiting time (in weeks)",
+    "w52": "total 52 plus weeks",
+    "w65": "total 65 plus weeks",
+    "w78": "total 78 plus weeks",
+}
+_BAND = re.compile(r"^>(\d+)-(\d+)$")
+
+
+def _period_from_name(name: str) -> str | None:
+    m = re.search(r"incomplete-provider-([a-z]{3})(\d{2})", name.lower())
+    if m:
+        return month_from_text(f"{m.group(1)}{m.group(2)}")
+    return month_from_text(name)
+
+
+def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
+    if period is not None and not valid_period(period):
+        raise IngestError(file, f"period {period!r} is not an ISO month (YYYY-MM)")
+    period = period or _period_from_name(Path(file).name)
+    if period is None:
+        raise IngestError(file, "RTT files carry no period column and the month cannot be read from the file name "
+                                "(expected e.g. 'Incomplete-Provider-Mar25-...'); give --period YYYY-MM")
+    text = decode_text(data, file)
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise IngestError(file, f"is not a readable CSV file: {str(exc).strip()}") from None
+    norm = {re.sub(r"\s+", " ", str(c).strip().lower()): c for c in raw.columns}
+    cols = {}
+    for key, want in _REQUIRED.items():
+        if want not in norm:
+            raise IngestError(file, f"is not an RTT Incomplete-Provider file: no '{want}' column", row=1)
+        cols[key] = norm[want]
+    bands = [(int(_BAND.match(n).group(1)), c) for n, c in norm.items() if _BAND.match(n)]
+    bands.sort()
+    plus = [c for n, c in norm.items() if re.fullmatch(r"\d+ plus", n)]
+    if len(bands) < 52:
+        raise IngestError(file, f"has {len(bands)} weekly wait bands; expected >0-1 ... 104 plus", row=1)
+    parsed = Parsed(kind=KIND, file=file, period=period)
+    blank = (raw.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    raw = raw[~blank]
+    lines = np.flatnonzero(~blank) + 2
+    parsed.rows_read = len(raw)
+    if raw.empty:
+        raise IngestError(file, "has a header but no rows")
+
+    bad_any = np.zeros(len(raw), dtype=bool)
+    num = {}
+    for key in ("total", "within18", "median", "p92", "w52", "w65", "w78", "pct18"):
+        v, bad = parse_numbers(raw[cols[key]], dash_is_zero=key not in ("median", "p92", "pct18"))
+        num[key] = v
+        for i in np.flatnonzero(bad):
+            parsed.rejected.append((int(lines[i]), cols[key], f"'{raw[cols[key]].iloc[i].strip()}' is not a number"))
+        bad_any |= bad
+    band_vals = []
+    for _, c in bands[:18]:
+        v, bad = parse_numbers(raw[c])
+        band_vals.append(np.nan_to_num(v))
+        bad_any |= bad
+        for i in np.flatnonzero(bad):
+            parsed.rejected.append((int(lines[i]), c, f"'{raw[c].iloc[i].strip()}' is not a number"))
+    all_bands = list(band_vals)
+    for _, c in bands[18:]:
+        v, bad = parse_numbers(raw[c])
+        all_bands.append(np.nan_to_num(v))
+        bad_any |= bad
+    for c in plus:
+        v, bad = parse_numbers(raw[c])
+        all_bands.append(np.nan_to_num(v))
+        bad_any |= bad
+    within = np.sum(band_vals, axis=0)
+    sum_all = np.sum(all_bands, axis=0)
+    total = np.nan_to_num(num["total"])
+    inconsistent = ~bad_any & (np.abs(within - np.nan_to_num(num["within18"])) > 0.5)
+    for i in np.flatnonzero(inconsistent):
+        parsed.rejected.append((int(lines[i]), cols["within18"],
+                                f"'Total within 18 weeks' is {num['within18'][i]:,.0f} but the first 18 weekly bands "
+                                f"sum to {within[i]:,.0f}"))
+    short = ~bad_any & ~inconsistent & (total + 0.5 < sum_all)
+    for i in np.flatnonzero(short):
+        parsed.rejected.append((int(lines[i]), cols["total"],
+                                f"total {total[i]:,.0f} is less than the sum of the weekly bands {sum_all[i]:,.0f}"))
+    order = ~bad_any & ~inconsistent & ~short & ~(
+        (np.nan_to_num(num["w78"]) <= np.nan_to_num(num["w65"]) + 0.5)
+        & (np.nan_to_num(num["w65"]) <= np.nan_to_num(num["w52"]) + 0.5)
+        & (np.nan_to_num(num["w52"]) <= total + 0.5))
+    for i in np.flatnonzero(order):
+        parsed.rejected.append((int(lines[i]), cols["w78"], "78+ ≤ 65+ ≤ 52+ ≤ total does not hold"))
+    code = raw[cols["code"]].str.strip().to_numpy()
+    tf = raw[cols["tf"]].str.strip().to_numpy()
+    empty = (code == "") | (tf == "")
+    for i in np.flatnonzero(empty):
+        parsed.rejected.append((int(lines[i]), cols["code"] if code[i] == "" else cols["tf"], "empty code"))
+    keep = ~(bad_any | inconsistent | short | order | empty)
+
+    # the C_999 row must be the sum of the provider's other rows (a cut file fails here)
+    df = pd.DataFrame({"code": code, "tf": tf, "total": total, "keep": keep, "line": lines})
+    dups = df.duplicated(["code", "tf"], keep=False)
+    if dups.any():
+        d = df[dups].iloc[0]
+        raise IngestError(file, f"provider {d.code} treatment function {d.tf} appears on more than one row",
+                          row=int(d.line))
+    tfs = df[df.tf != TOTAL_TF].groupby("code")["total"].sum()
+    tots = df[df.tf == TOTAL_TF].set_index("code")["total"]
+    missing_total = sorted(set(tfs.index) - set(tots.index))
+    if missing_total:
+        raise IngestError(file, f"providers without a total (C_999) row: {', '.join(missing_total[:5])}"
+                                + (" ..." if len(missing_total) > 5 else "") + " — the file may be truncated")
+    diff = (tots.reindex(tfs.index) - tfs).abs()
+    off = diff[diff > 0.5]
+    if len(off):
+        c = off.index[0]
+        raise IngestError(file, f"provider {c}: treatment functions sum to {tfs[c]:,.0f} but its C_999 total row "
+                                f"says {tots[c]:,.0f} ({len(off)} providers differ) — the file may be cut or edited")
+
+    k = np.flatnonzero(keep)
+    codes, tf_k = code[k], tf[k]
+    suffix = np.where(tf_k == TOTAL_TF, "", ":" + tf_k)
+    frames = []
+
+    def add(ind, value, numerator=None, denominator=None):
+        frames.append(pd.DataFrame({
+            "org_code": codes, "indicator": np.char.add(ind, suffix.astype(str)),
+            "numerator": np.nan if numerator is None else numerator[k],
+            "denominator": np.nan if denominator is None else denominator[k], "value": value[k],
+        }))
+
+    add("rtt_incomplete_pathways", total)
+    pct = np.where(total > 0, 100.0 * within / np.where(total > 0, total, 1), np.nan)
+    add("rtt_within_18w_pct", pct, within, total)
+    add("rtt_over_52w", np.nan_to_num(num["w52"]))
+    add("rtt_over_65w", np.nan_to_num(num["w65"]))
+    add("rtt_over_78w", np.nan_to_num(num["w78"]))
+    add("rtt_median_wait_weeks", num["median"])
+    add("rtt_p92_wait_weeks", num["p92"])
+    obs = pd.concat(frames, ignore_index=True)
+    obs = obs[~(obs["value"].isna() & obs["numerator"].isna())]
+    obs["period"] = period
+    parsed.observations = obs
+    names = raw[cols["name"]].str.strip().to_numpy()[k]
+    parsed.organisations_seen = pd.DataFrame({"org_code": codes, "name": names}).drop_duplicates("org_code")
+    parsed.rows_loaded = int(keep.sum())
+    return parsed
+
+
+def load_rtt(path: str | Path, engine=None, period: str | None = None, **batch_opts):
+    data = read_bytes(path)
+    parsed = parse_rtt(data, str(path), period)
+    return commit_parsed(parsed, checksum(data), engine, **batch_opts)

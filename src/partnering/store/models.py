@@ -1,0 +1,217 @@
+"""SQLAlchemy 2 models of the store.
+
+Codes are the keys users know (ODS codes, indicator codes), so tables are
+keyed by them rather than by surrogate ids where that is natural.  Periods are
+ISO months (``2025-03``).  Observations are never updated in place: a revised
+publication inserts a new row and points the old one at it through
+``superseded_by``, so the history is kept and "current" means
+``superseded_by IS NULL``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ORG_KINDS = (
+    "region",
+    "icb",
+    "acute_trust",
+    "mental_health_trust",
+    "community_trust",
+    "ambulance_trust",
+    "trust",  # an NHS trust whose kind is not (yet) known
+    "gp_practice",
+    "independent_provider",
+    "university",
+    "technology_partner",
+    "consultancy",
+    "improvement_partner",
+    "other_provider",
+)
+
+IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    org_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    icb_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    open_date: Mapped[date | None] = mapped_column(Date)
+    close_date: Mapped[date | None] = mapped_column(Date)
+    successor_code: Mapped[str | None] = mapped_column(String(16))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class Succession(Base):
+    """ODS successor lookup: ``old_code`` became (part of) ``new_code`` on ``effective``."""
+
+    __tablename__ = "successions"
+
+    old_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    new_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    effective: Mapped[date | None] = mapped_column(Date)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    site_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    org_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str | None] = mapped_column(String(32))
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class OrgAttribute(Base):
+    """Context about an organisation used for peer finding (catchment IMD, size, age...)."""
+
+    __tablename__ = "org_attributes"
+
+    org_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    attribute: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(32))
+    improvement_direction: Mapped[str] = mapped_column(String(16))
+    national_standard: Mapped[float | None] = mapped_column(Float)
+    standard_name: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(Text)
+    parent_code: Mapped[str | None] = mapped_column(String(80))  # for breakdowns, e.g. per treatment function
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(500))
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str | None] = mapped_column(String(7))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    observations_new: Mapped[int] = mapped_column(Integer, default=0)
+    observations_superseded: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # loaded | unchanged
+    owner_org: Mapped[str | None] = mapped_column(String(16))  # uploading organisation, for scoping
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    uploaded_by: Mapped[str | None] = mapped_column(String(120))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RejectedRow(Base):
+    __tablename__ = "rejected_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Observation(Base):
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(16))
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(7))
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_obs_current", "indicator_code", "org_code", "period", "superseded_by"),
+        Index("ix_obs_period", "period"),
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # viewer | analyst | admin
+    org_code: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str | None] = mapped_column(String(200))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class Partnership(Base):
+    """A registered partnership (buddying, alliance, contract...), used to count supporters' current load."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient_code: Mapped[str] = mapped_column(String(16), index=True)
+    supporter_code: Mapped[str] = mapped_column(String(16), index=True)
+    form: Mapped[str] = mapped_column(String(40))
+    start_period: Mapped[str | None] = mapped_column(String(7))
+    end_period: Mapped[str | None] = mapped_column(String(7))
+
+    __table_args__ = (UniqueConstraint("recipient_code", "supporter_code", "form", name="uq_partnership"),)

@@ -1,0 +1,499 @@
+"""Repositories: the store's read and write operations, returning plain DataFrames.
+
+Everything above the store (measure, match, the faces) reads through here; no
+ORM object leaves this module.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from partnering.measure.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.store.models import (
+    ImportBatch,
+    Indicator,
+    Observation,
+    Organisation,
+    OrgAttribute,
+    RejectedRow,
+    Site,
+    Succession,
+)
+
+ORG_COLUMNS = [
+    "org_code", "name", "kind", "icb_code", "region_code", "postcode", "latitude", "longitude",
+    "open_date", "close_date", "successor_code", "synthetic", "source",
+]
+OBS_COLUMNS = ["org_code", "indicator", "period", "numerator", "denominator", "value"]
+
+
+def _none(v):
+    """NaN / NaT / pandas NA -> None, numpy scalars -> Python scalars."""
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    return v
+
+
+def _records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
+    cols = [c for c in columns if c in df.columns]
+    return [{c: _none(v) for c, v in zip(cols, row)} for row in df[cols].itertuples(index=False, name=None)]
+
+
+# --------------------------------------------------------------------------- organisations
+
+
+def upsert_organisations(conn: Connection, orgs: pd.DataFrame, overwrite: bool = True) -> int:
+    """Insert organisations, updating those already present when ``overwrite``.
+
+    Columns missing from ``orgs`` (or null in a row) never erase what the store
+    already knows, so loading a file that lacks coordinates keeps earlier ones.
+    """
+    if orgs.empty:
+        return 0
+    orgs = orgs.drop_duplicates("org_code", keep="last")
+    existing = {
+        r.org_code: r
+        for r in conn.execute(select(Organisation).where(Organisation.org_code.in_(list(orgs["org_code"]))))
+    }
+    new_rows, changed = [], 0
+    for rec in _records(orgs, ORG_COLUMNS):
+        old = existing.get(rec["org_code"])
+        if old is None:
+            rec.setdefault("synthetic", False)
+            rec.setdefault("name", rec["org_code"])
+            rec.setdefault("kind", "other_provider")
+            new_rows.append(rec)
+        elif overwrite:
+            values = {k: v for k, v in rec.items() if k != "org_code" and v is not None and getattr(old, k) != v}
+            if values:
+                conn.execute(update(Organisation).where(Organisation.org_code == rec["org_code"]).values(**values))
+                changed += 1
+    if new_rows:
+        conn.execute(insert(Organisation), new_rows)
+    return len(new_rows) + changed
+
+
+def ensure_organisations(conn: Connection, codes_names: pd.DataFrame, kind_of) -> int:
+    """Create minimal rows for organisations first seen in a performance file (name and kind only)."""
+    known = set(conn.execute(select(Organisation.org_code)).scalars())
+    missing = codes_names[~codes_names["org_code"].isin(known)].drop_duplicates("org_code")
+    if missing.empty:
+        return 0
+    rows = [
+        {"org_code": c, "name": n or c, "kind": kind_of(c), "synthetic": False, "source": "seen in performance file"}
+        for c, n in zip(missing["org_code"], missing["name"])
+    ]
+    conn.execute(insert(Organisation), rows)
+    return len(rows)
+
+
+def organisations_frame(engine: Engine | Connection, kinds: Iterable[str] | None = None) -> pd.DataFrame:
+    stmt = select(*[getattr(Organisation, c) for c in ORG_COLUMNS])
+    if kinds:
+        stmt = stmt.where(Organisation.kind.in_(list(kinds)))
+    df = _read(engine, stmt.order_by(Organisation.org_code))
+    return df
+
+
+def upsert_successions(conn: Connection, succ: pd.DataFrame) -> int:
+    if succ.empty:
+        return 0
+    existing = set(conn.execute(select(Succession.old_code, Succession.new_code)).tuples())
+    rows = [
+        r for r in _records(succ, ["old_code", "new_code", "effective"]) if (r["old_code"], r["new_code"]) not in existing
+    ]
+    if rows:
+        conn.execute(insert(Succession), rows)
+    return len(rows)
+
+
+def successor_map(engine: Engine | Connection) -> dict[str, str]:
+    """old code -> the code it finally became, following chains (A->B->C gives A->C).
+
+    Sources: ``successions`` (ODS successor file) and ``organisations.successor_code``.
+    Where one old code has several successors (a split), the one with the latest
+    effective date wins, then the alphabetically first, so the choice is stable.
+    """
+    s = _read(engine, select(Succession.old_code, Succession.new_code, Succession.effective))
+    o = _read(
+        engine,
+        select(Organisation.org_code.label("old_code"), Organisation.successor_code.label("new_code")).where(
+            Organisation.successor_code.is_not(None)
+        ),
+    )
+    o["effective"] = None
+    both = pd.concat([s, o], ignore_index=True)
+    both = both[both["old_code"] != both["new_code"]]
+    both = both.sort_values(["old_code", "effective", "new_code"], ascending=[True, False, True], na_position="last")
+    direct = dict(zip(both.drop_duplicates("old_code")["old_code"], both.drop_duplicates("old_code")["new_code"]))
+    final: dict[str, str] = {}
+    for start in direct:
+        seen, code = {start}, direct[start]
+        while code in direct and code not in seen:
+            seen.add(code)
+            code = direct[code]
+        final[start] = code
+    return final
+
+
+# --------------------------------------------------------------------------- sites, attributes
+
+
+def replace_sites(conn: Connection, sites: pd.DataFrame) -> int:
+    if sites.empty:
+        return 0
+    codes = list(sites["site_code"].unique())
+    for i in range(0, len(codes), 500):
+        conn.execute(delete(Site).where(Site.site_code.in_(codes[i : i + 500])))
+    cols = ["site_code", "org_code", "name", "sector", "postcode", "latitude", "longitude"]
+    conn.execute(insert(Site), _records(sites.drop_duplicates("site_code", keep="last"), cols))
+    return len(codes)
+
+
+def sites_frame(engine: Engine | Connection) -> pd.DataFrame:
+    return _read(engine, select(Site).order_by(Site.site_code))
+
+
+def replace_attributes(conn: Connection, attrs: pd.DataFrame) -> int:
+    """Set (org_code, attribute) -> value, replacing earlier values of the same pairs."""
+    if attrs.empty:
+        return 0
+    attrs = attrs.drop_duplicates(["org_code", "attribute"], keep="last")
+    for attr, grp in attrs.groupby("attribute"):
+        codes = list(grp["org_code"])
+        for i in range(0, len(codes), 500):
+            conn.execute(
+                delete(OrgAttribute).where(OrgAttribute.attribute == attr, OrgAttribute.org_code.in_(codes[i : i + 500]))
+            )
+    conn.execute(insert(OrgAttribute), _records(attrs, ["org_code", "attribute", "value", "source"]))
+    return len(attrs)
+
+
+def attributes_frame(engine: Engine | Connection, wide: bool = True) -> pd.DataFrame:
+    df = _read(engine, select(OrgAttribute.org_code, OrgAttribute.attribute, OrgAttribute.value, OrgAttribute.source))
+    if not wide:
+        return df
+    if df.empty:
+        return pd.DataFrame(index=pd.Index([], name="org_code"))
+    return df.pivot(index="org_code", columns="attribute", values="value")
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def ensure_indicators(conn: Connection, codes: Iterable[str]) -> None:
+    """Make sure every indicator code has a row, from the catalogue (breakdowns inherit their parent)."""
+    codes = set(codes)
+    known = set(conn.execute(select(Indicator.code)).scalars())
+    cat = load_catalogue()
+    rows = []
+    for code in sorted(codes - known):
+        d = indicator(code, cat)
+        if d is None:
+            d = IndicatorDef(code=code, name=code, unit="count", improvement_direction="neutral", source="user KPI file")
+        rows.append(_indicator_row(d))
+    if rows:
+        conn.execute(insert(Indicator), rows)
+
+
+def _indicator_row(d: IndicatorDef) -> dict:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "unit": d.unit,
+        "improvement_direction": d.improvement_direction,
+        "national_standard": d.national_standard,
+        "standard_name": d.standard_name,
+        "source": d.source,
+        "parent_code": d.parent_code,
+    }
+
+
+def sync_catalogue(conn: Connection) -> int:
+    """Write the catalogue's definitions over the stored ones (users may edit the TOML)."""
+    cat = load_catalogue()
+    n = 0
+    for d in cat.values():
+        row = _indicator_row(d)
+        res = conn.execute(update(Indicator).where(Indicator.code == d.code).values(**row))
+        if res.rowcount == 0:
+            conn.execute(insert(Indicator), [row])
+        n += 1
+    return n
+
+
+def indicators_frame(engine: Engine | Connection, include_breakdowns: bool = False) -> pd.DataFrame:
+    stmt = select(Indicator).order_by(Indicator.code)
+    if not include_breakdowns:
+        stmt = stmt.where(Indicator.parent_code.is_(None))
+    return _read(engine, stmt)
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def find_batch_by_checksum(conn: Connection, kind: str, checksum: str) -> ImportBatch | None:
+    return conn.execute(
+        select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.checksum == checksum).limit(1)
+    ).first()
+
+
+def create_batch(conn: Connection, **values) -> int:
+    values.setdefault("started_at", datetime.now())
+    values.setdefault("status", "loading")
+    res = conn.execute(insert(ImportBatch).values(**values))
+    return int(res.inserted_primary_key[0])
+
+
+def finish_batch(conn: Connection, batch_id: int, **values) -> None:
+    conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
+
+
+def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int | None, str | None, str]]) -> None:
+    if rejected:
+        conn.execute(
+            insert(RejectedRow),
+            [{"batch_id": batch_id, "line": ln, "column": col, "reason": why} for ln, col, why in rejected],
+        )
+
+
+def batches_frame(engine: Engine | Connection, limit: int | None = None) -> pd.DataFrame:
+    stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    return _read(engine, stmt)
+
+
+def rejected_frame(engine: Engine | Connection, batch_id: int | None = None) -> pd.DataFrame:
+    stmt = select(RejectedRow, ImportBatch.file_name).join(ImportBatch, ImportBatch.id == RejectedRow.batch_id)
+    if batch_id is not None:
+        stmt = stmt.where(RejectedRow.batch_id == batch_id)
+    return _read(engine, stmt.order_by(RejectedRow.batch_id, RejectedRow.line))
+
+
+# --------------------------------------------------------------------------- observations
+
+
+def write_observations(conn: Connection, batch_id: int, obs: pd.DataFrame) -> tuple[int, int]:
+    """Insert new and changed observations; point the values they replace at them.
+
+    ``obs`` has columns ``org_code, indicator, period, numerator, denominator, value``
+    and one row per key.  A row identical to the current stored one (NaN equal to
+    NaN, values equal within 1e-9) is skipped, so reloading changes nothing.
+    Returns (new rows, superseded rows).
+    """
+    if obs.empty:
+        return 0, 0
+    obs = obs[OBS_COLUMNS].copy()
+    for c in ("numerator", "denominator", "value"):
+        obs[c] = pd.to_numeric(obs[c], errors="coerce").astype(float)
+    periods = sorted(obs["period"].unique())
+    inds = sorted(obs["indicator"].unique())
+    cur = _current_for(conn, inds, periods)
+    key = ["org_code", "indicator", "period"]
+    merged = obs.merge(cur, on=key, how="left", suffixes=("", "_old"))
+    same = np.ones(len(merged), dtype=bool)
+    for c in ("numerator", "denominator", "value"):
+        a, b = merged[c].to_numpy(), merged[f"{c}_old"].to_numpy()
+        same &= (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(a)))
+    has_old = merged["id_old"].notna().to_numpy()
+    todo = merged[~(same & has_old)]
+    if todo.empty:
+        return 0, 0
+    rows = [
+        {
+            "org_code": o, "indicator_code": i, "period": p,
+            "numerator": _none(n), "denominator": _none(d), "value": _none(v), "batch_id": batch_id,
+        }
+        for o, i, p, n, d, v in todo[OBS_COLUMNS].itertuples(index=False, name=None)
+    ]
+    conn.execute(insert(Observation), rows)
+    old = todo[todo["id_old"].notna()]
+    if not old.empty:
+        new_ids = pd.DataFrame(
+            conn.execute(
+                select(Observation.id, Observation.org_code, Observation.indicator_code, Observation.period).where(
+                    Observation.batch_id == batch_id
+                )
+            ).all(),
+            columns=["new_id", "org_code", "indicator", "period"],
+        )
+        link = old[key + ["id_old"]].merge(new_ids, on=key)
+        conn.execute(
+            text("UPDATE observations SET superseded_by = :new_id WHERE id = :old_id"),
+            [{"new_id": int(n), "old_id": int(o)} for n, o in zip(link["new_id"], link["id_old"])],
+        )
+    return len(rows), len(old)
+
+
+def _current_for(conn: Connection, inds: list[str], periods: list[str]) -> pd.DataFrame:
+    frames = []
+    for i in range(0, len(inds), 400):
+        stmt = select(
+            Observation.id.label("id_old"),
+            Observation.org_code,
+            Observation.indicator_code.label("indicator"),
+            Observation.period,
+            Observation.numerator,
+            Observation.denominator,
+            Observation.value,
+        ).where(
+            Observation.superseded_by.is_(None),
+            Observation.indicator_code.in_(inds[i : i + 400]),
+            Observation.period.in_(periods),
+        )
+        frames.append(pd.DataFrame(conn.execute(stmt).all(), columns=["id_old", "org_code", "indicator", "period",
+                                                                        "numerator", "denominator", "value"]))
+    cur = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for c in ("numerator", "denominator", "value"):
+        cur[c] = pd.to_numeric(cur[c], errors="coerce").astype(float)
+    return cur
+
+
+def observations_frame(
+    engine: Engine | Connection,
+    indicators: Sequence[str] | None = None,
+    orgs: Sequence[str] | None = None,
+    *,
+    join_successors: bool = True,
+    include_breakdowns: bool = False,
+    viewer_org: str | None = None,
+    viewer_is_admin: bool = True,
+    history: bool = False,
+) -> pd.DataFrame:
+    """Current observations as a DataFrame with columns ``org_code, indicator, period, numerator, denominator, value``.
+
+    ``join_successors`` maps every code to the organisation it finally became
+    (ODS successor lookup) and combines rows of merged organisations for the same
+    month: counts and numerators/denominators are added, ratios recomputed from
+    them, other values (e.g. median weeks) averaged.  Unpublished uploads are seen
+    only by their own organisation's users (``viewer_org``) and admins.
+    ``history=True`` returns every version with ``batch_id`` and ``superseded_by``.
+    """
+    o, b = Observation, ImportBatch
+    cols = [
+        o.org_code, o.indicator_code.label("indicator"), o.period, o.numerator, o.denominator, o.value,
+    ]
+    if history:
+        cols += [o.batch_id, o.superseded_by]
+    stmt = select(*cols).join(b, b.id == o.batch_id)
+    if not history:
+        stmt = stmt.where(o.superseded_by.is_(None))
+    if indicators:
+        stmt = stmt.where(o.indicator_code.in_(list(indicators)))
+    elif not include_breakdowns:
+        stmt = stmt.where(~o.indicator_code.contains(":"))
+    if not viewer_is_admin:
+        if viewer_org:
+            stmt = stmt.where((b.published.is_(True)) | (b.owner_org == viewer_org))
+        else:
+            stmt = stmt.where(b.published.is_(True))
+    df = _read(engine, stmt)
+    for c in ("numerator", "denominator", "value"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    if join_successors and not history and not df.empty:
+        smap = successor_map(engine)
+        if smap:
+            mapped = df["org_code"].map(smap)
+            if mapped.notna().any():
+                df["org_code"] = mapped.fillna(df["org_code"])
+                df = _combine_duplicates(df)
+    if orgs:
+        df = df[df["org_code"].isin(list(orgs))]
+    return df.sort_values(["indicator", "org_code", "period"]).reset_index(drop=True)
+
+
+def _combine_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+    key = ["org_code", "indicator", "period"]
+    dup = df.duplicated(key, keep=False)
+    if not dup.any():
+        return df
+    single, multi = df[~dup], df[dup]
+    cat = load_catalogue()
+    parts = []
+    for code, grp in multi.groupby("indicator"):
+        d = indicator(code, cat)
+        agg = grp.groupby(key, as_index=False).agg(
+            numerator=("numerator", lambda s: s.sum(min_count=1)),
+            denominator=("denominator", lambda s: s.sum(min_count=1)),
+            value=("value", "sum" if d is not None and d.unit == "count" else "mean"),
+        )
+        if d is not None and d.unit == "percent":
+            ok = agg["denominator"] > 0
+            agg.loc[ok, "value"] = 100.0 * agg.loc[ok, "numerator"] / agg.loc[ok, "denominator"]
+        parts.append(agg)
+    return pd.concat([single, *parts], ignore_index=True)
+
+
+def counts(engine: Engine | Connection) -> dict[str, int]:
+    """How many rows each main table holds (current observations only)."""
+    out = {}
+    with _conn(engine) as conn:
+        for label, model in (("organisations", Organisation), ("sites", Site), ("indicators", Indicator),
+                             ("batches", ImportBatch), ("rejected_rows", RejectedRow)):
+            out[label] = conn.execute(select(func.count()).select_from(model)).scalar_one()
+        out["observations"] = conn.execute(
+            select(func.count()).select_from(Observation).where(Observation.superseded_by.is_(None))
+        ).scalar_one()
+        out["observations_superseded"] = conn.execute(
+            select(func.count()).select_from(Observation).where(Observation.superseded_by.is_not(None))
+        ).scalar_one()
+    return out
+
+
+def periods_range(engine: Engine | Connection) -> tuple[str | None, str | None]:
+    with _conn(engine) as conn:
+        row = conn.execute(select(func.min(Observation.period), func.max(Observation.period))).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _conn:
+    def __init__(self, bind):
+        self.bind = bind
+        self._c = None
+
+    def __enter__(self) -> Connection:
+        if isinstance(self.bind, Connection):
+            return self.bind
+        self._c = self.bind.connect()
+        return self._c
+
+    def __exit__(self, *exc):
+        if self._c is not None:
+            self._c.close()
+
+
+def _read(bind, stmt) -> pd.DataFrame:
+    with _conn(bind) as conn:
+        res = conn.execute(stmt)
+        return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+def parse_iso_date(s) -> date | None:
+    if s is None or (isinstance(s, float) and np.isnan(s)) or str(s).strip() == "":
+        return None
+    s = str(s).strip()
+    try:
+        if len(s) == 8 and s.isdigit():
+            return date(int(s[:4]), int(s[4:6]), int(s[6:]))
+        return date.fromisoformat(s[:10])
+    except ValueError:
+        return None
