@@ -1,0 +1,314 @@
+"""The SPC pipeline for many series at once: validate -> limits -> rules -> point types -> icons.
+
+Data for every series is held in one flat array sorted by (series, x). Rebase dates cut each
+series into groups; every calculation is segment-wise numpy (``bincount``, cumulative maxima),
+never a Python loop over series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from partnering.errors import ValidationError
+from partnering.measure.spc import attribute, explain, icons, limits, point_types, rules
+from partnering.measure.spc.options import (
+    SeriesOptions,
+    SpcSettings,
+    parse_x,
+    resolve_series_options,
+    validate_settings,
+)
+from partnering.measure.spc.segments import Segments
+
+#: Groups with fewer points than this carry a short-group warning (NHSRplotthedots
+#: ``ptd_add_short_group_warnings``, option ``ptd_spc.warning_threshold`` default 13).
+SHORT_GROUP_THRESHOLD = 13
+
+
+@dataclass
+class SpcResult:
+    """Per-point results and per-series icons.
+
+    ``points`` columns: series, x, y, rebase_group, mean, lpl, upl, lower_2sigma, upper_2sigma,
+    outside_limits, relative_to_mean, close_to_limits (nullable: missing where y is missing),
+    special_cause_type, special_cause_flag, point_type, short_group_warning, target, explanation.
+    For P/U charts also numerator and denominator. ``icons`` columns: series, variation_icon,
+    assurance_type (missing when there is none). Label spellings are the reference's.
+    """
+
+    points: pd.DataFrame
+    icons: pd.DataFrame
+    settings: SpcSettings = field(default_factory=SpcSettings)
+
+
+@dataclass
+class _Prepared:
+    labels: pd.Index
+    code: np.ndarray  # series code per row (sorted)
+    x: np.ndarray  # datetime64[ns] or int64, sorted
+    x_kind: str
+    y: np.ndarray
+    numerator: np.ndarray | None
+    denominator: np.ndarray | None
+    series_start: np.ndarray  # bool per row
+
+
+def _row_error(data: pd.DataFrame, i: int, column: str, reason: str) -> ValidationError:
+    series = data["series"].iloc[i] if "series" in data.columns else None
+    return ValidationError(f"data row {i + 1} (series {series!r}), column {column!r}: {reason}")
+
+
+def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
+    col = data[column]
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    num = pd.to_numeric(col, errors="coerce")
+    text = col.astype("string").str.strip()
+    bad = (num.isna() & text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise _row_error(data, i, column, f"must be a number (got {col.iloc[i]!r})")
+    return num.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _prepare(data: pd.DataFrame, settings: SpcSettings) -> _Prepared:
+    if not isinstance(data, pd.DataFrame):
+        raise ValidationError("data must be a pandas DataFrame with columns series, x, y")
+    needed = ["series", "x"]
+    if settings.chart in ("p", "u"):
+        needed += ["numerator", "denominator"]
+    else:
+        needed += ["y"]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise ValidationError(f"data: missing column(s) {', '.join(missing)} (chart {settings.chart!r})")
+    if data["series"].isna().any():
+        raise _row_error(data, int(np.flatnonzero(data["series"].isna().to_numpy())[0]), "series", "is missing")
+    try:
+        x, x_kind = parse_x(data["x"])
+    except ValueError as exc:
+        raise _row_error(data, exc.args[1], "x", exc.args[0].removeprefix("x ")) from None
+    numerator = denominator = None
+    if settings.chart in ("p", "u"):
+        numerator = _numeric(data, "numerator")
+        denominator = _numeric(data, "denominator")
+        bad = (denominator < 0) | (numerator < 0)
+        if settings.chart == "p":
+            bad |= numerator > denominator
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            reason = "numerator and denominator must be >= 0" + (
+                " with numerator <= denominator" if settings.chart == "p" else ""
+            )
+            raise _row_error(data, i, "numerator", reason)
+        y = attribute.proportion_values(numerator, denominator)
+    else:
+        y = _numeric(data, "y")
+        if np.isinf(y).any():
+            raise _row_error(data, int(np.flatnonzero(np.isinf(y))[0]), "y", "must be finite")
+        if settings.chart == "c" and (np.nan_to_num(y) < 0).any():
+            raise _row_error(data, int(np.flatnonzero(np.nan_to_num(y) < 0)[0]), "y", "counts must be >= 0")
+    try:
+        code, labels = pd.factorize(data["series"], sort=True)
+    except TypeError:
+        code, labels = pd.factorize(data["series"], sort=False)
+    code = code.astype(np.int64)
+    labels = pd.Index(labels)
+    n = len(code)
+    xi = x.view(np.int64)
+    if n > 1:
+        same = code[1:] == code[:-1]
+        ordered = bool(np.all((code[1:] > code[:-1]) | (same & (xi[1:] > xi[:-1]))))
+    else:
+        ordered = True
+    if not ordered:
+        order = np.lexsort((xi, code))
+        code, x, y = code[order], x[order], y[order]
+        if numerator is not None:
+            numerator, denominator = numerator[order], denominator[order]
+        xi = x.view(np.int64)
+    else:
+        order = None
+    if n > 1:
+        dup = (code[1:] == code[:-1]) & (xi[1:] == xi[:-1])
+        if dup.any():
+            j = int(np.flatnonzero(dup)[0]) + 1
+            shown = pd.Timestamp(x[j]).date().isoformat() if x_kind == "date" else int(x[j])
+            raise ValidationError(f"data: series {labels[code[j]]!r} has more than one row for x = {shown}")
+    series_start = np.ones(n, dtype=bool)
+    if n > 1:
+        series_start[1:] = code[1:] != code[:-1]
+    return _Prepared(labels, code, x, x_kind, y, numerator, denominator, series_start)
+
+
+def _rebase_flags(prep: _Prepared, opts: SeriesOptions) -> np.ndarray:
+    """True on rows whose x equals one of the series' rebase dates (that row starts a group)."""
+    n = len(prep.code)
+    flag = np.zeros(n, dtype=bool)
+    if not len(opts.rebase_series) or not n:
+        return flag
+    xi = prep.x.view(np.int64)
+    xu = np.sort(pd.unique(xi))
+    m = len(xu)
+    key = prep.code * m + np.searchsorted(xu, xi)
+    rx = opts.rebase_x.to_numpy().view(np.int64) if prep.x_kind == "date" else opts.rebase_x.to_numpy(np.int64)
+    rr = np.minimum(np.searchsorted(xu, rx), m - 1)
+    exact = xu[rr] == rx
+    rkey = opts.rebase_series * m + rr
+    pos = np.minimum(np.searchsorted(key, rkey), n - 1)
+    hit = exact & (key[pos] == rkey)
+    flag[pos[hit]] = True
+    return flag
+
+
+def _segments(prep: _Prepared, rebase_flag: np.ndarray) -> tuple[Segments, np.ndarray]:
+    segments = Segments.from_starts(prep.series_start | rebase_flag)
+    cs = np.cumsum(rebase_flag, dtype=np.int64)
+    starts = np.flatnonzero(prep.series_start)
+    base = cs[starts] - rebase_flag[starts]
+    return segments, cs - base[prep.code]
+
+
+def _limits(prep: _Prepared, segments: Segments, opts: SeriesOptions, settings: SpcSettings) -> limits.Limits:
+    fix_rows = opts.fix_after_n_points[prep.code]
+    if settings.chart == "xmr":
+        return limits.xmr_limits(prep.y, segments, fix_rows, opts.screen_outliers[prep.code])
+    if settings.chart == "p":
+        return attribute.p_chart_limits(prep.numerator, prep.denominator, segments, fix_rows)
+    if settings.chart == "u":
+        return attribute.u_chart_limits(prep.numerator, prep.denominator, segments, fix_rows)
+    return attribute.c_chart_limits(prep.y, segments, fix_rows)
+
+
+def run_spc(
+    data: pd.DataFrame,
+    options: pd.DataFrame | None = None,
+    *,
+    improvement_direction: str = "increase",
+    target: Any = None,
+    rebase: Any = None,
+    fix_after_n_points: Any = None,
+    screen_outliers: Any = True,
+    chart: str = "xmr",
+    two_in_three_counts_outside: bool = False,
+    trend_points: int = 7,
+    explain: bool = True,
+) -> SpcResult:
+    """Making Data Count SPC for every series in ``data`` (NHSRplotthedots 0.2.2 semantics).
+
+    ``data`` has columns ``series, x, y`` (``x`` ISO dates or integers; ``y`` NaN when missing),
+    plus ``numerator, denominator`` for P/U charts. ``options`` has one row per series with any of
+    ``series, improvement_direction, target, rebase (list or ';'-separated), fix_after_n_points,
+    screen_outliers``, overriding the keyword defaults for that series.
+
+    Beyond the reference (defaults reproduce it): ``chart`` ``"p"``/``"u"``/``"c"``;
+    ``two_in_three_counts_outside`` (Making Data Count 2023: points beyond the limits count in
+    two-in-three); ``trend_points=6``; ``explain`` writes a plain-English reason per flagged point.
+
+    Raises :class:`partnering.errors.ValidationError` naming the series and option at fault.
+    """
+    settings = validate_settings(chart, two_in_three_counts_outside, trend_points, explain)
+    prep = _prepare(data, settings)
+    opts = resolve_series_options(
+        prep.labels,
+        prep.x_kind,
+        options,
+        improvement_direction=improvement_direction,
+        target=target,
+        rebase=rebase,
+        fix_after_n_points=fix_after_n_points,
+        screen_outliers=screen_outliers,
+    )
+    rebase_flag = _rebase_flags(prep, opts)
+    segments, rebase_group = _segments(prep, rebase_flag)
+    lim = _limits(prep, segments, opts, settings)
+    pos = limits.position_flags(prep.y, lim)
+    code, ptype = _classify(prep.y, lim, pos, segments, opts.direction[prep.code], settings)
+    return SpcResult(
+        points=_points_frame(prep, opts, segments, rebase_group, lim, pos, code, ptype, settings),
+        icons=_icons_frame(prep, opts, lim, ptype),
+        settings=settings,
+    )
+
+
+def _classify(
+    y: np.ndarray,
+    lim: limits.Limits,
+    pos: limits.Position,
+    segments: Segments,
+    direction_rows: np.ndarray,
+    settings: SpcSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the rules and combine them: special-cause code and point-type code per row."""
+    is_start = segments.is_start
+    trend = rules.part_of_seven_trend(
+        rules.seven_point_trend(y, is_start, settings.trend_points), is_start, settings.trend_points
+    )
+    close = pos.beyond_2sigma if settings.two_in_three_counts_outside else pos.close_to_limits
+    two3 = rules.part_of_two_in_three(rules.two_in_three(close, pos.relative_to_mean, is_start), close)
+    shift = rules.part_of_seven_trend(rules.seven_point_one_side_mean(pos.relative_to_mean, is_start), is_start)
+    code = point_types.special_cause_code(y, pos.relative_to_mean, pos.outside_limits, trend, two3, shift, is_start)
+    return code, point_types.point_type_code(code, direction_rows)
+
+
+def _points_frame(
+    prep: _Prepared,
+    opts: SeriesOptions,
+    segments: Segments,
+    rebase_group: np.ndarray,
+    lim: limits.Limits,
+    pos: limits.Position,
+    code: np.ndarray,
+    ptype: np.ndarray,
+    settings: SpcSettings,
+) -> pd.DataFrame:
+    short = (segments.sizes < SHORT_GROUP_THRESHOLD)[segments.seg]
+    cols: dict[str, Any] = {
+        "series": prep.labels.take(prep.code),
+        "x": prep.x,
+        "y": prep.y,
+    }
+    if prep.numerator is not None:
+        cols["numerator"] = prep.numerator
+        cols["denominator"] = prep.denominator
+    cols.update(
+        {
+            "rebase_group": rebase_group,
+            "mean": lim.mean,
+            "lpl": lim.lpl,
+            "upl": lim.upl,
+            "lower_2sigma": lim.lower_2sigma,
+            "upper_2sigma": lim.upper_2sigma,
+            "outside_limits": pd.arrays.BooleanArray(pos.outside_limits, ~pos.limits_known),
+            "relative_to_mean": pd.arrays.IntegerArray(pos.relative_to_mean, ~pos.mean_known),
+            "close_to_limits": pd.arrays.BooleanArray(pos.close_to_limits, ~pos.limits_known),
+            "special_cause_type": point_types.special_cause_type(code, settings.trend_points),
+            "special_cause_flag": code != point_types.COMMON_CAUSE,
+            "point_type": point_types.point_type(ptype),
+            "short_group_warning": short,
+            "target": opts.target[prep.code],
+        }
+    )
+    if settings.explain:
+        cols["explanation"] = explain.explanations(
+            code, ptype, settings.trend_points, settings.two_in_three_counts_outside
+        )
+    return pd.DataFrame(cols, copy=False)
+
+
+def _icons_frame(prep: _Prepared, opts: SeriesOptions, lim: limits.Limits, ptype: np.ndarray) -> pd.DataFrame:
+    last = np.append(np.flatnonzero(prep.series_start)[1:], len(prep.code)) - 1
+    series_code = prep.code[last]
+    direction = opts.direction[series_code]
+    variation = icons.variation_icon_code(ptype[last], direction)
+    return pd.DataFrame(
+        {
+            "series": prep.labels.take(series_code),
+            "variation_icon": pd.Categorical.from_codes(variation, categories=list(icons.VARIATION_ICONS)),
+            "assurance_type": icons.assurance_type(opts.target[series_code], lim.lpl[last], lim.upl[last], direction),
+        }
+    )

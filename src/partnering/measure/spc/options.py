@@ -1,0 +1,290 @@
+"""Validate SPC options in one place, before any calculation.
+
+Two kinds of option exist:
+
+* run-wide settings (:class:`SpcSettings`): chart type, the 2023 two-in-three variant, the
+  trend length and whether to write explanations;
+* per-series options (:class:`SeriesOptions`): improvement direction, target, rebase dates,
+  ``fix_after_n_points`` and ``screen_outliers``. Keyword arguments give the default for every
+  series; an options table (one row per series) overrides them.
+
+Everything is checked column-wise (no per-series Python loop) and every failure raises
+:class:`partnering.errors.ValidationError` naming the series and the option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from partnering.errors import ValidationError
+
+#: improvement direction -> sign used by the point-type logic (NHSRplotthedots: 1, 0, -1).
+DIRECTIONS: dict[str, int] = {"increase": 1, "neutral": 0, "decrease": -1}
+CHARTS: tuple[str, ...] = ("xmr", "p", "u", "c")
+#: NHSRplotthedots refuses to fix limits on fewer than 12 points (ptd_spc_options).
+MIN_FIX_AFTER_N_POINTS = 12
+#: Allowed trend lengths. 7 is the reference and the MDC default; 6 is the shorter run some
+#: NHS teams use (Making Data Count, "a run of six increasing or decreasing points").
+TREND_POINTS_ALLOWED = (6, 7)
+OPTION_COLUMNS = ("series", "improvement_direction", "target", "rebase", "fix_after_n_points", "screen_outliers")
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class SpcSettings:
+    """Run-wide settings (same for every series)."""
+
+    chart: str = "xmr"
+    two_in_three_counts_outside: bool = False
+    trend_points: int = 7
+    explain: bool = True
+
+
+@dataclass
+class SeriesOptions:
+    """Per-series options, aligned with the engine's series codes (0..n_series-1)."""
+
+    direction: np.ndarray  # int8: 1 increase, 0 neutral, -1 decrease
+    target: np.ndarray  # float64, NaN = no target
+    fix_after_n_points: np.ndarray  # float64, inf = never fixed
+    screen_outliers: np.ndarray  # bool
+    rebase_series: np.ndarray  # int64 series code of each rebase date
+    rebase_x: pd.Series  # the rebase dates / integers (same kind as x)
+
+
+def validate_settings(chart: str, two_in_three_counts_outside: Any, trend_points: Any, explain: Any) -> SpcSettings:
+    """Check the run-wide settings and return them frozen."""
+    if chart not in CHARTS:
+        raise ValidationError(f"chart must be one of {', '.join(CHARTS)} (got {chart!r})")
+    if not isinstance(two_in_three_counts_outside, bool | np.bool_):
+        raise ValidationError("two_in_three_counts_outside must be True or False")
+    if (
+        isinstance(trend_points, bool)
+        or not isinstance(trend_points, int | np.integer)
+        or (int(trend_points) not in TREND_POINTS_ALLOWED)
+    ):
+        raise ValidationError(f"trend_points must be 6 or 7 (got {trend_points!r})")
+    if not isinstance(explain, bool | np.bool_):
+        raise ValidationError("explain must be True or False")
+    return SpcSettings(chart, bool(two_in_three_counts_outside), int(trend_points), bool(explain))
+
+
+def _where(series_label: Any) -> str:
+    return "all series" if series_label is None else f"series {series_label!r}"
+
+
+def check_direction(value: Any, series_label: Any = None) -> int:
+    if value not in DIRECTIONS:
+        raise ValidationError(
+            f"{_where(series_label)}: improvement_direction must be one of increase, decrease, neutral (got {value!r})"
+        )
+    return DIRECTIONS[value]
+
+
+def check_fix_after(value: Any, series_label: Any = None) -> float:
+    """``None``/NaN means never fix; otherwise a whole number >= 12 (NHSRplotthedots rule)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.inf
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = np.nan
+    if isinstance(value, bool) or not np.isfinite(number) or number != int(number) or number < MIN_FIX_AFTER_N_POINTS:
+        raise ValidationError(
+            f"{_where(series_label)}: fix_after_n_points must be a whole number >= {MIN_FIX_AFTER_N_POINTS} "
+            f"(got {value!r})"
+        )
+    return number
+
+
+def check_target(value: Any, series_label: Any = None) -> float:
+    if value is None:
+        return np.nan
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = np.nan
+        bad = True
+    else:
+        bad = isinstance(value, bool) or np.isinf(number)
+    if bad:
+        raise ValidationError(f"{_where(series_label)}: target must be a number (got {value!r})")
+    return number
+
+
+def check_screen(value: Any, series_label: Any = None) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValidationError(f"{_where(series_label)}: screen_outliers must be TRUE or FALSE (got {value!r})")
+
+
+def parse_x(values: pd.Series | np.ndarray | list, *, what: str = "x") -> tuple[np.ndarray, str]:
+    """Parse x values to ``datetime64[ns]`` (ISO dates) or ``int64`` (period numbers).
+
+    Returns the parsed array and its kind, ``"date"`` or ``"integer"``. Raises ``ValueError``
+    with the first bad value's position so callers can name the row.
+    """
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        if s.isna().any():
+            raise ValueError(f"{what} is missing", int(np.flatnonzero(s.isna().to_numpy())[0]))
+        return s.to_numpy(dtype="datetime64[ns]"), "date"
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        if s.isna().any():
+            raise ValueError(f"{what} is missing", int(np.flatnonzero(s.isna().to_numpy())[0]))
+        return s.to_numpy(dtype=np.int64), "integer"
+    if pd.api.types.is_float_dtype(s.dtype):
+        arr = s.to_numpy(dtype=float)
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            raise ValueError(f"{what} must be an ISO date or a whole number", int(np.flatnonzero(bad)[0]))
+        return arr.astype(np.int64), "integer"
+    text = s.astype("string").str.strip()
+    as_int = pd.to_numeric(text.where(text.str.fullmatch(r"-?\d+").fillna(False)), errors="coerce")
+    if len(text) and as_int.notna().all():
+        return as_int.to_numpy(dtype=np.int64), "integer"
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        raise ValueError(f"{what} must be an ISO date (YYYY-MM-DD) or a whole number", int(np.flatnonzero(bad)[0]))
+    return parsed.to_numpy(dtype="datetime64[ns]"), "date"
+
+
+def _split_rebase(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
+    if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+        return [v for v in value if not (isinstance(v, float) and np.isnan(v)) and v is not None and v != ""]
+    return [value]
+
+
+def resolve_series_options(
+    labels: pd.Index,
+    x_kind: str,
+    options: pd.DataFrame | None,
+    *,
+    improvement_direction: str,
+    target: Any,
+    rebase: Any,
+    fix_after_n_points: Any,
+    screen_outliers: Any,
+) -> SeriesOptions:
+    """Combine keyword defaults with the per-series options table, validated column-wise.
+
+    ``labels`` are the series labels in engine order. Unknown series in ``options`` are an error.
+    """
+    n = len(labels)
+    direction = np.full(n, check_direction(improvement_direction), dtype=np.int8)
+    target_arr = np.full(n, check_target(target), dtype=float)
+    fix_arr = np.full(n, check_fix_after(fix_after_n_points), dtype=float)
+    screen_arr = np.full(n, check_screen(screen_outliers), dtype=bool)
+    default_rebase = _split_rebase(rebase)
+    rb_series = [np.repeat(np.arange(n, dtype=np.int64), len(default_rebase))]
+    rb_values: list = [pd.Series(list(default_rebase) * n, dtype=object)]
+
+    if options is not None and len(options):
+        if "series" not in options.columns:
+            raise ValidationError("options: the column 'series' is required")
+        unknown_cols = [c for c in options.columns if c not in OPTION_COLUMNS]
+        if unknown_cols:
+            raise ValidationError(f"options: unknown column(s) {', '.join(map(repr, unknown_cols))}")
+        opt = options.reset_index(drop=True)
+        dup = opt["series"].duplicated()
+        if dup.any():
+            raise ValidationError(f"options: series {opt['series'][dup].iloc[0]!r} appears more than once")
+        codes = labels.get_indexer(opt["series"])
+        if (codes < 0).any():
+            missing = opt["series"][codes < 0].iloc[0]
+            raise ValidationError(f"options: series {missing!r} is not in the data")
+        series_of = opt["series"].to_numpy()
+
+        def first_bad(mask: np.ndarray) -> int:
+            return int(np.flatnonzero(mask)[0])
+
+        if "improvement_direction" in opt:
+            col = opt["improvement_direction"]
+            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
+            values = col.astype("string").str.strip().str.lower()
+            mapped = values.map(DIRECTIONS)
+            bad = given & mapped.isna().to_numpy()
+            if bad.any():
+                i = first_bad(bad)
+                check_direction(col.iloc[i], series_of[i])
+            direction[codes[given]] = mapped[given].to_numpy(dtype=np.int8)
+        if "target" in opt:
+            col = opt["target"]
+            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
+            bad = given & ~np.isfinite(num)
+            if bad.any():
+                i = first_bad(bad)
+                raise ValidationError(f"series {series_of[i]!r}: target must be a number (got {col.iloc[i]!r})")
+            target_arr[codes[given]] = num[given]
+        if "fix_after_n_points" in opt:
+            col = opt["fix_after_n_points"]
+            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
+            bad = given & (~np.isfinite(num) | (num != np.round(num)) | (num < MIN_FIX_AFTER_N_POINTS))
+            if bad.any():
+                i = first_bad(bad)
+                check_fix_after(col.iloc[i], series_of[i])
+            fix_arr[codes[given]] = num[given]
+        if "screen_outliers" in opt:
+            col = opt["screen_outliers"]
+            if pd.api.types.is_bool_dtype(col.dtype) and not col.isna().any():
+                screen_arr[codes] = col.to_numpy(dtype=bool)
+            else:
+                text = col.astype("string").str.strip().str.lower()
+                given = text.notna().to_numpy() & (text.fillna("") != "").to_numpy()
+                is_true = text.isin(_TRUE).to_numpy()
+                is_false = text.isin(_FALSE).to_numpy()
+                bad = given & ~(is_true | is_false)
+                if bad.any():
+                    i = first_bad(bad)
+                    check_screen(col.iloc[i], series_of[i])
+                screen_arr[codes[given]] = is_true[given]
+        if "rebase" in opt:
+            col = opt["rebase"]
+            listed = col.map(_split_rebase)
+            given = listed.map(len).to_numpy() > 0
+            # a series listed with rebase dates replaces the keyword default for that series
+            override = np.zeros(n, dtype=bool)
+            override[codes[given]] = True
+            keep = ~override[rb_series[0]]
+            rb_series[0] = rb_series[0][keep]
+            rb_values[0] = rb_values[0][keep].reset_index(drop=True)
+            exploded = listed[given].explode()
+            rb_series.append(np.repeat(codes[given], listed[given].map(len).to_numpy()).astype(np.int64))
+            rb_values.append(pd.Series(exploded.to_numpy(), dtype=object))
+
+    rebase_series = np.concatenate(rb_series) if rb_series else np.zeros(0, dtype=np.int64)
+    rebase_values = pd.concat(rb_values, ignore_index=True) if rb_values else pd.Series([], dtype=object)
+    if len(rebase_values):
+        try:
+            parsed, kind = parse_x(rebase_values, what="rebase")
+        except ValueError as exc:
+            i = exc.args[1]
+            raise ValidationError(
+                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} is not an ISO date or a whole number"
+            ) from None
+        if kind != x_kind:
+            i = 0
+            raise ValidationError(
+                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} is a {kind} but x holds {x_kind}s"
+            )
+        rebase_x = pd.Series(parsed)
+    else:
+        rebase_x = pd.Series(np.zeros(0, dtype="datetime64[ns]" if x_kind == "date" else np.int64))
+    return SeriesOptions(direction, target_arr, fix_arr, screen_arr, rebase_series, rebase_x)
