@@ -315,14 +315,13 @@ def write_observations(conn: Connection, batch_id: int, obs: pd.DataFrame) -> tu
     todo = merged[~(same & has_old)]
     if todo.empty:
         return 0, 0
-    rows = [
-        {
-            "org_code": o, "indicator_code": i, "period": p,
-            "numerator": _none(n), "denominator": _none(d), "value": _none(v), "batch_id": batch_id,
-        }
-        for o, i, p, n, d, v in todo[OBS_COLUMNS].itertuples(index=False, name=None)
-    ]
-    conn.execute(insert(Observation), rows)
+    rows = _obs_tuples(todo, batch_id)
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        "INSERT INTO observations (org_code, indicator_code, period, numerator, denominator, value, batch_id) "
+        f"VALUES ({', '.join([ph] * 7)})",
+        rows,
+    )
     old = todo[todo["id_old"].notna()]
     if not old.empty:
         new_ids = pd.DataFrame(
@@ -339,6 +338,16 @@ def write_observations(conn: Connection, batch_id: int, obs: pd.DataFrame) -> tu
             [{"new_id": int(n), "old_id": int(o)} for n, o in zip(link["new_id"], link["id_old"])],
         )
     return len(rows), len(old)
+
+
+def _obs_tuples(df: pd.DataFrame, batch_id: int) -> list[tuple]:
+    """Rows as plain Python tuples (None for missing) for a driver-level executemany."""
+    cols = [df[c].to_numpy(dtype=object) for c in ("org_code", "indicator", "period")]
+    for c in ("numerator", "denominator", "value"):
+        a = df[c].to_numpy(dtype=float)
+        cols.append(np.where(np.isnan(a), None, a).astype(object))
+    cols = [c.tolist() for c in cols]
+    return list(zip(*cols, [batch_id] * len(df)))
 
 
 def _current_for(conn: Connection, inds: list[str], periods: list[str]) -> pd.DataFrame:

@@ -1,0 +1,46 @@
+"""Shared plumbing for CLI commands: the chosen store, consoles, progress bars, table output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+
+@dataclass
+class State:
+    db: str | None = None
+
+
+state = State()
+
+
+def engine():
+    from partnering.store.db import get_engine
+
+    return get_engine(state.db)
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+
+
+def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in df.columns:
+        table.add_column(str(c), overflow="fold")
+    for row in df.head(max_rows).itertuples(index=False):
+        table.add_row(*["" if (v is None or (isinstance(v, float) and pd.isna(v))) else
+                        (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(table)
+    if len(df) > max_rows:
+        console.print(f"... {len(df) - max_rows:,} more rows (use --limit or export)")
