@@ -266,7 +266,8 @@ def resolve_series_options(
             rb_series[0] = rb_series[0][keep]
             rb_values[0] = rb_values[0][keep].reset_index(drop=True)
             exploded = listed[given].explode()
-            rb_series.append(np.repeat(codes[given], listed[given].map(len).to_numpy()).astype(np.int64))
+            counts = listed[given].map(len).to_numpy(dtype=np.int64)
+            rb_series.append(np.repeat(codes[given], counts).astype(np.int64))
             rb_values.append(pd.Series(exploded.to_numpy(), dtype=object))
 
     rebase_series = np.concatenate(rb_series) if rb_series else np.zeros(0, dtype=np.int64)
