@@ -131,7 +131,7 @@ def baseline_spc(
         rb_x = pd.to_datetime(pd.Series(rb, dtype=object)) if not pd.api.types.is_integer_dtype(frame["x"]) else rb
         rebase_group = x.isin(list(rb_x)).astype(int).cumsum()
         parts = []
-        for _, idx in frame.groupby(rebase_group, sort=True).groups.items():
+        for idx in frame.groupby(rebase_group, sort=True).groups.values():
             parts.append(
                 _group(
                     frame.loc[idx, "y"].astype(float),
