@@ -35,7 +35,10 @@ what is reported).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -122,6 +125,19 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _EPS32 = float(np.finfo(np.float32).eps)
+_WORKERS = max(1, min(os.cpu_count() or 1, 8))
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread while the blocks run (threadpoolctl, if installed; otherwise a no-op)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn and scipy's test extras
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _pad(rows: np.ndarray, values: np.ndarray, b: int, fill: float) -> tuple[np.ndarray, np.ndarray]:
@@ -159,8 +175,7 @@ def _knn_block(
     b, m = q32.shape[0], c32.shape[0]
     p = q32.shape[1]
     q_sq = np.einsum("ij,ij->i", q64, q64)
-    t = q32 @ c32.T
-    t *= -2.0
+    t = q32 @ c32.T  # c32 holds -2 c, so this is -2 q.c
     t += c_sq32
     dmax = float(np.max(t.max(axis=1) + q_sq)) if t.size else 0.0
     has_self = self_pos >= 0
@@ -232,7 +247,7 @@ def find_peers(
     n = len(codes)
     x = context[variables].to_numpy(dtype=float)
     z, missing = _standardise(x)
-    zw = z * np.sqrt(w)  # weighted space: plain Euclidean distance there is the weighted distance
+    zw = np.ascontiguousarray(z * np.sqrt(w))  # weighted space: plain Euclidean distance = weighted distance
 
     zw32 = zw.astype(np.float32)
     cand_mask = np.ones(n, dtype=bool)
@@ -251,31 +266,41 @@ def find_peers(
     else:
         kind_codes = np.zeros(n, dtype=np.intp)
 
-    pos_q: list[np.ndarray] = []
-    pos_p: list[np.ndarray] = []
-    rank_l: list[np.ndarray] = []
-    d2max = 0.0
+    tasks = []
     for g in np.unique(kind_codes):  # a handful of kinds, never one loop step per organisation
         q_idx = np.nonzero(kind_codes == g)[0]
         c_idx = np.nonzero((kind_codes == g) & cand_mask)[0]
         if len(c_idx) == 0:
             continue
         c64 = zw[c_idx]
-        c32 = c64.astype(np.float32)
+        c32 = (-2.0 * c64).astype(np.float32)  # exact scaling by a power of two
         c_sq32 = np.einsum("ij,ij->i", c64, c64).astype(np.float32)
         cpos = np.full(n, -1, dtype=np.intp)
         cpos[c_idx] = np.arange(len(c_idx))
-        sample = np.linspace(0, len(c_idx) - 1, min(len(c_idx), max(32 * (k + 1), len(c_idx) // 16))).astype(np.intp)
-        sample = np.unique(sample)
+        n_sample = min(len(c_idx), max(32 * (k + 1), len(c_idx) // 16))
+        sample = np.unique(np.linspace(0, len(c_idx) - 1, n_sample).astype(np.intp))
         for start in range(0, len(q_idx), _BLOCK):
             qb = q_idx[start : start + _BLOCK]
-            idx, bmax = _knn_block(zw[qb], zw32[qb], c64, c32, c_sq32, cpos[qb], k, sample)
-            d2max = max(d2max, bmax)
-            valid = idx >= 0
-            rows, ranks = np.nonzero(valid)
-            pos_q.append(qb[rows])
-            pos_p.append(c_idx[idx[rows, ranks]])
-            rank_l.append(ranks + 1)
+            tasks.append((qb, c_idx, (zw[qb], zw32[qb], c64, c32, c_sq32, cpos[qb], k, sample)))
+
+    def run(task):
+        qb, c_idx, args = task
+        idx, bmax = _knn_block(*args)
+        rows, ranks = np.nonzero(idx >= 0)
+        return qb[rows], c_idx[idx[rows, ranks]], ranks + 1, bmax
+
+    # Small matrix products are fastest on one BLAS thread each; blocks run on a thread per core instead
+    # (numpy releases the GIL), which also avoids BLAS threads spinning when another process holds a core.
+    with _one_blas_thread():
+        if len(tasks) >= 4 and _WORKERS > 1:
+            with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+                results = list(pool.map(run, tasks))
+        else:
+            results = [run(t) for t in tasks]
+    pos_q = [r[0] for r in results]
+    pos_p = [r[1] for r in results]
+    rank_l = [r[2] for r in results]
+    d2max = max((r[3] for r in results), default=0.0)
 
     qi = np.concatenate(pos_q) if pos_q else np.empty(0, dtype=np.intp)
     pi = np.concatenate(pos_p) if pos_p else np.empty(0, dtype=np.intp)
@@ -310,8 +335,8 @@ def find_peers(
     similarity = 1.0 - dist / dmax if dmax > 0 else np.ones_like(dist)
 
     cols: dict[str, object] = {
-        "org_code": context.index.take(qi).to_numpy(),
-        "peer_code": context.index.take(pi).to_numpy(),
+        "org_code": pd.Series(context.index.take(qi), copy=False),
+        "peer_code": pd.Series(context.index.take(pi), copy=False),
         "rank": rk.astype(np.int64),
         "distance": dist,
         "similarity": np.clip(similarity, 0.0, 1.0),
@@ -327,10 +352,20 @@ def _imputed_labels(missing: np.ndarray, variables: list[str], qi: np.ndarray, p
     """Comma-separated names of variables imputed for either side of each pair ('' if none)."""
     if not missing.any():
         return np.full(len(qi), "", dtype=object)
-    either = missing[qi] | missing[pi]
-    keys, inverse = np.unique(either, axis=0, return_inverse=True)
-    labels = np.array([", ".join(v for v, m in zip(variables, row) if m) for row in keys], dtype=object)
-    return labels[inverse.ravel()]
+    p = missing.shape[1]
+    if p <= 62:  # one integer bit-mask per organisation: unique over ints, not over rows of a bool matrix
+        bits = missing.astype(np.int64) @ (np.int64(1) << np.arange(p, dtype=np.int64))
+        pair_bits = bits[qi] | bits[pi]
+        out = np.full(len(qi), "", dtype=object)
+        some = np.nonzero(pair_bits)[0]
+        keys, inverse = np.unique(pair_bits[some], return_inverse=True)
+        rows = ((keys[:, None] >> np.arange(p)) & 1).astype(bool)
+        labels = np.array([", ".join(v for v, m in zip(variables, r, strict=True) if m) for r in rows], dtype=object)
+        out[some] = labels[np.asarray(inverse).ravel()]
+        return out
+    rows, inverse = np.unique(missing[qi] | missing[pi], axis=0, return_inverse=True)
+    labels = np.array([", ".join(v for v, m in zip(variables, r, strict=True) if m) for r in rows], dtype=object)
+    return labels[np.asarray(inverse).ravel()]
 
 
 def _label(var: str) -> str:
