@@ -26,6 +26,7 @@ err_console = Console(stderr=True)
 # One module per command group; each defines register(app).
 COMMAND_MODULES = (
     "partnering.cli.core",
+    "partnering.cli.measure",
     "partnering.cli.spc",
 )
 

@@ -1,0 +1,338 @@
+"""Assessment: the summary icon table, segments, persistent difficulty, track record and good practice.
+
+Everything here is computed from plain DataFrames (:func:`assess_frames`);
+:func:`assess` reads them from the store.  Every flag carries a sentence that
+explains it, so a reader can check it against the SPC charts.
+
+Default parameters are judgements, not national rules, and are configurable
+(:class:`AssessConfig`); their reasons:
+
+* ``difficulty_window = 12`` months and ``difficulty_min_months = 9``: NHS England
+  segments quarterly (NOF 2025/26); "persistent" here means in the worst segment in
+  at least three of the last four quarters' worth of months.
+* ``track_window = 24`` months, ``track_min_months = 18``: a record over two
+  financial years, in the top quartile at least three quarters of that time, and
+  no special-cause concern on a key metric now ("sustained top quartile with no
+  concern", issue #3).
+* ``spc_months = 36``: Making Data Count advises at least 20 points for reliable
+  limits; three years of monthly points keeps the limits relevant to today's
+  process while giving ≥ 20 points for every full series.
+* ``good_practice_min_share = 0.6``: "better than its peers" means better than at least 60% of
+  them over the last ``good_practice_window`` months, so a value a hair above the median does
+  not count as practice worth protecting.
+* ``concern_recent_points = 3``: a key metric counts as "in concern" when one of
+  its last three points is a special-cause concern (a quarter's worth of months).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from partnering.errors import NotFoundError, ValidationError
+from partnering.measure.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.measure.derive import add_derived
+from partnering.measure.segment import SegmentConfig, key_metrics, metric_scores, monthly_segments
+from partnering.measure.spc import run_spc
+
+SEGMENT_WORDS = {
+    1: "segment 1 (top quartile of average metric score: narrowest range of challenges)",
+    2: "segment 2",
+    3: "segment 3",
+    4: "segment 4 (bottom quartile of average metric score: broadest range of challenges)",
+}
+
+
+@dataclass(frozen=True)
+class AssessConfig:
+    kinds: tuple[str, ...] = ("acute_trust",)
+    spc_months: int = 36
+    difficulty_window: int = 12
+    difficulty_min_months: int = 9
+    concern_min_metrics: int = 2
+    concern_recent_points: int = 3
+    track_window: int = 24
+    track_min_months: int = 18
+    good_practice_window: int = 12
+    good_practice_min_share: float = 0.6
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+
+    def validate(self) -> None:
+        for name in ("spc_months", "difficulty_window", "track_window", "good_practice_window"):
+            if getattr(self, name) < 1:
+                raise ValidationError(f"{name} must be at least 1 month")
+        if not 1 <= self.difficulty_min_months <= self.difficulty_window:
+            raise ValidationError("difficulty_min_months must be between 1 and difficulty_window")
+        if not 1 <= self.track_min_months <= self.track_window:
+            raise ValidationError("track_min_months must be between 1 and track_window")
+        if self.concern_min_metrics < 1 or self.concern_recent_points < 1:
+            raise ValidationError("concern_min_metrics and concern_recent_points must be at least 1")
+        self.segment.validate()
+
+
+@dataclass
+class Assessment:
+    icons: pd.DataFrame  # the summary icon table: one row per organisation x indicator
+    standing: pd.DataFrame  # rank and quartile history per organisation x indicator
+    segments: pd.DataFrame  # org_code, period, avg_score, metrics_scored, n_orgs, segment
+    flags: pd.DataFrame  # one row per organisation: segment, persistent difficulty, track record, good practice
+    good_practice: pd.DataFrame  # org_code, indicator, value, peer_median, better_than, n_peers, explanation
+    points: pd.DataFrame  # every SPC point (series = org_code|indicator) for charts
+    metrics: list[str]
+    config: AssessConfig
+
+    def org(self, code: str) -> dict:
+        if code not in set(self.flags["org_code"]):
+            raise NotFoundError(f"organisation {code!r} is not in this assessment (kinds: {', '.join(self.config.kinds)})")
+        return {
+            "flags": self.flags[self.flags["org_code"] == code].iloc[0].to_dict(),
+            "icons": self.icons[self.icons["org_code"] == code],
+            "good_practice": self.good_practice[self.good_practice["org_code"] == code],
+            "segments": self.segments[self.segments["org_code"] == code],
+        }
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+
+def assess(engine, config: AssessConfig = AssessConfig(), peers: dict[str, list[str]] | None = None,
+           **scope) -> Assessment:
+    """Assess every organisation of ``config.kinds`` in the store."""
+    from partnering.store import repository as repo
+
+    orgs = repo.organisations_frame(engine, config.kinds)
+    obs = repo.observations_frame(engine, orgs=list(orgs["org_code"]), **scope)
+    return assess_frames(obs, orgs, config, peers=peers)
+
+
+def assess_frames(obs: pd.DataFrame, orgs: pd.DataFrame, config: AssessConfig = AssessConfig(),
+                  peers: dict[str, list[str]] | None = None, catalogue=None) -> Assessment:
+    config.validate()
+    cat = catalogue or load_catalogue()
+    orgs = orgs[orgs["kind"].isin(config.kinds)] if "kind" in orgs else orgs
+    obs = obs[obs["org_code"].isin(set(orgs["org_code"])) & ~obs["indicator"].str.contains(":", regex=False)]
+    obs = add_derived(obs, cat)
+    obs = obs[obs["indicator"].map(lambda c: indicator(c, cat) is not None)]
+    if obs.empty:
+        raise NotFoundError("no observations for the organisations to assess: load data first "
+                            "(partnering ingest ... or partnering demo)")
+    metrics = key_metrics(config.segment, cat)
+    periods = sorted(obs["period"].unique())
+    names = dict(zip(orgs["org_code"], orgs["name"]))
+
+    points, icons = _spc(obs, periods[-config.spc_months:], cat)
+    icons.insert(1, "org_name", icons["org_code"].map(names))
+    segments = monthly_segments(obs, config.segment, cat)
+    standing = _standing(obs, periods, config, cat)
+    flags = _flags(orgs, segments, icons, standing, periods, metrics, config, cat)
+    good = _good_practice(obs, flags[flags["persistent_difficulty"]]["org_code"].tolist(), periods, peers, config, cat)
+    summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))) if not good.empty else {}
+    flags["good_practice"] = flags["org_code"].map(summary).fillna("")
+    return Assessment(icons, standing, segments, flags, good, points, metrics, config)
+
+
+# ---------------------------------------------------------------------------------------------- SPC icon table
+
+
+def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
+    recent = obs[obs["period"].isin(set(window))]
+    data = pd.DataFrame({
+        "series": recent["org_code"] + "|" + recent["indicator"],
+        "x": recent["period"] + "-01",
+        "y": recent["value"].astype(float),
+    })
+    codes = sorted(recent["indicator"].unique())
+    defs = {c: indicator(c, cat) for c in codes}
+    series = pd.Series(data["series"].unique())
+    ind_of = series.str.split("|").str[1]
+    options = pd.DataFrame({
+        "series": series,
+        "improvement_direction": ind_of.map(lambda c: defs[c].improvement_direction),
+        "target": ind_of.map(lambda c: defs[c].national_standard),
+    })
+    res = run_spc(data, options)
+    pts = res.points
+    last = pts.sort_values("x").groupby("series").tail(1).set_index("series")
+    n_points = pts.groupby("series")["y"].count()
+    ic = res.icons.set_index("series")
+    split = last.index.to_series().str.split("|")
+    icons = pd.DataFrame({
+        "org_code": split.str[0],
+        "indicator": split.str[1],
+        "latest_period": pd.to_datetime(last["x"]).dt.strftime("%Y-%m"),
+        "latest_value": last["y"],
+        "mean": last["mean"], "lpl": last["lpl"], "upl": last["upl"],
+        "target": last["target"],
+        "variation_icon": ic["variation_icon"].reindex(last.index),
+        "assurance_type": ic["assurance_type"].reindex(last.index),
+        "point_type": last["point_type"],
+        "n_points": n_points.reindex(last.index),
+        "explanation": last["explanation"].fillna(""),
+    }).reset_index(drop=True)
+    icons["indicator_name"] = icons["indicator"].map(lambda c: defs[c].name)
+    icons["unit"] = icons["indicator"].map(lambda c: defs[c].unit)
+    icons["improvement_direction"] = icons["indicator"].map(lambda c: defs[c].improvement_direction)
+    # recent concern: any of the last few points a special-cause concern
+    pts = pts.assign(org_code=pts["series"].str.split("|").str[0], indicator=pts["series"].str.split("|").str[1])
+    return pts, icons.sort_values(["org_code", "indicator"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------- standing
+
+
+def _comparable(d: IndicatorDef) -> bool:
+    """Fair to rank organisations on: a direction, and not a raw count (counts follow size, not quality)."""
+    return d.improvement_direction != "neutral" and d.unit != "count"
+
+
+def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) -> pd.DataFrame:
+    directional = [c for c in obs["indicator"].unique() if _comparable(indicator(c, cat))]
+    sc = metric_scores(obs, directional, cat)
+    win = set(periods[-config.track_window:])
+    recent = sc[sc["period"].isin(win)]
+    agg = recent.groupby(["org_code", "indicator"]).agg(
+        months_scored=("score", "size"),
+        months_top_quartile=("percentile", lambda p: int((p <= 0.25).sum())),
+        months_bottom_quartile=("percentile", lambda p: int((p >= 0.75).sum())),
+        mean_value=("value", "mean"),
+    ).reset_index()
+    latest = sc.sort_values("period").groupby(["org_code", "indicator"]).tail(1)
+    latest = latest.rename(columns={"period": "latest_period", "value": "latest_value", "rank": "latest_rank",
+                                    "n": "latest_n", "percentile": "latest_percentile"})
+    out = agg.merge(latest[["org_code", "indicator", "latest_period", "latest_value", "latest_rank", "latest_n",
+                            "latest_percentile"]], on=["org_code", "indicator"], how="outer")
+    # consecutive months in the top quartile up to the latest month (the "for 18 months" in a reason)
+    sc = sc.sort_values(["org_code", "indicator", "period"])
+    top = (sc["percentile"] <= 0.25).to_numpy()
+    grp = (sc["org_code"] + "|" + sc["indicator"]).to_numpy()
+    run = np.zeros(len(sc), dtype=int)
+    for i in range(len(sc)):  # one pass over rows; cheap (orgs x indicators x months)
+        run[i] = (run[i - 1] + 1 if i and grp[i] == grp[i - 1] and top[i - 1] else 1) if top[i] else 0
+    sc["top_run"] = run
+    last_run = sc.groupby(["org_code", "indicator"])["top_run"].last().rename("top_quartile_streak")
+    return out.merge(last_run.reset_index(), on=["org_code", "indicator"], how="left")
+
+
+# ---------------------------------------------------------------------------------------------- flags
+
+
+def _fmt(v: float, unit: str) -> str:
+    if pd.isna(v):
+        return "n/a"
+    if unit == "percent":
+        return f"{v:.1f}%"
+    if unit == "weeks":
+        return f"{v:.1f} weeks"
+    return f"{v:,.0f}"
+
+
+def _concerns(icons: pd.DataFrame, points: pd.DataFrame | None, metrics: list[str], k: int) -> dict[str, list[str]]:
+    key = icons[icons["indicator"].isin(metrics)]
+    out: dict[str, list[str]] = {}
+    for row in key.itertuples():
+        if row.variation_icon in ("concern_high", "concern_low") or row.point_type == "special_cause_concern":
+            out.setdefault(row.org_code, []).append(
+                f"{row.indicator_name} ({_fmt(row.latest_value, row.unit)} in {row.latest_period}: "
+                f"{row.explanation.rstrip('.') or 'special cause concern'})")
+    return out
+
+
+def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConfig, cat) -> pd.DataFrame:
+    rows = []
+    dwin = periods[-config.difficulty_window:]
+    twin = periods[-config.track_window:]
+    concern = _concerns(icons, None, metrics, config.concern_recent_points)
+    seg_by_org = {k: g.set_index("period") for k, g in segments.groupby("org_code")}
+    metric_names = ", ".join(cat[m].name for m in metrics if m in cat)
+    for code, name in zip(orgs["org_code"], orgs["name"]):
+        s = seg_by_org.get(code)
+        if s is None or s.empty:
+            rows.append({"org_code": code, "org_name": name, "segment": np.nan, "avg_score": np.nan,
+                         "segment_period": None, "persistent_difficulty": False, "track_record": False,
+                         "difficulty_reason": "", "track_record_reason": "",
+                         "summary": "Not segmented: no key metrics reported."})
+            continue
+        latest = s.iloc[-1]
+        in_d = s[s.index.isin(dwin)]
+        in_t = s[s.index.isin(twin)]
+        seg4 = int((in_d["segment"] == 4).sum())
+        seg34 = int((in_d["segment"] >= 3).sum())
+        seg1 = int((in_t["segment"] == 1).sum())
+        conc = concern.get(code, [])
+        reasons = []
+        difficulty = False
+        if seg4 >= config.difficulty_min_months:
+            difficulty = True
+            reasons.append(f"In segment 4 (bottom quartile of average metric score across {metric_names}) in "
+                           f"{seg4} of the last {len(dwin)} months ({dwin[0]} to {dwin[-1]}).")
+        if len(conc) >= config.concern_min_metrics and seg34 >= config.difficulty_min_months:
+            difficulty = True
+            reasons.append(f"Special cause concern on {len(conc)} key metrics while in segment 3 or 4 in "
+                           f"{seg34} of the last {len(dwin)} months: " + "; ".join(conc) + ".")
+        track = False
+        treason = ""
+        if seg1 >= config.track_min_months and not conc:
+            track = True
+            treason = (f"In segment 1 (top quartile of average metric score) in {seg1} of the last {len(twin)} months "
+                       f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric now.")
+        elif seg1 >= config.track_min_months:
+            treason = (f"Not a track record despite {seg1} months in segment 1: special cause concern now on "
+                       + "; ".join(conc) + ".")
+        seg = int(latest["segment"])
+        summary = (f"{SEGMENT_WORDS[seg].capitalize()} in {latest.name} (average metric score "
+                   f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics).")
+        rows.append({
+            "org_code": code, "org_name": name, "segment": seg, "avg_score": float(latest["avg_score"]),
+            "segment_period": latest.name, "months_segment_4": seg4, "months_segment_1": seg1,
+            "key_metrics_in_concern": len(conc), "persistent_difficulty": difficulty, "track_record": track,
+            "difficulty_reason": " ".join(reasons), "track_record_reason": treason, "summary": summary,
+        })
+    flags = pd.DataFrame(rows)
+    return flags.sort_values(["persistent_difficulty", "avg_score"], ascending=[False, True]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------- good practice
+
+
+def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig, cat) -> pd.DataFrame:
+    cols = ["org_code", "indicator", "value", "peer_median", "better_than", "n_peers", "explanation"]
+    if not orgs_in_difficulty:
+        return pd.DataFrame(columns=cols)
+    win = set(periods[-config.good_practice_window:])
+    recent = obs[obs["period"].isin(win)]
+    means = recent.groupby(["indicator", "org_code"])["value"].mean()
+    out = []
+    for code in orgs_in_difficulty:
+        peer_list = (peers or {}).get(code)
+        for ind, vals in means.groupby(level=0):
+            d: IndicatorDef = indicator(ind, cat)
+            if not _comparable(d):
+                continue
+            vals = vals.droplevel(0)
+            if code not in vals.index:
+                continue
+            pool = vals.drop(code)
+            if peer_list:
+                pool = pool[pool.index.isin(peer_list)]
+            if len(pool) < 3:
+                continue
+            mine = vals[code]
+            better = (pool < mine).sum() if d.improvement_direction == "increase" else (pool > mine).sum()
+            med = float(pool.median())
+            if better / len(pool) < config.good_practice_min_share:
+                continue
+            who = "its peers" if peer_list else "similar organisations nationally"
+            out.append({
+                "org_code": code, "indicator": ind, "value": float(mine), "peer_median": med,
+                "better_than": int(better), "n_peers": len(pool),
+                "explanation": (f"{d.name}: {_fmt(mine, d.unit)} over the last {len(win)} months, better than "
+                                f"{int(better)} of {len(pool)} {who} (median {_fmt(med, d.unit)}) — good practice a "
+                                f"partnership must not lose."),
+                "_share": better / len(pool),
+            })
+    if not out:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame(out).sort_values(["org_code", "_share"], ascending=[True, False])
+    return df.drop(columns="_share").reset_index(drop=True)
