@@ -82,12 +82,23 @@ class _Problem:
     fixed_rows: np.ndarray  # rows fixed by required pairs
     cap: np.ndarray  # capacity per supporter (before required pairs)
     cap_left: np.ndarray  # capacity after required pairs
+    order: np.ndarray  # rows sorted by (recipient, supporter)
     alive3: np.ndarray  # row passes travel, difficulty and forbidden filters
     reason_stage: np.ndarray  # per recipient: first stage that left no candidate (-1 = has free candidates)
     fixed_rec: np.ndarray  # per recipient: fixed by a required pair
     k_label: str
     max_travel: float | None
     required_by_sup: dict[int, list[str]]
+
+
+def _order_by(r: np.ndarray, s: np.ndarray, n_rec: int, n_sup: int) -> np.ndarray:
+    """Stable order by (r, s); small integer dtypes make numpy use an O(n) radix sort."""
+
+    def small(x: np.ndarray, n: int) -> np.ndarray:
+        return x.astype(np.int16 if n < 2**15 else np.int32 if n < 2**31 else np.int64)
+
+    o1 = np.argsort(small(s, n_sup), kind="stable")
+    return o1[np.argsort(small(r, n_rec)[o1], kind="stable")]
 
 
 def _pairs_key(pairs: Iterable[Pair], rec_codes: pd.Index, sup_codes: pd.Index, n_sup: int) -> np.ndarray:
@@ -154,8 +165,11 @@ def _prepare(
     r = r_codes.astype(np.int64)
     s = s_codes.astype(np.int64)
     key = r * n_sup + s
-    if len(key) != len(np.unique(key)):
-        dup = table.loc[pd.Series(key).duplicated().to_numpy(), ["recipient", "supporter"]].head(3)
+    order = _order_by(r, s, n_rec, n_sup)  # rows sorted by (recipient, supporter): two O(E) radix passes
+    ro, so = r[order], s[order]
+    same = (ro[1:] == ro[:-1]) & (so[1:] == so[:-1])
+    if same.any():
+        dup = table.iloc[order[1:][same][:3]][["recipient", "supporter"]]
         raise ValidationError(f"suitability lists a pair twice: {dup.to_records(index=False).tolist()}")
 
     cap, k_label = _capacity_array(capacity, sup_codes)
@@ -163,7 +177,8 @@ def _prepare(
     in_difficulty = sup_codes.isin(list(difficulty)) if difficulty else np.zeros(n_sup, dtype=bool)
 
     # Stage masks, in the order reasons are reported.
-    not_self = table["recipient"].to_numpy() != table["supporter"].to_numpy()
+    sup_as_rec = rec_codes.get_indexer(sup_codes)  # an organisation cannot support itself
+    not_self = sup_as_rec[s] != r
     if max_travel_minutes is not None:
         travel = pd.to_numeric(table["travel_minutes"], errors="coerce").to_numpy(dtype=float)
         within = np.nan_to_num(travel, nan=np.inf) <= max_travel_minutes
@@ -259,6 +274,7 @@ def _prepare(
         fixed_rows=fixed_rows,
         cap=cap,
         cap_left=cap_left,
+        order=order,
         alive3=alive3,
         reason_stage=reason_stage,
         fixed_rec=fixed_rec,
@@ -276,27 +292,35 @@ def _assignment_kernel(r: np.ndarray, s: np.ndarray, score: np.ndarray, cap_left
     """Chosen positions (into r/s/score) of a lexicographically optimal b-matching, via LAPJVsp."""
     if len(r) == 0:
         return np.empty(0, dtype=np.int64)
-    rec_u, r_loc = np.unique(r, return_inverse=True)
-    n = len(rec_u)
+    # r arrives sorted; compress recipient codes to 0..n-1 without a sort
+    present = np.zeros(int(r.max()) + 1, dtype=bool)
+    present[r] = True
+    r_loc = (np.cumsum(present) - 1)[r]
+    n = int(present.sum())
     deg = np.bincount(s, minlength=len(cap_left))
     slots = np.minimum(cap_left, deg)  # a supporter never needs more slots than recipients it can reach
     start = np.concatenate([[0], np.cumsum(slots)[:-1]])
     n_slots = int(slots.sum())
     rep = slots[s]
-    edge = np.repeat(np.arange(len(r)), rep)
+    edge = np.repeat(np.arange(len(r)), rep)  # each pair once per slot of its supporter; still sorted by row
     offset = np.arange(len(edge)) - np.repeat(np.cumsum(rep) - rep, rep)
     col = start[s[edge]] + offset
     k_big = float(score.max()) + 1.0
     best = np.zeros(n)
     np.maximum.at(best, r_loc, score)
     dummy_cost = k_big + float(best.sum()) + 1.0
-    rows = np.concatenate([r_loc[edge], np.arange(n)])
-    cols = np.concatenate([col, n_slots + np.arange(n)])
-    cost = np.concatenate([k_big - score[edge], np.full(n, dummy_cost)])
-    ent = np.concatenate([edge, np.full(n, -1)])
-    order = np.argsort(rows, kind="stable")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
-    cols_o, cost_o, ent_o = cols[order], cost[order], ent[order]
+    # CSR directly: row i holds its real entries then its private dummy column n_slots + i
+    per_row = np.bincount(r_loc[edge], minlength=n) + 1
+    indptr = np.concatenate([[0], np.cumsum(per_row)])
+    nnz = int(indptr[-1])
+    dummy_pos = indptr[1:] - 1
+    real_pos = np.arange(len(edge)) + r_loc[edge]  # shifted by one dummy per earlier row
+    cols_o = np.empty(nnz, dtype=np.int64)
+    cost_o = np.empty(nnz)
+    ent_o = np.empty(nnz, dtype=np.int64)
+    cols_o[real_pos], cols_o[dummy_pos] = col, n_slots + np.arange(n)
+    cost_o[real_pos], cost_o[dummy_pos] = k_big - score[edge], dummy_cost
+    ent_o[real_pos], ent_o[dummy_pos] = edge, -1
     graph = csr_matrix((cost_o, cols_o, indptr), shape=(n, n_slots + n))
     try:
         row_ind, col_ind = min_weight_full_bipartite_matching(graph)
@@ -418,7 +442,9 @@ def _reasons(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
     idx = np.nonzero(~matched)[0]
     reasons = []
     # candidates of the unmatched recipients, grouped once (never a scan of all pairs per recipient)
-    in_idx = np.isin(p.r, idx)
+    is_unmatched = np.zeros(len(p.rec_codes), dtype=bool)
+    is_unmatched[idx] = True
+    in_idx = is_unmatched[p.r]
     cand_free = _group(p.r[in_idx & p.free], p.s[in_idx & p.free])
     cand_cap = _group(p.r[in_idx & p.alive3], p.s[in_idx & p.alive3])
     sup_load: dict[int, list[str]] = {}
@@ -479,7 +505,7 @@ def _pairs(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
 
 
 def _run(p: _Problem, kernel: str, time_limit: float) -> tuple[np.ndarray, bool, list[str]]:
-    free_rows = np.nonzero(p.free)[0]
+    free_rows = p.order[p.free[p.order]]  # sorted by recipient
     if kernel == "assignment":
         pick = _assignment_kernel(p.r[free_rows], p.s[free_rows], p.score[free_rows], p.cap_left)
         return free_rows[pick], True, []
