@@ -128,8 +128,8 @@ def assess_frames(obs: pd.DataFrame, orgs: pd.DataFrame, config: AssessConfig = 
     standing = _standing(obs, periods, config, cat)
     flags = _flags(orgs, segments, icons, standing, periods, metrics, config, cat)
     good = _good_practice(obs, flags[flags["persistent_difficulty"]]["org_code"].tolist(), periods, peers, config, cat)
-    summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))) if not good.empty else {}
-    flags["good_practice"] = flags["org_code"].map(summary).fillna("")
+    summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))).to_dict()
+    flags["good_practice"] = [summary.get(c, "") for c in flags["org_code"]]
     return Assessment(icons, standing, segments, flags, good, points, metrics, config)
 
 

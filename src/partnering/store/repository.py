@@ -113,7 +113,7 @@ def organisations_frame(engine: Engine | Connection, kinds: Iterable[str] | None
 def upsert_successions(conn: Connection, succ: pd.DataFrame) -> int:
     if succ.empty:
         return 0
-    existing = set(conn.execute(select(Succession.old_code, Succession.new_code)).tuples())
+    existing = {tuple(r) for r in conn.execute(select(Succession.old_code, Succession.new_code))}
     rows = [
         r for r in _records(succ, ["old_code", "new_code", "effective"]) if (r["old_code"], r["new_code"]) not in existing
     ]

@@ -1,0 +1,38 @@
+"""Assessment on the real A&E and RTT data: icon table, segments and flags a reader can check."""
+
+from __future__ import annotations
+
+import pytest
+
+from partnering.measure.assess import assess
+from partnering.store import repository as repo
+
+pytestmark = pytest.mark.shared
+
+
+def test_real_assessment_of_acute_trusts(real_store):
+    a = assess(real_store)
+    f = a.flags
+    acute = repo.organisations_frame(real_store, ["acute_trust"])
+    # every trust with type 1 A&E attendances is an acute trust (MANIFEST: 121 in March 2026; more over 3 years)
+    assert 121 <= len(acute) <= 135
+    assert len(f) == len(acute)
+    # the icon table covers every trust on the 4-hour measure, with the latest month of the data
+    four = a.icons[a.icons.indicator == "ae_4h_pct_all"]
+    assert four["latest_period"].max() == "2026-03"
+    assert (four["target"] == 78.0).all()
+    # segments are quartiles of the average metric score in each month
+    latest = a.segments[a.segments.period == "2025-03"]
+    counts = latest["segment"].value_counts().sort_index()
+    assert list(counts.index) == [1, 2, 3, 4] and counts.max() - counts.min() <= 1
+    # flags: a minority in persistent difficulty, each explained, none also a track record
+    bad, good = f[f.persistent_difficulty], f[f.track_record]
+    assert 0 < len(bad) < len(f) / 3
+    assert not (f.persistent_difficulty & f.track_record).any()
+    assert bad["difficulty_reason"].str.contains("of the last 12 months").all()
+    # the flagged organisations really are worse: their 4-hour mean over the last year is below the median
+    obs = repo.observations_frame(real_store, ["ae_4h_pct_all"])
+    last_year = obs[obs.period >= "2025-04"].groupby("org_code")["value"].mean()
+    assert last_year.reindex(bad.org_code).median() < last_year.reindex(f.org_code).median()
+    if len(good):
+        assert last_year.reindex(good.org_code).median() > last_year.reindex(f.org_code).median()
