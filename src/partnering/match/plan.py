@@ -114,7 +114,6 @@ def _pairs_key(pairs: Iterable[Pair], rec_codes: pd.Index, sup_codes: pd.Index, 
 
 def _capacity_array(capacity: int | Mapping[str, int], sup_codes: pd.Index) -> tuple[np.ndarray, str]:
     if isinstance(capacity, Mapping):
-        unknown = [str(s) for s in capacity if s not in sup_codes]
         cap = np.ones(len(sup_codes), dtype=np.int64)
         if capacity:
             keys = [s for s in capacity if s in sup_codes]
@@ -122,7 +121,7 @@ def _capacity_array(capacity: int | Mapping[str, int], sup_codes: pd.Index) -> t
             if np.any(vals < 0) or np.any(vals != np.round(vals)):
                 raise ValidationError("capacities must be non-negative whole numbers")
             cap[sup_codes.get_indexer(keys)] = vals.astype(np.int64)
-        del unknown  # capacities of supporters with no allowed pair are irrelevant
+        # capacities of supporters with no suitability row are irrelevant and ignored
         return cap, "k as set per supporter"
     if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 0:
         raise ValidationError(f"capacity must be a non-negative integer or a mapping, got {capacity!r}")
