@@ -197,6 +197,8 @@ def recognise(data: bytes, file: str) -> tuple[str, Table]:
     if _looks_like_etr(first):
         return "trusts", raw
     t = Table(file, first, raw.rows[1:], raw.lines[1:], header_line=raw.lines[0])
+    if not t.rows:
+        raise IngestError(file, "has a header but no rows", row=raw.lines[0])
     names = {_norm(h) for h in first}
     if {"pcds", "lat", "long"} <= names or ({"postcode", "lat"} <= names and names & {"long", "lon"}):
         return "postcodes", t
