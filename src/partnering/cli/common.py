@@ -10,6 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 console = Console(soft_wrap=True)
+if not console.is_terminal:  # piped or captured: wide tables rather than 80-column wrapping
+    console = Console(soft_wrap=True, width=160)
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, checksum, commit_parsed, decode_text, read_bytes
+from partnering.ingest.base import Parsed, decode_text, load_file
 from partnering.ingest.values import month_from_text, parse_numbers
 
 KIND = "ae-monthly"
@@ -58,8 +58,20 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "adm_other": ("emergency admissions via", "other"),
     "adm_not_ae": ("other emergency admissions",),
 }
-_REQUIRED = ("att_t1", "att_t2", "att_other", "over_t1", "over_t2", "over_other", "dta_4_12", "dta_12",
-             "adm_t1", "adm_t2", "adm_other", "adm_not_ae")
+_REQUIRED = (
+    "att_t1",
+    "att_t2",
+    "att_other",
+    "over_t1",
+    "over_t2",
+    "over_other",
+    "dta_4_12",
+    "dta_12",
+    "adm_t1",
+    "adm_t2",
+    "adm_other",
+    "adm_not_ae",
+)
 TOTAL_SPELLINGS = {"TOTAL", ""}
 
 
@@ -89,8 +101,12 @@ def _match_columns(columns: list[str], file: str) -> dict[str, str]:
                 candidates.append(field)
         if len(candidates) == 1:
             if candidates[0] in found:
-                raise IngestError(file, f"two columns look like the same field ('{found[candidates[0]]}' and '{col}')",
-                                  row=1, column=col)
+                raise IngestError(
+                    file,
+                    f"two columns look like the same field ('{found[candidates[0]]}' and '{col}')",
+                    row=1,
+                    column=col,
+                )
             found[candidates[0]] = col
     missing = [f for f in _REQUIRED if f not in found]
     if missing:
@@ -128,8 +144,12 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
     name = raw[ident["name"]].astype(str).str.strip()
     per_label = raw[ident["period"]].astype(str).str.strip() if "period" in ident else pd.Series("", index=raw.index)
     lines = np.arange(len(raw)) + line_offset
-    is_total = code.str.upper().isin(TOTAL_SPELLINGS) | (code.str.upper() == "TOTAL") | (
-        name.str.upper() == "TOTAL") | (parent.str.upper() == "TOTAL")
+    is_total = (
+        code.str.upper().isin(TOTAL_SPELLINGS)
+        | (code.str.upper() == "TOTAL")
+        | (name.str.upper() == "TOTAL")
+        | (parent.str.upper() == "TOTAL")
+    )
     blank_row = (raw.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
     is_total &= ~blank_row
     parsed = Parsed(kind=KIND, file=file, rows_read=int((~blank_row).sum()))
@@ -153,20 +173,28 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
     labels.discard(None)
     if period is None:
         if len(labels) > 1:
-            raise IngestError(file, f"rows are labelled with more than one month ({', '.join(sorted(labels))})",
-                              column=ident.get("period"))
+            raise IngestError(
+                file,
+                f"rows are labelled with more than one month ({', '.join(sorted(labels))})",
+                column=ident.get("period"),
+            )
         period = next(iter(labels), None) or month_from_text(Path(file).name)
     elif labels and labels != {period}:
-        raise IngestError(file, f"--period {period} disagrees with the file's own period label "
-                                f"{', '.join(sorted(labels))}", column=ident.get("period"))
+        raise IngestError(
+            file,
+            f"--period {period} disagrees with the file's own period label {', '.join(sorted(labels))}",
+            column=ident.get("period"),
+        )
     if period is None:
         raise IngestError(file, "the month cannot be known: no period label in the file or its name; give --period")
     parsed.period = period
 
     totals = np.flatnonzero(is_total.to_numpy())
     if len(totals) == 0:
-        raise IngestError(file, "has no England total row (TOTAL): it may be truncated; refusing it so that it "
-                                "cannot supersede good data")
+        raise IngestError(
+            file,
+            "has no England total row (TOTAL): it may be truncated; refusing it so that it cannot supersede good data",
+        )
     if len(totals) > 1:
         raise IngestError(file, f"has {len(totals)} total rows (lines {', '.join(str(lines[i]) for i in totals)})")
     t = int(totals[0])
@@ -175,11 +203,16 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
     for f, col in fields.items():
         s = vals[f][provider].sum()
         if abs(s - vals[f][t]) > 0.5:
-            diffs.append(f"'{col}' providers sum to {s:,.0f} but the total row says {vals[f][t]:,.0f} "
-                         f"(difference {s - vals[f][t]:+,.0f})")
+            diffs.append(
+                f"'{col}' providers sum to {s:,.0f} but the total row says {vals[f][t]:,.0f} "
+                f"(difference {s - vals[f][t]:+,.0f})"
+            )
     if diffs:
-        raise IngestError(file, "provider rows do not add up to the England total row (line "
-                                f"{lines[t]}): " + "; ".join(diffs[:4]) + ("; ..." if len(diffs) > 4 else ""))
+        raise IngestError(
+            file,
+            "provider rows do not add up to the England total row (line "
+            f"{lines[t]}): " + "; ".join(diffs[:4]) + ("; ..." if len(diffs) > 4 else ""),
+        )
 
     # logical impossibilities reject the row (it still counted towards the total check above)
     def g(f):
@@ -193,28 +226,51 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
     att_all = att_t1 + att_t2 + att_oth
     impossible = provider & (over_all > att_all)
     for i in np.flatnonzero(impossible & ~bad_any):
-        parsed.rejected.append((int(lines[i]), fields["over_t1"],
-                                f"attendances over 4 hours ({over_all[i]:,.0f}) exceed attendances ({att_all[i]:,.0f})"))
+        parsed.rejected.append(
+            (
+                int(lines[i]),
+                fields["over_t1"],
+                f"attendances over 4 hours ({over_all[i]:,.0f}) exceed attendances ({att_all[i]:,.0f})",
+            )
+        )
     empty_code = provider & (code == "").to_numpy()
     keep = provider & ~bad_any & ~impossible & ~empty_code
     k = np.flatnonzero(keep)
     codes = code.to_numpy()[k]
     adm_ae = g("adm_t1") + g("adm_t2") + g("adm_other")
     counts = {
-        "ae_attendances_type1": att_t1, "ae_attendances_type2": att_t2, "ae_attendances_other": att_oth,
-        "ae_attendances_total": att_all, "ae_over_4h_type1": over_t1, "ae_over_4h_total": over_all,
-        "ae_emergency_admissions_via_ae": adm_ae, "ae_emergency_admissions": adm_ae + g("adm_not_ae"),
-        "ae_dta_over_4h": g("dta_4_12") + g("dta_12"), "ae_dta_over_12h": g("dta_12"),
+        "ae_attendances_type1": att_t1,
+        "ae_attendances_type2": att_t2,
+        "ae_attendances_other": att_oth,
+        "ae_attendances_total": att_all,
+        "ae_over_4h_type1": over_t1,
+        "ae_over_4h_total": over_all,
+        "ae_emergency_admissions_via_ae": adm_ae,
+        "ae_emergency_admissions": adm_ae + g("adm_not_ae"),
+        "ae_dta_over_4h": g("dta_4_12") + g("dta_12"),
+        "ae_dta_over_12h": g("dta_12"),
     }
     frames = []
     for ind, arr in counts.items():
-        frames.append(pd.DataFrame({"org_code": codes, "indicator": ind, "numerator": np.nan, "denominator": np.nan,
-                                    "value": arr[k]}))
+        frames.append(
+            pd.DataFrame(
+                {"org_code": codes, "indicator": ind, "numerator": np.nan, "denominator": np.nan, "value": arr[k]}
+            )
+        )
     for ind, den, over in (("ae_4h_pct_all", att_all, over_all), ("ae_4h_pct_type1", att_t1, over_t1)):
         m = den[k] > 0
         num = (den - over)[k][m]
-        frames.append(pd.DataFrame({"org_code": codes[m], "indicator": ind, "numerator": num,
-                                    "denominator": den[k][m], "value": 100.0 * num / den[k][m]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "org_code": codes[m],
+                    "indicator": ind,
+                    "numerator": num,
+                    "denominator": den[k][m],
+                    "value": 100.0 * num / den[k][m],
+                }
+            )
+        )
     obs = pd.concat(frames, ignore_index=True)
     obs["period"] = period
     dup = pd.Series(codes).duplicated(keep=False)
@@ -232,7 +288,9 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
 
 
 _XLS_COLUMNS = {
-    "code": ("code",), "region": ("region",), "name": ("name",),
+    "code": ("code",),
+    "region": ("region",),
+    "name": ("name",),
 }
 
 
@@ -302,8 +360,22 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
             col["dta_over_4"] = c
         elif ">12 hours from decision to admit" in n:
             col["dta_12"] = c
-    need = ["code", "name", "att_t1", "att_t2", "att_other", "over_t1", "over_t2", "over_other", "adm_t1", "adm_t2",
-            "adm_other", "adm_not_ae", "dta_over_4", "dta_12"]
+    need = [
+        "code",
+        "name",
+        "att_t1",
+        "att_t2",
+        "att_other",
+        "over_t1",
+        "over_t2",
+        "over_other",
+        "adm_t1",
+        "adm_t2",
+        "adm_other",
+        "adm_not_ae",
+        "dta_over_4",
+        "dta_12",
+    ]
     missing = [n for n in need if n not in col]
     if missing:
         raise IngestError(file, "'Provider Level Data' lacks columns for " + ", ".join(missing), row=header_row + 1)
@@ -312,16 +384,29 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
         rows.append([sh.cell_value(r, c) for c in range(sh.ncols)])
     df = pd.DataFrame(rows)
     # turn into the CSV shape so the same checks and derivations apply
-    out = pd.DataFrame({
-        "Period": period,
-        "Org Code": df[col["code"]].astype(str).str.strip().replace({"-": "TOTAL"}),
-        "Parent Org": df[col["region"]].astype(str) if "region" in col else "",
-        "Org name": df[col["name"]].astype(str),
-    })
+    out = pd.DataFrame(
+        {
+            "Period": period,
+            "Org Code": df[col["code"]].astype(str).str.strip().replace({"-": "TOTAL"}),
+            "Parent Org": df[col["region"]].astype(str) if "region" in col else "",
+            "Org name": df[col["name"]].astype(str),
+        }
+    )
     englands = out["Org name"].str.strip().str.lower() == "england"
     out.loc[englands, "Org Code"] = "TOTAL"
-    for f in ("att_t1", "att_t2", "att_other", "over_t1", "over_t2", "over_other", "adm_t1", "adm_t2", "adm_other",
-              "adm_not_ae", "dta_12"):
+    for f in (
+        "att_t1",
+        "att_t2",
+        "att_other",
+        "over_t1",
+        "over_t2",
+        "over_other",
+        "adm_t1",
+        "adm_t2",
+        "adm_other",
+        "adm_not_ae",
+        "dta_12",
+    ):
         out[f] = df[col[f]].astype(str)
     v4, _ = parse_numbers(df[col["dta_over_4"]].astype(str))
     v12, _ = parse_numbers(df[col["dta_12"]].astype(str))
@@ -330,12 +415,29 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
     out = out[~blank.to_numpy()].reset_index(drop=True)
     line_numbers = np.flatnonzero(~blank.to_numpy()) + header_row + 2
     ident = {"period": "Period", "code": "Org Code", "parent": "Parent Org", "name": "Org name"}
-    fields = {f: f for f in ("att_t1", "att_t2", "att_other", "over_t1", "over_t2", "over_other", "adm_t1", "adm_t2",
-                             "adm_other", "adm_not_ae", "dta_4_12", "dta_12")}
+    fields = {
+        f: f
+        for f in (
+            "att_t1",
+            "att_t2",
+            "att_other",
+            "over_t1",
+            "over_t2",
+            "over_other",
+            "adm_t1",
+            "adm_t2",
+            "adm_other",
+            "adm_not_ae",
+            "dta_4_12",
+            "dta_12",
+        )
+    }
     parsed = _derive(out, ident, fields, file, period, line_offset=0)
     # _derive numbered rows from 0; translate to the sheet's row numbers
-    parsed.rejected = [(int(line_numbers[ln]) if ln is not None and ln < len(line_numbers) else ln, c, why)
-                       for ln, c, why in parsed.rejected]
+    parsed.rejected = [
+        (int(line_numbers[ln]) if ln is not None and ln < len(line_numbers) else ln, c, why)
+        for ln, c, why in parsed.rejected
+    ]
     return parsed
 
 
@@ -348,6 +450,4 @@ def parse_ae(data: bytes, file: str, period: str | None = None) -> Parsed:
 
 
 def load_ae(path: str | Path, engine=None, period: str | None = None, **batch_opts):
-    data = read_bytes(path)
-    parsed = parse_ae(data, str(path), period)
-    return commit_parsed(parsed, checksum(data), engine, **batch_opts)
+    return load_file(KIND, path, lambda data, file: parse_ae(data, file, period), engine, **batch_opts)

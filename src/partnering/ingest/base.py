@@ -159,6 +159,30 @@ def commit_parsed(
                        len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes))
 
 
+def already_loaded(kind: str, data_checksum: str, file: str, engine: Engine) -> BatchReport | None:
+    """The report for a file whose exact bytes were loaded before (so it is not even parsed again)."""
+    with engine.connect() as conn:
+        prior = repo.find_batch_by_checksum(conn, kind, data_checksum)
+    if prior is None:
+        return None
+    return BatchReport(prior.id, kind, file, "unchanged", prior.period, prior.rows_read, 0, 0, 0, 0, 0.0,
+                       f"identical to batch {prior.id} ({Path(prior.file_name).name}); nothing written")
+
+
+def load_file(kind: str, path, parse, engine: Engine | None = None, **batch_opts) -> BatchReport:
+    """Read ``path``, skip it if these exact bytes were loaded before, else parse and commit in one transaction.
+
+    ``parse(data, file)`` is the loader's pure parser returning a :class:`Parsed`.
+    """
+    engine = engine or get_engine()
+    data = read_bytes(path)
+    digest = checksum(data)
+    prior = already_loaded(kind, digest, str(path), engine)
+    if prior is not None:
+        return prior
+    return commit_parsed(parse(data, str(path)), digest, engine, **batch_opts)
+
+
 def guess_kind(code: str) -> str:
     """Kind of an organisation known only by its ODS code (MANIFEST: 3 chars = NHS trust; 5 = site; 6 = other)."""
     code = str(code)

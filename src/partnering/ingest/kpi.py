@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, checksum, commit_parsed, decode_text, read_bytes
+from partnering.ingest.base import Parsed, decode_text, load_file
 from partnering.ingest.values import month_from_text, parse_numbers, valid_period
 from partnering.measure.catalogue import indicator
 
@@ -117,6 +117,4 @@ def parse_kpi(data: bytes, file: str) -> Parsed:
 
 
 def load_kpi(path: str | Path, engine=None, **batch_opts):
-    data = read_bytes(path)
-    parsed = parse_kpi(data, str(path))
-    return commit_parsed(parsed, checksum(data), engine, **batch_opts)
+    return load_file(KIND, path, parse_kpi, engine, **batch_opts)

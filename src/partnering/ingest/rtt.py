@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, checksum, commit_parsed, decode_text, read_bytes
+from partnering.ingest.base import Parsed, decode_text, load_file
 from partnering.ingest.values import month_from_text, parse_numbers, valid_period
 
 KIND = "rtt"
@@ -190,6 +190,4 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
 
 
 def load_rtt(path: str | Path, engine=None, period: str | None = None, **batch_opts):
-    data = read_bytes(path)
-    parsed = parse_rtt(data, str(path), period)
-    return commit_parsed(parsed, checksum(data), engine, **batch_opts)
+    return load_file(KIND, path, lambda data, file: parse_rtt(data, file, period), engine, **batch_opts)

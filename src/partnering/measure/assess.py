@@ -85,7 +85,9 @@ class Assessment:
 
     def org(self, code: str) -> dict:
         if code not in set(self.flags["org_code"]):
-            raise NotFoundError(f"organisation {code!r} is not in this assessment (kinds: {', '.join(self.config.kinds)})")
+            raise NotFoundError(
+                f"organisation {code!r} is not in this assessment (kinds: {', '.join(self.config.kinds)})"
+            )
         return {
             "flags": self.flags[self.flags["org_code"] == code].iloc[0].to_dict(),
             "icons": self.icons[self.icons["org_code"] == code],
@@ -97,8 +99,9 @@ class Assessment:
 # ---------------------------------------------------------------------------------------------- entry points
 
 
-def assess(engine, config: AssessConfig = AssessConfig(), peers: dict[str, list[str]] | None = None,
-           **scope) -> Assessment:
+def assess(
+    engine, config: AssessConfig = AssessConfig(), peers: dict[str, list[str]] | None = None, **scope
+) -> Assessment:
     """Assess every organisation of ``config.kinds`` in the store."""
     from partnering.store import repository as repo
 
@@ -107,8 +110,13 @@ def assess(engine, config: AssessConfig = AssessConfig(), peers: dict[str, list[
     return assess_frames(obs, orgs, config, peers=peers)
 
 
-def assess_frames(obs: pd.DataFrame, orgs: pd.DataFrame, config: AssessConfig = AssessConfig(),
-                  peers: dict[str, list[str]] | None = None, catalogue=None) -> Assessment:
+def assess_frames(
+    obs: pd.DataFrame,
+    orgs: pd.DataFrame,
+    config: AssessConfig = AssessConfig(),
+    peers: dict[str, list[str]] | None = None,
+    catalogue=None,
+) -> Assessment:
     config.validate()
     cat = catalogue or load_catalogue()
     orgs = orgs[orgs["kind"].isin(config.kinds)] if "kind" in orgs else orgs
@@ -116,13 +124,15 @@ def assess_frames(obs: pd.DataFrame, orgs: pd.DataFrame, config: AssessConfig = 
     obs = add_derived(obs, cat)
     obs = obs[obs["indicator"].map(lambda c: indicator(c, cat) is not None)]
     if obs.empty:
-        raise NotFoundError("no observations for the organisations to assess: load data first "
-                            "(partnering ingest ... or partnering demo)")
+        raise NotFoundError(
+            "no observations for the organisations to assess: load data first "
+            "(partnering ingest ... or partnering demo)"
+        )
     metrics = key_metrics(config.segment, cat)
     periods = sorted(obs["period"].unique())
     names = dict(zip(orgs["org_code"], orgs["name"]))
 
-    points, icons = _spc(obs, periods[-config.spc_months:], cat)
+    points, icons = _spc(obs, periods[-config.spc_months :], cat)
     icons.insert(1, "org_name", icons["org_code"].map(names))
     segments = monthly_segments(obs, config.segment, cat)
     standing = _standing(obs, periods, config, cat)
@@ -138,39 +148,47 @@ def assess_frames(obs: pd.DataFrame, orgs: pd.DataFrame, config: AssessConfig = 
 
 def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
     recent = obs[obs["period"].isin(set(window))]
-    data = pd.DataFrame({
-        "series": recent["org_code"] + "|" + recent["indicator"],
-        "x": recent["period"] + "-01",
-        "y": recent["value"].astype(float),
-    })
+    data = pd.DataFrame(
+        {
+            "series": recent["org_code"] + "|" + recent["indicator"],
+            "x": recent["period"] + "-01",
+            "y": recent["value"].astype(float),
+        }
+    )
     codes = sorted(recent["indicator"].unique())
     defs = {c: indicator(c, cat) for c in codes}
     series = pd.Series(data["series"].unique())
     ind_of = series.str.split("|").str[1]
-    options = pd.DataFrame({
-        "series": series,
-        "improvement_direction": ind_of.map(lambda c: defs[c].improvement_direction),
-        "target": ind_of.map(lambda c: defs[c].national_standard),
-    })
+    options = pd.DataFrame(
+        {
+            "series": series,
+            "improvement_direction": ind_of.map(lambda c: defs[c].improvement_direction),
+            "target": ind_of.map(lambda c: defs[c].national_standard),
+        }
+    )
     res = run_spc(data, options)
     pts = res.points
     last = pts.sort_values("x").groupby("series").tail(1).set_index("series")
     n_points = pts.groupby("series")["y"].count()
     ic = res.icons.set_index("series")
     split = last.index.to_series().str.split("|")
-    icons = pd.DataFrame({
-        "org_code": split.str[0],
-        "indicator": split.str[1],
-        "latest_period": pd.to_datetime(last["x"]).dt.strftime("%Y-%m"),
-        "latest_value": last["y"],
-        "mean": last["mean"], "lpl": last["lpl"], "upl": last["upl"],
-        "target": last["target"],
-        "variation_icon": ic["variation_icon"].reindex(last.index),
-        "assurance_type": ic["assurance_type"].reindex(last.index),
-        "point_type": last["point_type"],
-        "n_points": n_points.reindex(last.index),
-        "explanation": last["explanation"].fillna(""),
-    }).reset_index(drop=True)
+    icons = pd.DataFrame(
+        {
+            "org_code": split.str[0],
+            "indicator": split.str[1],
+            "latest_period": pd.to_datetime(last["x"]).dt.strftime("%Y-%m"),
+            "latest_value": last["y"],
+            "mean": last["mean"],
+            "lpl": last["lpl"],
+            "upl": last["upl"],
+            "target": last["target"],
+            "variation_icon": ic["variation_icon"].reindex(last.index),
+            "assurance_type": ic["assurance_type"].reindex(last.index),
+            "point_type": last["point_type"],
+            "n_points": n_points.reindex(last.index),
+            "explanation": last["explanation"].fillna(""),
+        }
+    ).reset_index(drop=True)
     icons["indicator_name"] = icons["indicator"].map(lambda c: defs[c].name)
     icons["unit"] = icons["indicator"].map(lambda c: defs[c].unit)
     icons["improvement_direction"] = icons["indicator"].map(lambda c: defs[c].improvement_direction)
@@ -190,19 +208,35 @@ def _comparable(d: IndicatorDef) -> bool:
 def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) -> pd.DataFrame:
     directional = [c for c in obs["indicator"].unique() if _comparable(indicator(c, cat))]
     sc = metric_scores(obs, directional, cat)
-    win = set(periods[-config.track_window:])
+    win = set(periods[-config.track_window :])
     recent = sc[sc["period"].isin(win)]
-    agg = recent.groupby(["org_code", "indicator"]).agg(
-        months_scored=("score", "size"),
-        months_top_quartile=("percentile", lambda p: int((p <= 0.25).sum())),
-        months_bottom_quartile=("percentile", lambda p: int((p >= 0.75).sum())),
-        mean_value=("value", "mean"),
-    ).reset_index()
+    agg = (
+        recent.groupby(["org_code", "indicator"])
+        .agg(
+            months_scored=("score", "size"),
+            months_top_quartile=("percentile", lambda p: int((p <= 0.25).sum())),
+            months_bottom_quartile=("percentile", lambda p: int((p >= 0.75).sum())),
+            mean_value=("value", "mean"),
+        )
+        .reset_index()
+    )
     latest = sc.sort_values("period").groupby(["org_code", "indicator"]).tail(1)
-    latest = latest.rename(columns={"period": "latest_period", "value": "latest_value", "rank": "latest_rank",
-                                    "n": "latest_n", "percentile": "latest_percentile"})
-    out = agg.merge(latest[["org_code", "indicator", "latest_period", "latest_value", "latest_rank", "latest_n",
-                            "latest_percentile"]], on=["org_code", "indicator"], how="outer")
+    latest = latest.rename(
+        columns={
+            "period": "latest_period",
+            "value": "latest_value",
+            "rank": "latest_rank",
+            "n": "latest_n",
+            "percentile": "latest_percentile",
+        }
+    )
+    out = agg.merge(
+        latest[
+            ["org_code", "indicator", "latest_period", "latest_value", "latest_rank", "latest_n", "latest_percentile"]
+        ],
+        on=["org_code", "indicator"],
+        how="outer",
+    )
     # consecutive months in the top quartile up to the latest month (the "for 18 months" in a reason)
     sc = sc.sort_values(["org_code", "indicator", "period"])
     top = (sc["percentile"] <= 0.25).to_numpy()
@@ -235,24 +269,35 @@ def _concerns(icons: pd.DataFrame, points: pd.DataFrame | None, metrics: list[st
         if row.variation_icon in ("concern_high", "concern_low") or row.point_type == "special_cause_concern":
             out.setdefault(row.org_code, []).append(
                 f"{row.indicator_name} ({_fmt(row.latest_value, row.unit)} in {row.latest_period}: "
-                f"{row.explanation.rstrip('.') or 'special cause concern'})")
+                f"{row.explanation.rstrip('.') or 'special cause concern'})"
+            )
     return out
 
 
 def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConfig, cat) -> pd.DataFrame:
     rows = []
-    dwin = periods[-config.difficulty_window:]
-    twin = periods[-config.track_window:]
+    dwin = periods[-config.difficulty_window :]
+    twin = periods[-config.track_window :]
     concern = _concerns(icons, None, metrics, config.concern_recent_points)
     seg_by_org = {k: g.set_index("period") for k, g in segments.groupby("org_code")}
     metric_names = ", ".join(cat[m].name for m in metrics if m in cat)
     for code, name in zip(orgs["org_code"], orgs["name"]):
         s = seg_by_org.get(code)
         if s is None or s.empty:
-            rows.append({"org_code": code, "org_name": name, "segment": np.nan, "avg_score": np.nan,
-                         "segment_period": None, "persistent_difficulty": False, "track_record": False,
-                         "difficulty_reason": "", "track_record_reason": "",
-                         "summary": "Not segmented: no key metrics reported."})
+            rows.append(
+                {
+                    "org_code": code,
+                    "org_name": name,
+                    "segment": np.nan,
+                    "avg_score": np.nan,
+                    "segment_period": None,
+                    "persistent_difficulty": False,
+                    "track_record": False,
+                    "difficulty_reason": "",
+                    "track_record_reason": "",
+                    "summary": "Not segmented: no key metrics reported.",
+                }
+            )
             continue
         latest = s.iloc[-1]
         in_d = s[s.index.isin(dwin)]
@@ -265,30 +310,52 @@ def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConf
         difficulty = False
         if seg4 >= config.difficulty_min_months:
             difficulty = True
-            reasons.append(f"In segment 4 (bottom quartile of average metric score across {metric_names}) in "
-                           f"{seg4} of the last {len(dwin)} months ({dwin[0]} to {dwin[-1]}).")
+            reasons.append(
+                f"In segment 4 (bottom quartile of average metric score across {metric_names}) in "
+                f"{seg4} of the last {len(dwin)} months ({dwin[0]} to {dwin[-1]})."
+            )
         if len(conc) >= config.concern_min_metrics and seg34 >= config.difficulty_min_months:
             difficulty = True
-            reasons.append(f"Special cause concern on {len(conc)} key metrics while in segment 3 or 4 in "
-                           f"{seg34} of the last {len(dwin)} months: " + "; ".join(conc) + ".")
+            reasons.append(
+                f"Special cause concern on {len(conc)} key metrics while in segment 3 or 4 in "
+                f"{seg34} of the last {len(dwin)} months: " + "; ".join(conc) + "."
+            )
         track = False
         treason = ""
         if seg1 >= config.track_min_months and not conc:
             track = True
-            treason = (f"In segment 1 (top quartile of average metric score) in {seg1} of the last {len(twin)} months "
-                       f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric now.")
+            treason = (
+                f"In segment 1 (top quartile of average metric score) in {seg1} of the last {len(twin)} months "
+                f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric now."
+            )
         elif seg1 >= config.track_min_months:
-            treason = (f"Not a track record despite {seg1} months in segment 1: special cause concern now on "
-                       + "; ".join(conc) + ".")
+            treason = (
+                f"Not a track record despite {seg1} months in segment 1: special cause concern now on "
+                + "; ".join(conc)
+                + "."
+            )
         seg = int(latest["segment"])
-        summary = (f"{SEGMENT_WORDS[seg].capitalize()} in {latest.name} (average metric score "
-                   f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics).")
-        rows.append({
-            "org_code": code, "org_name": name, "segment": seg, "avg_score": float(latest["avg_score"]),
-            "segment_period": latest.name, "months_segment_4": seg4, "months_segment_1": seg1,
-            "key_metrics_in_concern": len(conc), "persistent_difficulty": difficulty, "track_record": track,
-            "difficulty_reason": " ".join(reasons), "track_record_reason": treason, "summary": summary,
-        })
+        summary = (
+            f"{SEGMENT_WORDS[seg].capitalize()} in {latest.name} (average metric score "
+            f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics)."
+        )
+        rows.append(
+            {
+                "org_code": code,
+                "org_name": name,
+                "segment": seg,
+                "avg_score": float(latest["avg_score"]),
+                "segment_period": latest.name,
+                "months_segment_4": seg4,
+                "months_segment_1": seg1,
+                "key_metrics_in_concern": len(conc),
+                "persistent_difficulty": difficulty,
+                "track_record": track,
+                "difficulty_reason": " ".join(reasons),
+                "track_record_reason": treason,
+                "summary": summary,
+            }
+        )
     flags = pd.DataFrame(rows)
     return flags.sort_values(["persistent_difficulty", "avg_score"], ascending=[False, True]).reset_index(drop=True)
 
@@ -300,7 +367,7 @@ def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig
     cols = ["org_code", "indicator", "value", "peer_median", "better_than", "n_peers", "explanation"]
     if not orgs_in_difficulty:
         return pd.DataFrame(columns=cols)
-    win = set(periods[-config.good_practice_window:])
+    win = set(periods[-config.good_practice_window :])
     recent = obs[obs["period"].isin(win)]
     means = recent.groupby(["indicator", "org_code"])["value"].mean()
     out = []
@@ -324,14 +391,22 @@ def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig
             if better / len(pool) < config.good_practice_min_share:
                 continue
             who = "its peers" if peer_list else "similar organisations nationally"
-            out.append({
-                "org_code": code, "indicator": ind, "value": float(mine), "peer_median": med,
-                "better_than": int(better), "n_peers": len(pool),
-                "explanation": (f"{d.name}: {_fmt(mine, d.unit)} over the last {len(win)} months, better than "
-                                f"{int(better)} of {len(pool)} {who} (median {_fmt(med, d.unit)}) — good practice a "
-                                f"partnership must not lose."),
-                "_share": better / len(pool),
-            })
+            out.append(
+                {
+                    "org_code": code,
+                    "indicator": ind,
+                    "value": float(mine),
+                    "peer_median": med,
+                    "better_than": int(better),
+                    "n_peers": len(pool),
+                    "explanation": (
+                        f"{d.name}: {_fmt(mine, d.unit)} over the last {len(win)} months, better than "
+                        f"{int(better)} of {len(pool)} {who} (median {_fmt(med, d.unit)}) — good practice a "
+                        f"partnership must not lose."
+                    ),
+                    "_share": better / len(pool),
+                }
+            )
     if not out:
         return pd.DataFrame(columns=cols)
     df = pd.DataFrame(out).sort_values(["org_code", "_share"], ascending=[True, False])

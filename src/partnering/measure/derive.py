@@ -35,11 +35,18 @@ def add_derived(obs: pd.DataFrame, catalogue=None) -> pd.DataFrame:
             continue
         m = num.merge(den, on=["org_code", "period"], suffixes=("_n", "_d"))
         m = m[(m["value_d"] > 0) & m["value_n"].notna()]
-        parts.append(pd.DataFrame({
-            "org_code": m["org_code"], "indicator": code, "period": m["period"],
-            "numerator": m["value_n"].astype(float), "denominator": m["value_d"].astype(float),
-            "value": 100.0 * m["value_n"].to_numpy(dtype=float) / m["value_d"].to_numpy(dtype=float),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "org_code": m["org_code"],
+                    "indicator": code,
+                    "period": m["period"],
+                    "numerator": m["value_n"].astype(float),
+                    "denominator": m["value_d"].astype(float),
+                    "value": 100.0 * m["value_n"].to_numpy(dtype=float) / m["value_d"].to_numpy(dtype=float),
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(float)
     return out[np.isfinite(out["value"])].reset_index(drop=True)

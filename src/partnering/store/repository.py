@@ -27,8 +27,19 @@ from partnering.store.models import (
 )
 
 ORG_COLUMNS = [
-    "org_code", "name", "kind", "icb_code", "region_code", "postcode", "latitude", "longitude",
-    "open_date", "close_date", "successor_code", "synthetic", "source",
+    "org_code",
+    "name",
+    "kind",
+    "icb_code",
+    "region_code",
+    "postcode",
+    "latitude",
+    "longitude",
+    "open_date",
+    "close_date",
+    "successor_code",
+    "synthetic",
+    "source",
 ]
 OBS_COLUMNS = ["org_code", "indicator", "period", "numerator", "denominator", "value"]
 
@@ -115,7 +126,9 @@ def upsert_successions(conn: Connection, succ: pd.DataFrame) -> int:
         return 0
     existing = {tuple(r) for r in conn.execute(select(Succession.old_code, Succession.new_code))}
     rows = [
-        r for r in _records(succ, ["old_code", "new_code", "effective"]) if (r["old_code"], r["new_code"]) not in existing
+        r
+        for r in _records(succ, ["old_code", "new_code", "effective"])
+        if (r["old_code"], r["new_code"]) not in existing
     ]
     if rows:
         conn.execute(insert(Succession), rows)
@@ -178,7 +191,9 @@ def replace_attributes(conn: Connection, attrs: pd.DataFrame) -> int:
         codes = list(grp["org_code"])
         for i in range(0, len(codes), 500):
             conn.execute(
-                delete(OrgAttribute).where(OrgAttribute.attribute == attr, OrgAttribute.org_code.in_(codes[i : i + 500]))
+                delete(OrgAttribute).where(
+                    OrgAttribute.attribute == attr, OrgAttribute.org_code.in_(codes[i : i + 500])
+                )
             )
     conn.execute(insert(OrgAttribute), _records(attrs, ["org_code", "attribute", "value", "source"]))
     return len(attrs)
@@ -205,7 +220,9 @@ def ensure_indicators(conn: Connection, codes: Iterable[str]) -> None:
     for code in sorted(codes - known):
         d = indicator(code, cat)
         if d is None:
-            d = IndicatorDef(code=code, name=code, unit="count", improvement_direction="neutral", source="user KPI file")
+            d = IndicatorDef(
+                code=code, name=code, unit="count", improvement_direction="neutral", source="user KPI file"
+            )
         rows.append(_indicator_row(d))
     if rows:
         conn.execute(insert(Indicator), rows)
@@ -366,8 +383,12 @@ def _current_for(conn: Connection, inds: list[str], periods: list[str]) -> pd.Da
             Observation.indicator_code.in_(inds[i : i + 400]),
             Observation.period.in_(periods),
         )
-        frames.append(pd.DataFrame(conn.execute(stmt).all(), columns=["id_old", "org_code", "indicator", "period",
-                                                                        "numerator", "denominator", "value"]))
+        frames.append(
+            pd.DataFrame(
+                conn.execute(stmt).all(),
+                columns=["id_old", "org_code", "indicator", "period", "numerator", "denominator", "value"],
+            )
+        )
     cur = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     for c in ("numerator", "denominator", "value"):
         cur[c] = pd.to_numeric(cur[c], errors="coerce").astype(float)
@@ -396,7 +417,12 @@ def observations_frame(
     """
     o, b = Observation, ImportBatch
     cols = [
-        o.org_code, o.indicator_code.label("indicator"), o.period, o.numerator, o.denominator, o.value,
+        o.org_code,
+        o.indicator_code.label("indicator"),
+        o.period,
+        o.numerator,
+        o.denominator,
+        o.value,
     ]
     if history:
         cols += [o.batch_id, o.superseded_by]
@@ -453,8 +479,13 @@ def counts(engine: Engine | Connection) -> dict[str, int]:
     """How many rows each main table holds (current observations only)."""
     out = {}
     with _conn(engine) as conn:
-        for label, model in (("organisations", Organisation), ("sites", Site), ("indicators", Indicator),
-                             ("batches", ImportBatch), ("rejected_rows", RejectedRow)):
+        for label, model in (
+            ("organisations", Organisation),
+            ("sites", Site),
+            ("indicators", Indicator),
+            ("batches", ImportBatch),
+            ("rejected_rows", RejectedRow),
+        ):
             out[label] = conn.execute(select(func.count()).select_from(model)).scalar_one()
         out["observations"] = conn.execute(
             select(func.count()).select_from(Observation).where(Observation.superseded_by.is_(None))
