@@ -9,22 +9,30 @@ that a missing value breaks a trend.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 _DIRECTION = {"increase": 1, "neutral": 0, "decrease": -1}
 
 
+def _mean(values: pd.Series) -> float:
+    """Mean of the non-missing values, correctly rounded like R's long-double ``mean``."""
+    v = values.dropna()
+    return math.fsum(v) / len(v) if len(v) else np.nan
+
+
 def _group(y: pd.Series, fix_after: float, screen: bool, trend_points: int, counts_outside: bool) -> pd.DataFrame:
     n = len(y)
     pos = pd.Series(np.arange(n), index=y.index)
     fix_y = y.where(pos < fix_after)
-    mean = fix_y.mean()
+    mean = _mean(fix_y)
     mr = fix_y.diff().abs()
-    amr = mr.mean()
+    amr = _mean(mr)
     if screen:
         mr = mr.where(mr < 3.267 * amr)
-        amr = mr.mean()
+        amr = _mean(mr)
     lpl, upl = mean - 2.66 * amr, mean + 2.66 * amr
     lo2, hi2 = mean - 2 * (2.66 / 3) * amr, mean + 2 * (2.66 / 3) * amr
     present = y.notna() & pd.notna(upl)

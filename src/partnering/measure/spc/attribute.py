@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from partnering.measure.spc.limits import Limits, fixed_values
-from partnering.measure.spc.segments import Segments, segment_nanmean
+from partnering.measure.spc.segments import Segments
 
 
 def proportion_values(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -43,10 +43,10 @@ def _pooled_rate(
     num = np.asarray(numerator, dtype=float)
     den = np.asarray(denominator, dtype=float)
     usable = (den > 0) & ~np.isnan(num) & (segments.pos < fix_after_rows)
-    total_num = np.bincount(segments.seg, weights=np.where(usable, num, 0.0), minlength=segments.n_segments)
-    total_den = np.bincount(segments.seg, weights=np.where(usable, den, 0.0), minlength=segments.n_segments)
+    total_num = segments.sum(np.where(usable, num, 0.0))
+    total_den = segments.sum(np.where(usable, den, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (total_num / total_den)[segments.seg]
+        return segments.broadcast(total_num / total_den)
 
 
 def _limits(centre: np.ndarray, sigma: np.ndarray, upper_bound: float | None) -> Limits:
@@ -88,6 +88,5 @@ def u_chart_limits(
 def c_chart_limits(counts: np.ndarray, segments: Segments, fix_after_rows: np.ndarray) -> Limits:
     """C chart (Montgomery 7.3): ``c̄ ± 3 sqrt(c̄)``, clamped at 0."""
     c = np.asarray(counts, dtype=float)
-    c_bar = segment_nanmean(fixed_values(c, segments, fix_after_rows), segments.seg, segments.n_segments)
-    c_bar = c_bar[segments.seg]
+    c_bar = segments.broadcast(segments.nanmean(fixed_values(c, segments, fix_after_rows)))
     return _limits(c_bar, np.sqrt(c_bar), None)

@@ -55,6 +55,16 @@ class _Prepared:
     numerator: np.ndarray | None
     denominator: np.ndarray | None
     series_start: np.ndarray  # bool per row
+    series_values: Any  # the series column in sorted order (as given)
+
+    @property
+    def series_sizes(self) -> np.ndarray:
+        starts = np.flatnonzero(self.series_start)
+        return np.diff(np.append(starts, len(self.code)))
+
+    def per_row(self, per_series: np.ndarray) -> np.ndarray:
+        """A value per series code -> the value on every row of that series."""
+        return np.repeat(per_series[self.code[self.series_start]], self.series_sizes)
 
 
 def _row_error(data: pd.DataFrame, i: int, column: str, reason: str) -> ValidationError:
@@ -73,6 +83,45 @@ def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise _row_error(data, i, column, f"must be a number (got {col.iloc[i]!r})")
     return num.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    try:
+        code, labels = pd.factorize(values, sort=True)
+    except TypeError:  # labels of mixed types cannot be sorted
+        code, labels = pd.factorize(values, sort=False)
+    return code.astype(np.int64), pd.Index(labels)
+
+
+def _series_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer code per row and the sorted labels.
+
+    Data usually arrives with each series in one block of rows; then only the first row of each
+    block is hashed (comparing neighbours is much cheaper than hashing every row).
+    """
+    n = len(series)
+    if n < 2:
+        return _factorize(series)
+    arr = series.array
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chunked = pa.chunked_array([pa.array(arr)]) if not isinstance(pa.array(arr), pa.ChunkedArray) else pa.array(arr)
+        change = pc.not_equal(chunked.slice(1), chunked.slice(0, n - 1)).to_numpy()
+    elif isinstance(series.dtype, pd.CategoricalDtype):
+        codes = arr.codes
+        change = codes[1:] != codes[:-1]
+    elif pd.api.types.is_numeric_dtype(series.dtype) or series.dtype == object:
+        values = series.to_numpy()
+        change = values[1:] != values[:-1]
+    else:
+        return _factorize(series)
+    heads = np.flatnonzero(np.concatenate(([True], np.asarray(change, dtype=bool))))
+    head_codes, labels = _factorize(series.iloc[heads])
+    if len(labels) != len(heads):  # some series is split over several blocks
+        return _factorize(series)
+    return np.repeat(head_codes, np.diff(np.append(heads, n))), labels
 
 
 def _prepare(data: pd.DataFrame, settings: SpcSettings) -> _Prepared:
@@ -112,12 +161,7 @@ def _prepare(data: pd.DataFrame, settings: SpcSettings) -> _Prepared:
             raise _row_error(data, int(np.flatnonzero(np.isinf(y))[0]), "y", "must be finite")
         if settings.chart == "c" and (np.nan_to_num(y) < 0).any():
             raise _row_error(data, int(np.flatnonzero(np.nan_to_num(y) < 0)[0]), "y", "counts must be >= 0")
-    try:
-        code, labels = pd.factorize(data["series"], sort=True)
-    except TypeError:
-        code, labels = pd.factorize(data["series"], sort=False)
-    code = code.astype(np.int64)
-    labels = pd.Index(labels)
+    code, labels = _series_codes(data["series"])
     n = len(code)
     xi = x.view(np.int64)
     if n > 1:
@@ -125,14 +169,14 @@ def _prepare(data: pd.DataFrame, settings: SpcSettings) -> _Prepared:
         ordered = bool(np.all((code[1:] > code[:-1]) | (same & (xi[1:] > xi[:-1]))))
     else:
         ordered = True
+    series_values = data["series"].array
     if not ordered:
         order = np.lexsort((xi, code))
         code, x, y = code[order], x[order], y[order]
+        series_values = series_values.take(order)
         if numerator is not None:
             numerator, denominator = numerator[order], denominator[order]
         xi = x.view(np.int64)
-    else:
-        order = None
     if n > 1:
         dup = (code[1:] == code[:-1]) & (xi[1:] == xi[:-1])
         if dup.any():
@@ -142,7 +186,7 @@ def _prepare(data: pd.DataFrame, settings: SpcSettings) -> _Prepared:
     series_start = np.ones(n, dtype=bool)
     if n > 1:
         series_start[1:] = code[1:] != code[:-1]
-    return _Prepared(labels, code, x, x_kind, y, numerator, denominator, series_start)
+    return _Prepared(labels, code, x, x_kind, y, numerator, denominator, series_start, series_values)
 
 
 def _rebase_flags(prep: _Prepared, opts: SeriesOptions) -> np.ndarray:
@@ -152,13 +196,22 @@ def _rebase_flags(prep: _Prepared, opts: SeriesOptions) -> np.ndarray:
     if not len(opts.rebase_series) or not n:
         return flag
     xi = prep.x.view(np.int64)
-    xu = np.sort(pd.unique(xi))
-    m = len(xu)
-    key = prep.code * m + np.searchsorted(xu, xi)
     rx = opts.rebase_x.to_numpy().view(np.int64) if prep.x_kind == "date" else opts.rebase_x.to_numpy(np.int64)
-    rr = np.minimum(np.searchsorted(xu, rx), m - 1)
-    exact = xu[rr] == rx
-    rkey = opts.rebase_series * m + rr
+    lo, hi = int(xi.min()), int(xi.max())
+    unit = 86_400 * 10**9 if prep.x_kind == "date" and not (xi % (86_400 * 10**9)).any() else 1
+    span = (hi - lo) // unit + 1
+    if span * (len(prep.labels) + 1) < 2**62:
+        # rows are sorted by (series, x): one sorted integer key, searched for each rebase date
+        key = prep.code * span + (xi - lo) // unit
+        exact = (rx >= lo) & (rx <= hi) & ((rx - lo) % unit == 0)
+        rkey = opts.rebase_series * span + (np.clip(rx, lo, hi) - lo) // unit
+    else:  # x values too spread out for one integer key: rank them first
+        xu = np.sort(pd.unique(xi))
+        m = len(xu)
+        key = prep.code * m + np.searchsorted(xu, xi)
+        rr = np.minimum(np.searchsorted(xu, rx), m - 1)
+        exact = xu[rr] == rx
+        rkey = opts.rebase_series * m + rr
     pos = np.minimum(np.searchsorted(key, rkey), n - 1)
     hit = exact & (key[pos] == rkey)
     flag[pos[hit]] = True
@@ -166,17 +219,19 @@ def _rebase_flags(prep: _Prepared, opts: SeriesOptions) -> np.ndarray:
 
 
 def _segments(prep: _Prepared, rebase_flag: np.ndarray) -> tuple[Segments, np.ndarray]:
-    segments = Segments.from_starts(prep.series_start | rebase_flag)
+    if not rebase_flag.any():
+        return Segments(prep.series_start), np.zeros(len(rebase_flag), dtype=np.int64)
+    segments = Segments(prep.series_start | rebase_flag)
     cs = np.cumsum(rebase_flag, dtype=np.int64)
     starts = np.flatnonzero(prep.series_start)
     base = cs[starts] - rebase_flag[starts]
-    return segments, cs - base[prep.code]
+    return segments, cs - np.repeat(base, prep.series_sizes)
 
 
 def _limits(prep: _Prepared, segments: Segments, opts: SeriesOptions, settings: SpcSettings) -> limits.Limits:
-    fix_rows = opts.fix_after_n_points[prep.code]
+    fix_rows = prep.per_row(opts.fix_after_n_points)
     if settings.chart == "xmr":
-        return limits.xmr_limits(prep.y, segments, fix_rows, opts.screen_outliers[prep.code])
+        return limits.xmr_limits(prep.y, segments, fix_rows, prep.per_row(opts.screen_outliers))
     if settings.chart == "p":
         return attribute.p_chart_limits(prep.numerator, prep.denominator, segments, fix_rows)
     if settings.chart == "u":
@@ -227,7 +282,7 @@ def run_spc(
     segments, rebase_group = _segments(prep, rebase_flag)
     lim = _limits(prep, segments, opts, settings)
     pos = limits.position_flags(prep.y, lim)
-    code, ptype = _classify(prep.y, lim, pos, segments, opts.direction[prep.code], settings)
+    code, ptype = _classify(prep.y, pos, segments, prep.per_row(opts.direction), settings)
     return SpcResult(
         points=_points_frame(prep, opts, segments, rebase_group, lim, pos, code, ptype, settings),
         icons=_icons_frame(prep, opts, lim, ptype),
@@ -237,7 +292,6 @@ def run_spc(
 
 def _classify(
     y: np.ndarray,
-    lim: limits.Limits,
     pos: limits.Position,
     segments: Segments,
     direction_rows: np.ndarray,
@@ -245,13 +299,20 @@ def _classify(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply the rules and combine them: special-cause code and point-type code per row."""
     is_start = segments.is_start
-    trend = rules.part_of_seven_trend(
-        rules.seven_point_trend(y, is_start, settings.trend_points), is_start, settings.trend_points
-    )
+    rising, falling = rules.steps(y, is_start)
+    up_end, down_end = rules.trend_end_flags(rising, falling, settings.trend_points)
+    trend = rules.part_of_run_flags(up_end | down_end, settings.trend_points)
     close = pos.beyond_2sigma if settings.two_in_three_counts_outside else pos.close_to_limits
-    two3 = rules.part_of_two_in_three(rules.two_in_three(close, pos.relative_to_mean, is_start), close)
-    shift = rules.part_of_seven_trend(rules.seven_point_one_side_mean(pos.relative_to_mean, is_start), is_start)
-    code = point_types.special_cause_code(y, pos.relative_to_mean, pos.outside_limits, trend, two3, shift, is_start)
+    two3 = rules.two_in_three_flags(close, pos.relative_to_mean, is_start) & close
+    shift = rules.part_of_run_flags(rules.shift_end_flags(pos.relative_to_mean, is_start))
+    code = point_types.special_cause_code_flags(
+        pos.relative_to_mean,
+        pos.outside_limits,
+        trend,
+        point_types.trend_rising(trend, rising, is_start),
+        two3,
+        shift,
+    )
     return code, point_types.point_type_code(code, direction_rows)
 
 
@@ -266,9 +327,9 @@ def _points_frame(
     ptype: np.ndarray,
     settings: SpcSettings,
 ) -> pd.DataFrame:
-    short = (segments.sizes < SHORT_GROUP_THRESHOLD)[segments.seg]
+    short = segments.broadcast(segments.sizes < SHORT_GROUP_THRESHOLD)
     cols: dict[str, Any] = {
-        "series": prep.labels.take(prep.code),
+        "series": prep.series_values,
         "x": prep.x,
         "y": prep.y,
     }
@@ -290,7 +351,7 @@ def _points_frame(
             "special_cause_flag": code != point_types.COMMON_CAUSE,
             "point_type": point_types.point_type(ptype),
             "short_group_warning": short,
-            "target": opts.target[prep.code],
+            "target": prep.per_row(opts.target),
         }
     )
     if settings.explain:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from partnering.measure.spc.segments import Segments, segment_nanmean
+from partnering.measure.spc.segments import Segments
 
 #: 3 / d2 with d2 = 1.128 (Wheeler). The reference uses the rounded 2.66.
 LIMIT_FACTOR = 2.66
@@ -40,11 +40,13 @@ class Limits:
     upl: np.ndarray
     lower_2sigma: np.ndarray
     upper_2sigma: np.ndarray
-    sigma: np.ndarray  # per-row sigma estimate (mean MR / 1.128 for XmR)
+    sigma: np.ndarray  # sigma estimate: per segment for XmR (mean MR / 1.128), per row for P/U/C
 
 
 def fixed_values(y: np.ndarray, segments: Segments, fix_after_rows: np.ndarray) -> np.ndarray:
     """``y`` with rows after the first ``fix_after_n_points`` of each group set missing."""
+    if not np.isfinite(fix_after_rows).any():
+        return y
     return np.where(segments.pos < fix_after_rows, y, np.nan)
 
 
@@ -53,18 +55,22 @@ def moving_ranges(values: np.ndarray, is_start: np.ndarray) -> np.ndarray:
     mr = np.empty_like(values)
     if len(values):
         mr[0] = np.nan
-        mr[1:] = np.abs(np.diff(values))
+        np.subtract(values[1:], values[:-1], out=mr[1:])
+        np.abs(mr, out=mr)
         mr[is_start] = np.nan
     return mr
 
 
 def mean_moving_range(mr: np.ndarray, segments: Segments, screen_rows: np.ndarray) -> np.ndarray:
     """Mean moving range per segment, after screening (where asked) ranges >= 3.267 x the mean once."""
-    amr = segment_nanmean(mr, segments.seg, segments.n_segments)
-    with np.errstate(invalid="ignore"):
-        keep = mr < SCREEN_FACTOR * amr[segments.seg]
-    screened = np.where(keep | ~screen_rows, mr, np.nan)
-    return segment_nanmean(screened, segments.seg, segments.n_segments)
+    # one pass is enough here: limits are never compared for equality the way the mean is
+    amr = segments.nanmean(mr, refine=False)
+    if not screen_rows.any():
+        return amr
+    keep = mr < segments.broadcast(SCREEN_FACTOR * amr)
+    if not screen_rows.all():
+        keep |= ~screen_rows
+    return segments.nanmean(np.where(keep, mr, np.nan), refine=False)
 
 
 def xmr_limits(y: np.ndarray, segments: Segments, fix_after_rows: np.ndarray, screen_rows: np.ndarray) -> Limits:
@@ -73,18 +79,17 @@ def xmr_limits(y: np.ndarray, segments: Segments, fix_after_rows: np.ndarray, sc
     ``fix_after_rows`` (float, ``inf`` = not fixed) and ``screen_rows`` (bool) are per row.
     """
     fy = fixed_values(y, segments, fix_after_rows)
-    mean_seg = segment_nanmean(fy, segments.seg, segments.n_segments)
-    amr_seg = mean_moving_range(moving_ranges(fy, segments.is_start), segments, screen_rows)
-    mean = mean_seg[segments.seg]
-    amr = amr_seg[segments.seg]
+    mean = segments.nanmean(fy)
+    amr = mean_moving_range(moving_ranges(fy, segments.is_start), segments, screen_rows)
     spread = LIMIT_FACTOR * amr
     close = TWO_SIGMA_FACTOR * amr
+    b = segments.broadcast
     return Limits(
-        mean=mean,
-        lpl=mean - spread,
-        upl=mean + spread,
-        lower_2sigma=mean - close,
-        upper_2sigma=mean + close,
+        mean=b(mean),
+        lpl=b(mean - spread),
+        upl=b(mean + spread),
+        lower_2sigma=b(mean - close),
+        upper_2sigma=b(mean + close),
         sigma=amr / 1.128,
     )
 
@@ -103,12 +108,11 @@ class Position:
 
 def position_flags(y: np.ndarray, limits: Limits) -> Position:
     """Compare each value with its mean, 2-sigma lines and process limits."""
-    with np.errstate(invalid="ignore"):
-        outside = (y > limits.upl) | (y < limits.lpl)
-        rtm = np.sign(y - limits.mean)
-        close = ~outside & ((y < limits.lower_2sigma) | (y > limits.upper_2sigma))
-        beyond = (y < limits.lower_2sigma) | (y > limits.upper_2sigma)
-    rtm = np.nan_to_num(rtm, nan=0.0).astype(np.int8)
+    above = y > limits.upl
+    outside = above | (y < limits.lpl)
+    beyond = (y < limits.lower_2sigma) | (y > limits.upper_2sigma)
+    rtm = (y > limits.mean).view(np.int8) - (y < limits.mean).view(np.int8)
     present = ~np.isnan(y)
-    known = present & ~np.isnan(limits.upl) & ~np.isnan(limits.lpl)
-    return Position(outside & known, rtm, close & known, beyond & known, known, present & ~np.isnan(limits.mean))
+    known = present & ~np.isnan(limits.upl)
+    # NaN comparisons are False, so outside/beyond are already False where unknown
+    return Position(outside, rtm, beyond & ~outside, beyond, known, present & ~np.isnan(limits.mean))

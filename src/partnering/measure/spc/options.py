@@ -170,6 +170,20 @@ def _split_rebase(value: Any) -> list:
     return [value]
 
 
+def _text(col: pd.Series) -> pd.Series:
+    """The column as stripped text (no copy for columns that already hold text)."""
+    if not isinstance(col.dtype, pd.StringDtype):
+        col = col.astype("string")
+    return col.str.strip()
+
+
+def _given(col: pd.Series) -> np.ndarray:
+    """Rows where the option is given (not missing, not blank)."""
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return col.notna().to_numpy()
+    return (_text(col).fillna("") != "").to_numpy(dtype=bool)
+
+
 def resolve_series_options(
     labels: pd.Index,
     x_kind: str,
@@ -215,8 +229,8 @@ def resolve_series_options(
 
         if "improvement_direction" in opt:
             col = opt["improvement_direction"]
-            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
-            values = col.astype("string").str.strip().str.lower()
+            given = _given(col)
+            values = _text(col).str.lower()
             mapped = values.map(DIRECTIONS)
             bad = given & mapped.isna().to_numpy()
             if bad.any():
@@ -225,8 +239,8 @@ def resolve_series_options(
             direction[codes[given]] = mapped[given].to_numpy(dtype=np.int8)
         if "target" in opt:
             col = opt["target"]
-            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
+            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            given = _given(col)
             bad = given & ~np.isfinite(num)
             if bad.any():
                 i = first_bad(bad)
@@ -234,8 +248,8 @@ def resolve_series_options(
             target_arr[codes[given]] = num[given]
         if "fix_after_n_points" in opt:
             col = opt["fix_after_n_points"]
-            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-            given = col.notna().to_numpy() & (col.astype("string").str.strip().fillna("") != "").to_numpy()
+            num = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            given = _given(col)
             bad = given & (~np.isfinite(num) | (num != np.round(num)) | (num < MIN_FIX_AFTER_N_POINTS))
             if bad.any():
                 i = first_bad(bad)
@@ -246,8 +260,8 @@ def resolve_series_options(
             if pd.api.types.is_bool_dtype(col.dtype) and not col.isna().any():
                 screen_arr[codes] = col.to_numpy(dtype=bool)
             else:
-                text = col.astype("string").str.strip().str.lower()
-                given = text.notna().to_numpy() & (text.fillna("") != "").to_numpy()
+                text = _text(col).str.lower()
+                given = _given(col)
                 is_true = text.isin(_TRUE).to_numpy()
                 is_false = text.isin(_FALSE).to_numpy()
                 bad = given & ~(is_true | is_false)
@@ -257,18 +271,20 @@ def resolve_series_options(
                 screen_arr[codes[given]] = is_true[given]
         if "rebase" in opt:
             col = opt["rebase"]
-            listed = col.map(_split_rebase)
-            given = listed.map(len).to_numpy() > 0
+            if col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+                text = _text(col).str.replace(",", ";", regex=False).str.split(";", regex=False).explode().str.strip()
+            else:  # lists of dates in an object column
+                text = col.map(_split_rebase).explode()
+            text = text[text.notna() & (text.astype("string") != "")]
+            rows = text.index.to_numpy(dtype=np.int64)
             # a series listed with rebase dates replaces the keyword default for that series
             override = np.zeros(n, dtype=bool)
-            override[codes[given]] = True
+            override[codes[rows]] = True
             keep = ~override[rb_series[0]]
             rb_series[0] = rb_series[0][keep]
             rb_values[0] = rb_values[0][keep].reset_index(drop=True)
-            exploded = listed[given].explode()
-            counts = listed[given].map(len).to_numpy(dtype=np.int64)
-            rb_series.append(np.repeat(codes[given], counts).astype(np.int64))
-            rb_values.append(pd.Series(exploded.to_numpy(), dtype=object))
+            rb_series.append(codes[rows].astype(np.int64))
+            rb_values.append(pd.Series(text.to_numpy(dtype=object), dtype=object))
 
     rebase_series = np.concatenate(rb_series) if rb_series else np.zeros(0, dtype=np.int64)
     rebase_values = pd.concat(rb_values, ignore_index=True) if rb_values else pd.Series([], dtype=object)
@@ -278,12 +294,14 @@ def resolve_series_options(
         except ValueError as exc:
             i = exc.args[1]
             raise ValidationError(
-                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} is not an ISO date or a whole number"
+                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} "
+                "is not an ISO date or a whole number"
             ) from None
         if kind != x_kind:
             i = 0
             raise ValidationError(
-                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} is a {kind} but x holds {x_kind}s"
+                f"{_where(labels[rebase_series[i]])}: rebase {rebase_values.iloc[i]!r} is a {kind} "
+                f"but x holds {x_kind}s"
             )
         rebase_x = pd.Series(parsed)
     else:

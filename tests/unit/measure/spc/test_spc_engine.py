@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from partnering.measure.spc import run_spc
 
@@ -80,3 +81,18 @@ def test_short_series_and_single_point():
     p = run_spc(_series([3.0])).points
     assert p["mean"][0] == 3 and np.isnan(p["upl"][0]) and p["short_group_warning"][0]
     assert pd.isna(p["outside_limits"][0]) and p["relative_to_mean"][0] == 0
+
+
+@pytest.mark.parametrize("kind", ["str", "object", "category", "int"])
+def test_series_labels_of_any_kind_and_split_blocks(kind):
+    a, b = _series(np.arange(14.0) % 5, "a"), _series(np.arange(14.0) % 3, "b")
+    # series "a" arrives in two blocks, separated by "b"
+    data = pd.concat([a.iloc[:7], b, a.iloc[7:]], ignore_index=True)
+    data["series"] = data["series"].map({"a": 1, "b": 2}) if kind == "int" else data["series"].astype(kind)
+    points = run_spc(data).points
+    want = run_spc(pd.concat([a, b], ignore_index=True)).points
+    assert points["special_cause_type"].astype(str).tolist() == want["special_cause_type"].astype(str).tolist()
+    np.testing.assert_allclose(points["upl"], want["upl"])
+    assert points["series"].astype(str).tolist() == (
+        ["1"] * 14 + ["2"] * 14 if kind == "int" else ["a"] * 14 + ["b"] * 14
+    )
