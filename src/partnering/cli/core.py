@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def ingest(
-        kind: str = typer.Argument(..., help="ae-monthly | rtt | ods | imd | geo | kpi"),
+        kind: str = typer.Argument(..., help="ae-monthly | rtt | kpi | ods | imd | geo | context"),
         paths: list[Path] = typer.Argument(..., help="Files (or folders, for ods/imd/geo) to load."),
         period: Optional[str] = typer.Option(None, help="Month YYYY-MM when the file does not say (RTT)."),
         owner_org: Optional[str] = typer.Option(None, help="Uploading organisation (scopes unpublished data)."),
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
         eng = engine()
         failures = 0
         opts = {"owner_org": owner_org, "published": not unpublished}
-        if kind in ("ods", "imd", "geo"):
+        if kind in ("ods", "imd", "geo", "context"):
             opts = {}
         with progress() as bar:
             task = bar.add_task(f"Loading {kind}", total=len(paths))

@@ -20,6 +20,7 @@ LOADERS: dict[str, tuple[str, str, bool]] = {
     "ods": ("partnering.ingest.ods", "load_ods", False),
     "imd": ("partnering.ingest.imd", "load_imd", False),
     "geo": ("partnering.ingest.geo", "load_geo", False),
+    "context": ("partnering.ingest.context", "load_trust_context", False),
 }
 
 
@@ -31,9 +32,22 @@ def loader(kind: str):
 
 
 def load(kind: str, path: str | Path, engine=None, period: str | None = None, **batch_opts):
+    """Load one file (or, for ods / imd / geo / context, a folder). Returns a report or a list of reports."""
     fn = loader(kind)
     if LOADERS[kind][2]:
         return fn(path, engine, period=period, **batch_opts)
     if period is not None:
         raise ValidationError(f"--period applies only to {', '.join(k for k, v in LOADERS.items() if v[2])} files")
+    p = Path(path)
+    if kind == "ods":
+        from partnering.ingest.ods import load_ods_folder
+
+        return load_ods_folder(p, engine) if p.is_dir() else fn([p], engine)
+    if kind == "imd":
+        return fn(sorted(p.glob("*.csv")) if p.is_dir() else [p], engine)
+    if kind == "context":
+        # PATH is a data folder holding nhs/ and geo/ (e.g. ../shared/data)
+        return fn(engine, nhs_dir=p / "nhs", geo_dir=p / "geo")
+    if kind == "geo":
+        return fn(p, engine)
     return fn(path, engine, **batch_opts)

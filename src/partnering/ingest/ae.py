@@ -450,4 +450,4 @@ def parse_ae(data: bytes, file: str, period: str | None = None) -> Parsed:
 
 
 def load_ae(path: str | Path, engine=None, period: str | None = None, **batch_opts):
-    return load_file(KIND, path, lambda data, file: parse_ae(data, file, period), engine, **batch_opts)
+    return load_file(KIND, path, parse_ae, engine, period=period, **batch_opts)

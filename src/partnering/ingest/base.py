@@ -174,13 +174,19 @@ def load_file(kind: str, path, parse, engine: Engine | None = None, **batch_opts
 
     ``parse(data, file)`` is the loader's pure parser returning a :class:`Parsed`.
     """
+    from partnering.ingest.values import valid_period
+
+    period = batch_opts.pop("period", None)
+    if period is not None and not valid_period(period):
+        raise IngestError(str(path), f"period {period!r} is not an ISO month (YYYY-MM)")
     engine = engine or get_engine()
     data = read_bytes(path)
     digest = checksum(data)
     prior = already_loaded(kind, digest, str(path), engine)
     if prior is not None:
         return prior
-    return commit_parsed(parse(data, str(path)), digest, engine, **batch_opts)
+    parsed = parse(data, str(path), period) if period is not None else parse(data, str(path))
+    return commit_parsed(parsed, digest, engine, **batch_opts)
 
 
 def guess_kind(code: str) -> str:

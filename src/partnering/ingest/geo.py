@@ -410,3 +410,31 @@ def _asymmetry(m: pd.DataFrame) -> float:
         return math.nan
     sq = m.loc[common, common].to_numpy()
     return float(np.abs(sq - sq.T).max())
+
+
+def load_geo(path, engine=None, **batch_opts) -> list[BatchReport]:
+    """``partnering ingest geo PATH``: a boundary GeoJSON, the GP practice file, a travel-time matrix, or a
+    folder laid out like ``../shared/data/geo`` (boundaries/, areas/, gp/, travel/), loaded in that order."""
+    p = Path(path)
+    if p.is_dir():
+        reports: list[BatchReport] = []
+        for f in sorted((p / "boundaries").glob("*.geojson")) if (p / "boundaries").is_dir() else []:
+            reports.append(load_boundaries(f, engine=engine, **batch_opts))
+        if (p / "areas" / "icb24-centroid-population.csv").is_file():
+            reports.append(load_icb_areas(engine=engine, geo_dir=p, **batch_opts))
+        for f in sorted((p / "gp").glob("gp-practices-*.csv")) if (p / "gp").is_dir() else []:
+            reports.append(load_gp_practices(f, engine=engine, **batch_opts))
+        for f in sorted((p / "travel").glob("*travel-minutes*.csv")) if (p / "travel").is_dir() else []:
+            reports.append(load_travel_matrix(f, engine=engine, **batch_opts))
+        if not reports:
+            raise IngestError(str(p), "is a folder with no boundaries/, areas/, gp/ or travel/ files to load")
+        return reports
+    name = p.name.lower()
+    if name.endswith((".geojson", ".json")):
+        return [load_boundaries(p, engine=engine, **batch_opts)]
+    if "practice" in name and "boundary" not in name:
+        return [load_gp_practices(p, engine=engine, **batch_opts)]
+    if "travel" in name or "minutes" in name:
+        return [load_travel_matrix(p, engine=engine, **batch_opts)]
+    raise IngestError(str(p), "is not a recognised geography file (boundary .geojson, GP practices CSV, "
+                              "travel-minutes matrix CSV, or a folder of them)")

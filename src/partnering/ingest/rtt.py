@@ -190,4 +190,4 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
 
 
 def load_rtt(path: str | Path, engine=None, period: str | None = None, **batch_opts):
-    return load_file(KIND, path, lambda data, file: parse_rtt(data, file, period), engine, **batch_opts)
+    return load_file(KIND, path, parse_rtt, engine, period=period, **batch_opts)
