@@ -55,8 +55,16 @@ def _atomic_copy(data: bytes, target: Path) -> None:
     os.replace(tmp, target)
 
 
+CANONICAL_LEVELS = (("sicbl", "subicb"), ("subicb", "subicb"), ("icb", "icb"), ("nhs-region", "region"),
+                    ("region", "region"), ("ltla", "ltla"), ("lad", "ltla"))
+
+
 def _level(name: str) -> str:
+    """Boundary level from the file name: ONS-style names map to icb, subicb, region, ltla (what the app draws)."""
     stem = Path(name).name.split(".")[0].lower()
+    for prefix, canonical in CANONICAL_LEVELS:
+        if stem.startswith(prefix):
+            return canonical
     level = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-")
     if not level:
         raise IngestError(name, "cannot name a boundary level from this file name; give level=")

@@ -30,8 +30,9 @@ def _home() -> Path:
 def test_real_boundaries_validate_and_are_copied(geo, sqlite_engine, snapshot):
     r = load_boundaries(geo / "boundaries" / "icb22.geojson", engine=sqlite_engine)
     assert r.status == "loaded" and r.rows_loaded == 42
-    target = boundary_path("icb22")
-    assert target == _home() / "boundaries" / "icb22.geojson"
+    # ONS-style file names map to the canonical levels the web map draws (icb, subicb, region, ltla)
+    target = boundary_path("icb")
+    assert target == _home() / "boundaries" / "icb.geojson"
     assert target.read_bytes() == (geo / "boundaries" / "icb22.geojson").read_bytes()
     counts = {}
     for f in sorted((geo / "boundaries").glob("*.geojson")):
