@@ -68,7 +68,7 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
                                 "(expected e.g. 'Incomplete-Provider-Mar25-...'); give --period YYYY-MM")
     text = decode_text(data, file)
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        raw = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise IngestError(file, f"is not a readable CSV file: {str(exc).strip()}") from None
     norm = {re.sub(r"\s+", " ", str(c).strip().lower()): c for c in raw.columns}
@@ -83,7 +83,9 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
     if len(bands) < 52:
         raise IngestError(file, f"has {len(bands)} weekly wait bands; expected >0-1 ... 104 plus", row=1)
     parsed = Parsed(kind=KIND, file=file, period=period)
-    blank = (raw.apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+    cells = raw.to_numpy(dtype=object)
+    blank = np.array([all(not str(c).strip() for c in row) for row in cells], dtype=bool) if len(cells) else \
+        np.zeros(0, dtype=bool)
     raw = raw[~blank]
     lines = np.flatnonzero(~blank) + 2
     parsed.rows_read = len(raw)
@@ -96,24 +98,19 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
         v, bad = parse_numbers(raw[cols[key]], dash_is_zero=key not in ("median", "p92", "pct18"))
         num[key] = v
         for i in np.flatnonzero(bad):
-            parsed.rejected.append((int(lines[i]), cols[key], f"'{raw[cols[key]].iloc[i].strip()}' is not a number"))
+            cell = str(raw[cols[key]].iloc[i]).strip()
+            parsed.rejected.append((int(lines[i]), cols[key], f"'{cell}' is not a number"))
         bad_any |= bad
-    band_vals = []
-    for _, c in bands[:18]:
-        v, bad = parse_numbers(raw[c])
-        band_vals.append(np.nan_to_num(v))
-        bad_any |= bad
-        for i in np.flatnonzero(bad):
-            parsed.rejected.append((int(lines[i]), c, f"'{raw[c].iloc[i].strip()}' is not a number"))
-    all_bands = list(band_vals)
-    for _, c in bands[18:]:
-        v, bad = parse_numbers(raw[c])
-        all_bands.append(np.nan_to_num(v))
-        bad_any |= bad
-    for c in plus:
-        v, bad = parse_numbers(raw[c])
-        all_bands.append(np.nan_to_num(v))
-        bad_any |= bad
+    # every weekly band in one pass (few distinct strings among ~400,000 cells)
+    band_cols = [c for _, c in bands] + plus
+    block, bad_block = parse_numbers(raw[band_cols].to_numpy(dtype=object))
+    block = np.nan_to_num(block)
+    for i, j in zip(*np.nonzero(bad_block[:, :18])):
+        c = band_cols[j]
+        parsed.rejected.append((int(lines[i]), c, f"'{str(raw[c].iloc[i]).strip()}' is not a number"))
+    bad_any |= bad_block.any(axis=1)
+    band_vals = [block[:, j] for j in range(18)]
+    all_bands = [block[:, j] for j in range(block.shape[1])]
     within = np.sum(band_vals, axis=0)
     sum_all = np.sum(all_bands, axis=0)
     total = np.nan_to_num(num["total"])
@@ -132,8 +129,8 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
         & (np.nan_to_num(num["w52"]) <= total + 0.5))
     for i in np.flatnonzero(order):
         parsed.rejected.append((int(lines[i]), cols["w78"], "78+ ≤ 65+ ≤ 52+ ≤ total does not hold"))
-    code = raw[cols["code"]].str.strip().to_numpy()
-    tf = raw[cols["tf"]].str.strip().to_numpy()
+    code = raw[cols["code"]].astype(str).str.strip().to_numpy(dtype=object)
+    tf = raw[cols["tf"]].astype(str).str.strip().to_numpy(dtype=object)
     empty = (code == "") | (tf == "")
     for i in np.flatnonzero(empty):
         parsed.rejected.append((int(lines[i]), cols["code"] if code[i] == "" else cols["tf"], "empty code"))
@@ -183,7 +180,7 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
     obs = obs[~(obs["value"].isna() & obs["numerator"].isna())]
     obs["period"] = period
     parsed.observations = obs
-    names = raw[cols["name"]].str.strip().to_numpy()[k]
+    names = raw[cols["name"]].astype(str).str.strip().to_numpy(dtype=object)[k]
     parsed.organisations_seen = pd.DataFrame({"org_code": codes, "name": names}).drop_duplicates("org_code")
     parsed.rows_loaded = int(keep.sum())
     return parsed
