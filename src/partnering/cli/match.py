@@ -1,0 +1,145 @@
+"""Match commands: ``peers``, ``partners`` and ``plan`` — thin faces over :mod:`partnering.match.service`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+
+from partnering.cli.common import console, engine, print_frame
+from partnering.errors import ValidationError
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    from partnering.match.service import _jsonable
+
+    return _jsonable(df.to_dict("records"))
+
+
+def _emit_json(payload) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def _pins(pin: list[str] | None, pin_file: Path | None) -> list[str]:
+    codes = [p.strip().upper() for p in (pin or []) if p.strip()]
+    if pin_file is not None:
+        if not pin_file.is_file():
+            raise ValidationError(f"--pin-file {pin_file} does not exist")
+        for line in pin_file.read_text(encoding="utf-8-sig").splitlines():
+            cell = line.split(",")[0].strip().upper()
+            if cell and not cell.startswith("#") and cell not in ("ORG_CODE", "PEER_CODE", "CODE"):
+                codes.append(cell)
+    return codes
+
+
+def _check_minutes(v: float | None) -> None:
+    if v is not None and (not math.isfinite(v) or v < 0):
+        raise ValidationError(f"--max-minutes must be a non-negative number, got {v}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def peers(
+        org: str = typer.Argument(..., help="ODS code of the organisation."),
+        k: int = typer.Option(10, "--k", help="How many peers."),
+        pin: Optional[list[str]] = typer.Option(None, "--pin", help="A bespoke peer (repeat for each)."),
+        pin_file: Optional[Path] = typer.Option(None, "--pin-file", help="File of peer codes, one per line."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """The most similar organisations (catchment deprivation, age, size, case mix), each variable's share of the
+        distance and why they are close. Pin your own peer list with --pin CODE --pin CODE."""
+        from partnering.match.service import peers_for
+
+        if k < 1:
+            raise ValidationError("--k must be at least 1")
+        res = peers_for(engine(), org, k=k, pinned=_pins(pin, pin_file) or None)
+        if as_json:
+            _emit_json({"org_code": org.strip().upper(), "peers": _records(res)})
+            return
+        print_frame(res[["rank", "peer_code", "peer_name", "similarity", "distance", "pinned", "explanation"]],
+                    f"Peers of {org.strip().upper()}", 100)
+
+    @app.command()
+    def partners(
+        org: str = typer.Argument(..., help="ODS code of the organisation (usually one in persistent difficulty)."),
+        k: int = typer.Option(10, "--k", help="How many candidates."),
+        catalogue: Optional[Path] = typer.Option(
+            None, "--catalogue", help="Partner catalogue (CSV or TOML: org_code, name, kind, offers, capacity)."),
+        max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="Longest drive to a candidate."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """Candidate supporters ranked by suitability (0-100): capability where the organisation is weak, track
+        record, similarity, travel time, spare capacity and kind fit — each with a reason and any two-way
+        learning."""
+        from partnering.match.service import partner_candidates
+
+        if k < 1:
+            raise ValidationError("--k must be at least 1")
+        _check_minutes(max_minutes)
+        res = partner_candidates(engine(), org, k=k, catalogue=catalogue, max_minutes=max_minutes)
+        code = org.strip().upper()
+        if as_json:
+            _emit_json({"org_code": code, "in_persistent_difficulty": bool(res.attrs.get("recipient_in_difficulty")),
+                        "candidates": _records(res)})
+            return
+        if not res.attrs.get("recipient_in_difficulty"):
+            console.print(f"Note: {code} is not in persistent difficulty; candidates are shown all the same.")
+        print_frame(res[["rank", "supporter", "supporter_name", "supporter_kind", "score", "reason"]],
+                    f"Candidate partners for {code}", 100)
+        learn = res[res["two_way_learning"] != ""]
+        for row in learn.itertuples(index=False):
+            console.print(f"{row.supporter}: {row.two_way_learning}")
+
+    @app.command()
+    def plan(
+        capacity: int = typer.Option(1, "--capacity", help="Most organisations one trust supports in total."),
+        max_minutes: Optional[float] = typer.Option(90.0, "--max-minutes", help="Longest drive between a pair."),
+        require: Optional[list[str]] = typer.Option(None, "--require", help="REC:SUP pair that must be used."),
+        forbid: Optional[list[str]] = typer.Option(None, "--forbid", help="REC:SUP pair that must not be used."),
+        second_kind: Optional[str] = typer.Option(
+            None, "--second-kind", help="Also a partner of this catalogue kind, e.g. technology_partner."),
+        catalogue: Optional[Path] = typer.Option(None, "--catalogue", help="Partner catalogue (CSV or TOML)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write the plan to FILE.json or FILE.csv."),
+    ) -> None:
+        """The optimal buddying plan for every organisation in persistent difficulty: most organisations helped,
+        then the greatest total suitability, solved exactly; unmatched organisations with the binding
+        constraint."""
+        from partnering.match.service import buddying_plan
+
+        if capacity < 0:
+            raise ValidationError("--capacity must be 0 or more")
+        _check_minutes(max_minutes)
+        if out is not None and out.suffix.lower() not in (".json", ".csv"):
+            raise ValidationError("--out must end in .json or .csv")
+        res = buddying_plan(engine(), capacity=capacity, max_minutes=max_minutes, required=require or (),
+                            forbidden=forbid or (), second_kind=second_kind, catalogue=catalogue)
+        payload = res.to_dict()
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.suffix.lower() == ".json":
+                out.write_text(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+            else:
+                rows = pd.DataFrame(payload["pairs"])
+                um = pd.DataFrame(payload["unmatched"])
+                if len(um):
+                    um = um.assign(supporter=None, score=None)
+                pd.concat([rows, um], ignore_index=True).to_csv(out, index=False)
+        if as_json:
+            _emit_json(payload)
+            return
+        console.print(
+            f"{res.n_matched} of {res.n_recipients} organisations in persistent difficulty matched; total score "
+            f"{res.total_score:.1f}; {res.solver}{'' if res.proven_optimal else ' (optimality NOT proven)'}."
+        )
+        if len(res.pairs):
+            print_frame(res.pairs[["recipient", "recipient_name", "supporter", "supporter_name", "role", "score",
+                                   "reason"]], "Plan", 200)
+        if len(res.unmatched):
+            print_frame(res.unmatched, "Unmatched", 200)
+        if out is not None:
+            console.print(f"Wrote {out}")
