@@ -27,6 +27,7 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = (
     "partnering.cli.core",
     "partnering.cli.measure",
+    "partnering.cli.match",
     "partnering.cli.spc",
 )
 
