@@ -10,6 +10,7 @@ that a missing value breaks a trend.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,13 @@ _DIRECTION = {"increase": 1, "neutral": 0, "decrease": -1}
 
 
 def _mean(values: pd.Series) -> float:
-    """Mean of the non-missing values, correctly rounded like R's long-double ``mean``."""
+    """Mean of the non-missing values, correctly rounded (R computes it in long double)."""
+    v = values.dropna()
+    return float(sum(map(Fraction, v)) / len(v)) if len(v) else np.nan
+
+
+def _mean_range(values: pd.Series) -> float:
+    """Mean of the non-missing moving ranges (only compared to 1e-9, so plain fsum)."""
     v = values.dropna()
     return math.fsum(v) / len(v) if len(v) else np.nan
 
@@ -29,10 +36,10 @@ def _group(y: pd.Series, fix_after: float, screen: bool, trend_points: int, coun
     fix_y = y.where(pos < fix_after)
     mean = _mean(fix_y)
     mr = fix_y.diff().abs()
-    amr = _mean(mr)
+    amr = _mean_range(mr)
     if screen:
         mr = mr.where(mr < 3.267 * amr)
-        amr = _mean(mr)
+        amr = _mean_range(mr)
     lpl, upl = mean - 2.66 * amr, mean + 2.66 * amr
     lo2, hi2 = mean - 2 * (2.66 / 3) * amr, mean + 2 * (2.66 / 3) * amr
     present = y.notna() & pd.notna(upl)

@@ -197,23 +197,24 @@ def _rebase_flags(prep: _Prepared, opts: SeriesOptions) -> np.ndarray:
         return flag
     xi = prep.x.view(np.int64)
     rx = opts.rebase_x.to_numpy().view(np.int64) if prep.x_kind == "date" else opts.rebase_x.to_numpy(np.int64)
-    lo, hi = int(xi.min()), int(xi.max())
-    unit = 86_400 * 10**9 if prep.x_kind == "date" and not (xi % (86_400 * 10**9)).any() else 1
-    span = (hi - lo) // unit + 1
-    if span * (len(prep.labels) + 1) < 2**62:
-        # rows are sorted by (series, x): one sorted integer key, searched for each rebase date
-        key = prep.code * span + (xi - lo) // unit
-        exact = (rx >= lo) & (rx <= hi) & ((rx - lo) % unit == 0)
-        rkey = opts.rebase_series * span + (np.clip(rx, lo, hi) - lo) // unit
-    else:  # x values too spread out for one integer key: rank them first
-        xu = np.sort(pd.unique(xi))
-        m = len(xu)
-        key = prep.code * m + np.searchsorted(xu, xi)
-        rr = np.minimum(np.searchsorted(xu, rx), m - 1)
-        exact = xu[rr] == rx
-        rkey = opts.rebase_series * m + rr
-    pos = np.minimum(np.searchsorted(key, rkey), n - 1)
-    hit = exact & (key[pos] == rkey)
+    # rows are sorted by (series, x): binary-search every rebase date inside its own series'
+    # rows, all dates at once (about log2(longest series) vectorised steps)
+    series_rows = np.flatnonzero(prep.series_start)
+    series_end = np.append(series_rows[1:], n)
+    series_of_code = np.full(len(prep.labels), -1, dtype=np.int64)
+    series_of_code[prep.code[series_rows]] = np.arange(len(series_rows))
+    which = series_of_code[opts.rebase_series]
+    lo, hi = series_rows[which], series_end[which]
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        go_right = active & (xi[np.minimum(mid, n - 1)] < rx)
+        lo = np.where(go_right, mid + 1, lo)
+        hi = np.where(active & ~go_right, mid, hi)
+    pos = np.minimum(lo, n - 1)
+    hit = (lo < series_end[which]) & (xi[pos] == rx)
     flag[pos[hit]] = True
     return flag
 

@@ -177,6 +177,21 @@ def _text(col: pd.Series) -> pd.Series:
     return col.str.strip()
 
 
+def _split_text(text: pd.Series) -> pd.Series:
+    """Split ';'- or ','-separated dates: one value per date, indexed by the row it came from."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text.array, type=pa.large_string()) if len(text) else pa.array([], pa.large_string())
+    arr = pc.fill_null(arr, "")
+    parts = pc.split_pattern(pc.replace_substring(arr, ",", ";"), ";")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+    parent = pc.list_parent_indices(parts).to_numpy()
+    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    values = np.asarray(flat.to_numpy(zero_copy_only=False), dtype=object)[keep]
+    return pd.Series(values, index=text.index.to_numpy()[parent[keep]], dtype=object)
+
+
 def _given(col: pd.Series) -> np.ndarray:
     """Rows where the option is given (not missing, not blank)."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
@@ -272,10 +287,10 @@ def resolve_series_options(
         if "rebase" in opt:
             col = opt["rebase"]
             if col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
-                text = _text(col).str.replace(",", ";", regex=False).str.split(";", regex=False).explode().str.strip()
+                text = _split_text(_text(col))
             else:  # lists of dates in an object column
                 text = col.map(_split_rebase).explode()
-            text = text[text.notna() & (text.astype("string") != "")]
+                text = text[text.notna() & (text.astype("string") != "")]
             rows = text.index.to_numpy(dtype=np.int64)
             # a series listed with rebase dates replaces the keyword default for that series
             override = np.zeros(n, dtype=bool)
