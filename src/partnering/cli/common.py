@@ -11,7 +11,7 @@ from rich.table import Table
 
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # piped or captured: wide tables rather than 80-column wrapping
-    console = Console(soft_wrap=True, width=160)
+    console = Console(soft_wrap=True, width=240)
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
                 try:
                     report = load(kind, p, eng, period=period, **opts)
                     for r in report if isinstance(report, list) else [report]:
-                        bar.console.print(r.line())
+                        console.print(r.line())
                 except PartneringError as exc:
                     failures += 1
                     err.print(f"[bold red]Refused:[/] {exc.user_message()}", highlight=False, soft_wrap=True)

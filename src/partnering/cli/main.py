@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "partnering.cli.measure",
     "partnering.cli.match",
     "partnering.cli.spc",
+    "partnering.cli.web",
 )
 
 
@@ -41,24 +42,12 @@ _register_all()
 
 
 def run() -> None:
-    """Entry point: run the app, turning library errors into one line and exit code 2."""
+    """Entry point: Typer/Click handle usage errors (exit 2); library errors become one line and exit 2."""
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except PartneringError as exc:
         err_console.print(f"[bold red]Error:[/] {exc.user_message()}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Abort:
-        err_console.print("Aborted.")
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":
