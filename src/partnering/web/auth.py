@@ -1,0 +1,302 @@
+"""Accounts and access: users, roles, organisation scope, API tokens, CSRF, sign-in rate limiting, audit log.
+
+* Passwords are hashed with argon2id (``argon2-cffi`` defaults, RFC 9106 parameters).
+* API tokens are random 256-bit strings shown once; only their SHA-256 is stored (a token has full
+  entropy, so a fast hash is enough — a slow password hash protects guessable secrets, not random ones).
+* Roles: ``viewer`` reads; ``analyst`` also uploads data and saves plans; ``admin`` also manages users,
+  sees every organisation's unpublished uploads and publishes by default.
+* Every change is written to ``audit_log`` (who, what, when, before/after as JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, insert, select, update
+
+from partnering.errors import NotFoundError, ValidationError
+from partnering.store.models import ApiToken, AuditEvent, Organisation, User
+
+ROLES = ("viewer", "analyst", "admin")
+FIRST_ADMIN_EMAIL = "admin@partnering.local"
+TOKEN_PREFIX = "ptk_"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    email: str
+    name: str
+    role: str
+    org_code: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_upload(self) -> bool:
+        return self.role in ("analyst", "admin")
+
+    def scope(self) -> dict:
+        """Keyword arguments for ``repository.observations_frame`` (what this user may see)."""
+        return {"viewer_org": self.org_code, "viewer_is_admin": self.is_admin}
+
+
+def _user(row) -> CurrentUser:
+    return CurrentUser(row.id, row.email, row.name, row.role, row.org_code)
+
+
+# ------------------------------------------------------------------------------------------------ passwords
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+# ------------------------------------------------------------------------------------------------ audit
+
+
+def audit(conn, actor: str, action: str, target: str | None = None, before=None, after=None) -> None:
+    """Record one change. ``before``/``after`` are JSON-serialisable (or None)."""
+    def dump(v):
+        return None if v is None else json.dumps(v, default=str, sort_keys=True)
+
+    conn.execute(insert(AuditEvent).values(at=datetime.now(), actor=actor, action=action, target=target,
+                                           before=dump(before), after=dump(after)))
+
+
+def audit_frame(engine, limit: int = 200) -> pd.DataFrame:
+    with engine.connect() as conn:
+        res = conn.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+# ------------------------------------------------------------------------------------------------ users
+
+
+def _public(u: User | None) -> dict | None:
+    if u is None:
+        return None
+    return {"email": u.email, "name": u.name, "role": u.role, "org_code": u.org_code, "active": u.active}
+
+
+def create_user(engine, email: str, role: str, org_code: str | None = None, password: str | None = None,
+                name: str | None = None, actor: str = "system") -> tuple[CurrentUser, str]:
+    """Create a user; returns the user and the password (generated when not given)."""
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        raise ValidationError(f"{email!r} is not an email address")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)} (got {role!r})")
+    if password is not None and len(password) < 10:
+        raise ValidationError("a password must have at least 10 characters")
+    password = password or new_password()
+    org_code = (org_code or "").strip().upper() or None
+    with engine.begin() as conn:
+        if org_code and conn.execute(select(Organisation.org_code).where(Organisation.org_code == org_code)).first() \
+                is None:
+            raise ValidationError(f"organisation {org_code!r} is not in the store")
+        if conn.execute(select(User.id).where(User.email == email)).first() is not None:
+            raise ValidationError(f"a user {email!r} already exists")
+        values = {"email": email, "name": name or email.split("@")[0], "password_hash": hash_password(password),
+                  "role": role, "org_code": org_code, "active": True, "created_at": datetime.now()}
+        uid = conn.execute(insert(User).values(**values)).inserted_primary_key[0]
+        audit(conn, actor, "user.create", email, None,
+              {k: v for k, v in values.items() if k not in ("password_hash", "created_at")})
+    return CurrentUser(int(uid), email, values["name"], role, org_code), password
+
+
+def set_user(engine, email: str, actor: str, *, role: str | None = None, org_code: str | None = None,
+             active: bool | None = None, password: str | None = None) -> None:
+    email = email.strip().lower()
+    with engine.begin() as conn:
+        u = conn.execute(select(User.__table__).where(User.email == email)).first()
+        if u is None:
+            raise NotFoundError(f"no user {email!r}")
+        before = {"role": u.role, "org_code": u.org_code, "active": u.active}
+        values: dict = {}
+        if role is not None:
+            if role not in ROLES:
+                raise ValidationError(f"role must be one of {', '.join(ROLES)}")
+            values["role"] = role
+        if org_code is not None:
+            values["org_code"] = org_code.strip().upper() or None
+        if active is not None:
+            values["active"] = active
+        if password is not None:
+            if len(password) < 10:
+                raise ValidationError("a password must have at least 10 characters")
+            values["password_hash"] = hash_password(password)
+        conn.execute(update(User).where(User.email == email).values(**values))
+        after = {**before, **{k: v for k, v in values.items() if k != "password_hash"}}
+        if password is not None:
+            after["password"] = "changed"
+        audit(conn, actor, "user.update", email, before, after)
+
+
+def users_frame(engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        res = conn.execute(select(User.id, User.email, User.name, User.role, User.org_code, User.active,
+                                  User.created_at).order_by(User.email))
+        return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+def user_count(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(User)).scalar_one())
+
+
+def get_user(engine, user_id: int) -> CurrentUser | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(User.__table__).where(User.id == user_id, User.active.is_(True))).first()
+    return _user(row) if row else None
+
+
+def authenticate(engine, email: str, password: str) -> CurrentUser | None:
+    email = (email or "").strip().lower()
+    with engine.connect() as conn:
+        row = conn.execute(select(User.__table__).where(User.email == email)).first()
+    if row is None:
+        verify_password(_DUMMY_HASH, password)  # same work either way: no user enumeration by timing
+        return None
+    if not verify_password(row.password_hash, password) or not row.active:
+        return None
+    return _user(row)
+
+
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def ensure_first_admin(engine) -> tuple[str, str] | None:
+    """On first run (no users at all) create ``admin@partnering.local`` with a random password."""
+    if user_count(engine) > 0:
+        return None
+    user, password = create_user(engine, FIRST_ADMIN_EMAIL, "admin", name="Administrator", actor="first-run")
+    return user.email, password
+
+
+# ------------------------------------------------------------------------------------------------ API tokens
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(engine, email: str, label: str = "script", actor: str | None = None) -> str:
+    """A new API token for ``email``; only its hash is stored, so show it to the user once."""
+    email = email.strip().lower()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        uid = conn.execute(select(User.id).where(User.email == email)).scalar()
+        if uid is None:
+            raise NotFoundError(f"no user {email!r}")
+        tid = conn.execute(insert(ApiToken).values(user_id=uid, token_hash=_token_hash(token), label=label[:200],
+                                                   created_at=datetime.now(), revoked=False)).inserted_primary_key[0]
+        audit(conn, actor or email, "token.create", email, None, {"token_id": int(tid), "label": label})
+    return token
+
+
+def user_for_token(engine, token: str) -> CurrentUser | None:
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(User.__table__).join(ApiToken, ApiToken.user_id == User.id).where(
+                ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False), User.active.is_(True))
+        ).first()
+    return _user(row) if row else None
+
+
+def tokens_frame(engine, user_id: int) -> pd.DataFrame:
+    with engine.connect() as conn:
+        res = conn.execute(select(ApiToken.id, ApiToken.label, ApiToken.created_at, ApiToken.revoked)
+                           .where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc()))
+        return pd.DataFrame(res.all(), columns=list(res.keys()))
+
+
+def revoke_token(engine, user: CurrentUser, token_id: int) -> None:
+    with engine.begin() as conn:
+        row = conn.execute(select(ApiToken.user_id, ApiToken.revoked).where(ApiToken.id == token_id)).first()
+        if row is None or (row.user_id != user.id and not user.is_admin):
+            raise NotFoundError(f"no token {token_id}")
+        conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked=True))
+        audit(conn, user.email, "token.revoke", str(token_id), {"revoked": row.revoked}, {"revoked": True})
+
+
+# ------------------------------------------------------------------------------------------------ CSRF
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(session_token: str | None, sent: str | None) -> bool:
+    return bool(session_token) and bool(sent) and hmac.compare_digest(str(session_token), str(sent))
+
+
+# ------------------------------------------------------------------------------------------------ rate limiting
+
+
+class LoginRateLimiter:
+    """At most ``max_failures`` failed sign-ins per (email, client address) in ``window`` seconds.
+
+    The OWASP Authentication Cheat Sheet recommends throttling failed attempts per account; keying by
+    email *and* address stops one attacker guessing without letting them lock a real user out from
+    everywhere.  In memory: limits apply per server process.
+    """
+
+    def __init__(self, max_failures: int = 5, window: float = 15 * 60):
+        self.max_failures = max_failures
+        self.window = window
+        self._fails: dict[tuple[str, str], deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _prune(self, key, now) -> deque:
+        q = self._fails[key]
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def retry_after(self, email: str, ip: str) -> int:
+        """Seconds until another attempt is allowed (0 = allowed now)."""
+        key, now = ((email or "").strip().lower(), ip or "?"), time.monotonic()
+        with self._lock:
+            q = self._prune(key, now)
+            if len(q) < self.max_failures:
+                return 0
+            return max(1, int(self.window - (now - q[0])) + 1)
+
+    def failure(self, email: str, ip: str) -> None:
+        key = ((email or "").strip().lower(), ip or "?")
+        with self._lock:
+            self._prune(key, time.monotonic()).append(time.monotonic())
+
+    def success(self, email: str, ip: str) -> None:
+        with self._lock:
+            self._fails.pop(((email or "").strip().lower(), ip or "?"), None)

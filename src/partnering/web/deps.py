@@ -1,0 +1,125 @@
+"""Request plumbing shared by pages and the API: who is signed in, CSRF checks, role checks, rendering."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+
+from partnering.web import auth
+from partnering.web.auth import CurrentUser
+
+SESSION_USER = "uid"
+SESSION_CSRF = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
+
+
+class SignInRequired(Exception):
+    """A page needs a signed-in user: redirect to the sign-in page."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+def engine(request: Request):
+    return request.app.state.engine
+
+
+def csrf_token(request: Request) -> str:
+    tok = request.session.get(SESSION_CSRF)
+    if not tok:
+        tok = auth.new_csrf_token()
+        request.session[SESSION_CSRF] = tok
+    return tok
+
+
+def optional_user(request: Request) -> CurrentUser | None:
+    cached = getattr(request.state, "user", "unset")
+    if cached != "unset":
+        return cached
+    user = None
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        user = auth.user_for_token(request.app.state.engine, header[7:].strip())
+        request.state.via_token = user is not None
+        if user is None:
+            request.state.bad_token = True
+    elif SESSION_USER in request.session:
+        user = auth.get_user(request.app.state.engine, int(request.session[SESSION_USER]))
+        if user is None:
+            request.session.clear()
+    request.state.user = user
+    return user
+
+
+def page_user(request: Request) -> CurrentUser:
+    user = optional_user(request)
+    if user is None:
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(nxt)
+    return user
+
+
+def api_user(request: Request) -> CurrentUser:
+    user = optional_user(request)
+    if user is None:
+        msg = "invalid or revoked API token" if getattr(request.state, "bad_token", False) else \
+            "sign in or send an API token: Authorization: Bearer <token>"
+        raise HTTPException(401, msg, headers={"WWW-Authenticate": "Bearer"})
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "via_token", False):
+        # cookie-authenticated writes must prove they come from our pages
+        if not auth.csrf_ok(request.session.get(SESSION_CSRF), request.headers.get(CSRF_HEADER)):
+            raise HTTPException(403, "missing or invalid CSRF token (send the X-CSRF-Token header, or use an "
+                                     "API token)")
+    return user
+
+
+async def check_csrf(request: Request) -> None:
+    """Router-wide dependency for pages: every POST must carry the session's CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            try:
+                form = await request.form()
+            except Exception:
+                form = {}
+            sent = form.get(CSRF_FIELD)
+    if not auth.csrf_ok(request.session.get(SESSION_CSRF), sent if isinstance(sent, str) else None):
+        raise HTTPException(403, "This form has expired or did not come from this service. Go back, reload the "
+                                 "page and try again.")
+
+
+def require_role(role: str, api: bool = False):
+    def dep(user: CurrentUser = Depends(api_user if api else page_user)) -> CurrentUser:
+        if ROLE_RANK.get(user.role, -1) < ROLE_RANK[role]:
+            raise HTTPException(403, f"you need the {role} role to do this")
+        return user
+
+    return dep
+
+
+def render(request: Request, template: str, status_code: int = 200, **ctx):
+    from partnering.web import services
+
+    app = request.app
+    user = getattr(request.state, "user", None)
+    if user == "unset":
+        user = None
+    try:
+        synthetic = services.has_synthetic(app.state.engine)
+    except Exception:  # a broken store must not stop an error page from rendering
+        synthetic = False
+    nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
+    base = {
+        "request": request, "user": user, "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
+        "synthetic": synthetic, "path": request.url.path, "cspNonce": nonce,
+        "signin_next": quote(request.url.path),
+    }
+    base.update(ctx)
+    return app.state.templates.TemplateResponse(request, template, base, status_code=status_code)

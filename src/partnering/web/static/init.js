@@ -1,0 +1,3 @@
+// Start the NHS.UK frontend components (header menu, error summary focus...). Served locally.
+import { initAll } from '/static/vendor/nhsuk/nhsuk-frontend.min.js'
+initAll()

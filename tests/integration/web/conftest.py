@@ -1,0 +1,85 @@
+"""Fixtures for the web tests: one demo store per session, fresh small stores for tests that write."""
+
+from __future__ import annotations
+
+import os
+import re
+from unittest import mock
+
+import pytest
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery"
+USERS = {
+    "admin@test.nhs.uk": ("admin", None),
+    "analyst.a@test.nhs.uk": ("analyst", "ZA1"),
+    "analyst.b@test.nhs.uk": ("analyst", "ZA2"),
+    "viewer@test.nhs.uk": ("viewer", None),
+}
+
+
+def make_app(url: str, home, **kw):
+    from partnering.web.app import create_app
+
+    with mock.patch.dict(os.environ, {"PARTNERING_HOME": str(home), "PARTNERING_SECRET_KEY": "test-secret"}):
+        return create_app(url, secure_cookies=kw.pop("secure_cookies", False), warm_cache=False, **kw)
+
+
+@pytest.fixture(scope="session")
+def demo_app(tmp_path_factory):
+    from partnering.ingest.demo import load_demo
+    from partnering.store.db import get_engine
+    from partnering.web.auth import create_user
+
+    home = tmp_path_factory.mktemp("web-demo")
+    url = f"sqlite:///{home / 'demo.db'}"
+    eng = get_engine(url)
+    load_demo(eng)
+    for email, (role, org) in USERS.items():
+        create_user(eng, email, role, org, password=PASSWORD)
+    return make_app(url, home)
+
+
+@pytest.fixture
+def client(demo_app):
+    with TestClient(demo_app) as c:
+        yield c
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "page has no CSRF token"
+    return m.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_url: str = "/"):
+    token = csrf_of(client.get("/signin").text)
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": token, "next": next_url},
+                       follow_redirects=False)
+
+
+@pytest.fixture
+def admin(client):
+    assert sign_in(client, "admin@test.nhs.uk").status_code == 303
+    return client
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """A small store without the demo (for tests that upload): two trusts, four users."""
+    from partnering.ingest import load
+    from partnering.store.db import get_engine
+    from partnering.web.auth import create_user
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    eng = get_engine(url)
+    seed = tmp_path / "seed.csv"
+    rows = ["org_code,indicator,period,value"]
+    for org in ("ZA1", "ZA2"):
+        for m in range(1, 13):
+            rows.append(f"{org},ae_attendances_total,2024-{m:02d},{1000 + m}")
+    seed.write_text("\n".join(rows) + "\n")
+    load("kpi", seed, eng)
+    for email, (role, org) in USERS.items():
+        create_user(eng, email, role, org, password=PASSWORD)
+    return make_app(url, tmp_path)
