@@ -193,8 +193,14 @@ class MatchInputs:
     extra: dict = field(default_factory=dict)
 
 
-def performance_arrays(standing: pd.DataFrame, icons: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Wide (org x indicator) frames of the measures the score and reasons use, for comparable indicators."""
+def performance_arrays(
+    standing: pd.DataFrame, icons: pd.DataFrame, good_practice: pd.DataFrame | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Wide (org x indicator) frames of the measures the score and reasons use, for comparable indicators.
+
+    ``good_practice`` (the assessment's, for organisations in difficulty) adds ``gp_percentile`` = the share of
+    trusts it beat over the good-practice window, as a percentile (0 best), and ``gp_better_than``/``gp_n_peers``.
+    """
     inds = sorted(standing["indicator"].unique())
     cols = ["latest_percentile", "latest_rank", "latest_n", "latest_value", "latest_period",
             "months_top_quartile", "months_scored", "top_quartile_streak", "mean_value"]
@@ -209,6 +215,17 @@ def performance_arrays(standing: pd.DataFrame, icons: pd.DataFrame) -> tuple[dic
     meets[np.isnan(target.to_numpy()) | np.isnan(latest.to_numpy())] = np.nan
     perf["meets_standard"] = pd.Series(meets, index=ic.index).unstack("indicator").reindex(columns=inds)
     perf["target"] = target.unstack("indicator").reindex(columns=inds)
+    gp = good_practice if good_practice is not None else pd.DataFrame()
+    gp = gp[gp["indicator"].isin(inds)] if len(gp) else gp
+    if len(gp):
+        gp = gp.drop_duplicates(["org_code", "indicator"]).set_index(["org_code", "indicator"])
+        share = gp["better_than"].astype(float) / gp["n_peers"].astype(float)
+        perf["gp_percentile"] = (1.0 - share).unstack("indicator").reindex(columns=inds)
+        perf["gp_better_than"] = gp["better_than"].unstack("indicator").reindex(columns=inds)
+        perf["gp_n_peers"] = gp["n_peers"].unstack("indicator").reindex(columns=inds)
+    else:
+        for k in ("gp_percentile", "gp_better_than", "gp_n_peers"):
+            perf[k] = pd.DataFrame(columns=inds, dtype=float)
     meta = (
         icons[icons["indicator"].isin(inds)]
         .drop_duplicates("indicator")
@@ -345,9 +362,14 @@ def score_pairs(
     }
     score = sum(100.0 * w[k] * comps[k] for k in COMPONENTS)
 
-    # --- two-way learning: where the recipient is a quartile or more better than the candidate
-    gap = pc[None, :, :] - pr[:, None, :]
-    gap = np.where((pr[:, None, :] <= 0.5) & np.isfinite(gap), gap, -np.inf)
+    # --- two-way learning: where the recipient is a quartile or more better than the candidate, judged on its
+    # latest month or on its good practice over the assessment's window (whichever is better), and the candidate
+    # is also worse in the latest month
+    gp_r = _mat(inp.perf, "gp_percentile", recipients)
+    pr_learn = np.fmin(pr, gp_r)
+    gap = pc[None, :, :] - pr_learn[:, None, :]
+    ok = (pr_learn[:, None, :] <= 0.5) & np.isfinite(gap) & (pc[None, :, :] > pr[:, None, :])
+    gap = np.where(ok, gap, -np.inf)
     lb_i = gap.argmax(axis=2) if n_ind else np.zeros((R, C), dtype=int)
     lb_gap = gap.max(axis=2) if n_ind else np.full((R, C), -np.inf)
     has_lb = (lb_gap >= TWO_WAY_MIN_GAP) & is_nhs[None, :]
@@ -471,9 +493,11 @@ def explain_pairs(pairs: pd.DataFrame, inp: MatchInputs) -> pd.DataFrame:
             rr, sr = _num(perf, "latest_rank", rec, ind), _num(perf, "latest_rank", sup, ind)
             n = _num(perf, "latest_n", rec, ind)
             rn = names.get(rec, rec)
+            gb, gn = _num(perf, "gp_better_than", rec, ind), _num(perf, "gp_n_peers", rec, ind)
+            gp_words = f"; better than {int(gb)} of {int(gn)} trusts over the last year" if pd.notna(gb) else ""
             learn.append(
                 f"Two-way: {rec} ({rn}) does better on {m['indicator_name']} ({fmt_value(rv, m['unit'])}, "
-                f"{ordinal(rr)} of {int(n)}) than {sup} ({fmt_value(sv, m['unit'])}, {ordinal(sr)}); "
+                f"{ordinal(rr)} of {int(n)}{gp_words}) than {sup} ({fmt_value(sv, m['unit'])}, {ordinal(sr)}); "
                 f"learning can flow back."
             )
         else:

@@ -208,7 +208,7 @@ def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_tru
     if len(cat):
         missing = cat[~cat["org_code"].isin(orgs.index)].set_index("org_code")[["name", "kind"]]
         orgs = pd.concat([orgs, missing])
-    perf, meta = performance_arrays(a.standing, a.icons)
+    perf, meta = performance_arrays(a.standing, a.icons, a.good_practice)
     flags = a.flags
     latest = a.standing["latest_period"].dropna().max() if len(a.standing) else None
     ctx = peer_context(engine, kind, a)

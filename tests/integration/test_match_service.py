@@ -1,0 +1,416 @@
+"""Partner matching from the store: peers, candidates with reasons, the system plan, the CLI — demo and real data."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from partnering.errors import InfeasibleError, NotFoundError, ValidationError
+from partnering.match import plan as plan_core
+from partnering.match.service import (
+    buddying_plan,
+    match_inputs,
+    partner_candidates,
+    peer_context,
+    peers_for,
+)
+
+CATALOGUE = None  # set lazily: the packaged example catalogue
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo store and its assessment, built once for this module."""
+    from partnering.ingest.demo import demo_truth, load_demo
+    from partnering.measure.assess import assess
+    from partnering.store.db import get_engine
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    eng = get_engine(f"sqlite:///{path}")
+    load_demo(eng)
+    a = assess(eng)
+    truth = demo_truth().set_index("org_code")["designed_profile"]
+    return {"engine": eng, "assessment": a, "truth": truth, "url": f"sqlite:///{path}"}
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    from partnering.demo.generate import load_partner_catalogue_example
+
+    return load_partner_catalogue_example()
+
+
+def _difficulty(a) -> list[str]:
+    return a.flags.loc[a.flags["persistent_difficulty"], "org_code"].tolist()
+
+
+# ---------------------------------------------------------------------------------------------- peers
+
+
+def test_peer_context_has_catchment_size_and_case_mix(demo):
+    ctx = peer_context(demo["engine"], "acute_trust", demo["assessment"])
+    for c in ("imd_score", "pct_over_65", "rurality", "log_catchment_population", "log_beds", "log_ae_attendances",
+              "log_emergency_admissions", "log_rtt_pathways", "case_mix_index", "type1_share",
+              "admissions_per_attendance", "kind"):
+        assert c in ctx.columns, c
+    assert (ctx["kind"] == "acute_trust").all() and ctx.index.name == "org_code"
+    # the same activity is computed from the store when no assessment is given
+    plain = peer_context(demo["engine"], "acute_trust")
+    pd.testing.assert_frame_equal(ctx, plain, check_exact=False, rtol=1e-9)
+
+
+def test_peers_for_explains_and_honours_a_pinned_list(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    p = peers_for(eng, "zd1", k=5, assessment=a)
+    assert len(p) == 5 and (p["org_code"] == "ZD1").all() and "ZD1" not in set(p["peer_code"])
+    assert p["similarity"].is_monotonic_decreasing and p["explanation"].str.startswith("closest on").all()
+    contrib = p[[c for c in p.columns if c.startswith("contrib_")]].sum(axis=1)
+    np.testing.assert_allclose(contrib, p["distance"] ** 2)
+    pinned = peers_for(eng, "ZD1", pinned=["ZA1", "ZA2"], assessment=a)
+    assert pinned["peer_code"].tolist() == ["ZA1", "ZA2"] and pinned["pinned"].all()
+    with pytest.raises(NotFoundError):
+        peers_for(eng, "ZD1", pinned=["NOPE"], assessment=a)
+    with pytest.raises(NotFoundError):
+        peers_for(eng, "NOPE", assessment=a)
+    with pytest.raises(ValidationError):
+        peers_for(eng, "ZD1", pinned=["ZD1"], assessment=a)
+
+
+# ---------------------------------------------------------------------------------------------- candidates
+
+
+def test_every_org_in_difficulty_gets_ranked_candidates_with_reasons(demo, catalogue):
+    eng, a = demo["engine"], demo["assessment"]
+    inp = match_inputs(eng, a, catalogue)
+    bad = set(_difficulty(a))
+    assert len(bad) >= 10
+    for code in sorted(bad):
+        c = partner_candidates(eng, code, k=10, inputs=inp)
+        assert len(c) == 10, code
+        assert c["rank"].tolist() == list(range(1, 11))
+        assert c["score"].is_monotonic_decreasing and c["score"].between(0, 100).all()
+        assert not set(c["supporter"]) & bad, f"{code}: a candidate is itself in difficulty"
+        assert code not in set(c["supporter"])
+        assert (c["reason"].str.len() > 40).all()
+        assert c.attrs["recipient_in_difficulty"]
+        nhs = c[c["supporter_kind"] == "acute_trust"]
+        assert nhs["reason"].str.contains(r"(?:\d+(?:st|nd|rd|th) of \d+ trusts on|no better than)").all()
+        assert nhs["reason"].str.contains("minutes away").all()
+
+
+def test_designed_track_record_trusts_rank_highly_where_the_org_is_weak(demo):
+    """The demo's designed track-record trusts (top-quartile 4-hour and RTT) lead the lists of the designed
+    persistent-difficulty trusts (below median on both)."""
+    eng, a, truth = demo["engine"], demo["assessment"], demo["truth"]
+    inp = match_inputs(eng, a)
+    designed_bad = [c for c in _difficulty(a) if truth.get(c) == "persistent_difficulty"]
+    track = set(truth[truth == "track_record"].index)
+    assert len(designed_bad) == 12
+    share_top5 = []
+    for code in designed_bad:
+        c = partner_candidates(eng, code, k=200, inputs=inp)
+        top5 = c.head(5)
+        share_top5.append(top5["supporter"].isin(track).mean())
+        # the best-placed designed track-record trust is in the top 10 of ~90 candidates
+        first = c.loc[c["supporter"].isin(track), "rank"].min()
+        assert first <= 10, (code, first)
+        # and the track-record trusts score well above the median candidate on capability
+        assert c.loc[c["supporter"].isin(track), "capability"].median() > c["capability"].median()
+    assert np.mean(share_top5) >= 0.5
+
+
+def test_two_way_learning_where_the_org_in_difficulty_is_better(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    inp = match_inputs(eng, a)
+    st = a.standing.set_index(["org_code", "indicator"])
+    gp = a.good_practice
+    assert len(gp), "the demo has organisations in difficulty with good practice to protect"
+    seen = 0
+    for code in sorted(set(gp["org_code"])):
+        c = partner_candidates(eng, code, k=200, inputs=inp)
+        learn = c[c["two_way_learning"] != ""]
+        assert len(learn), f"{code} has good practice but no candidate to learn from it"
+        for row in learn.itertuples():
+            ind = row.learn_back_indicator
+            mine, theirs = st.loc[(code, ind)], st.loc[(row.supporter, ind)]
+            assert mine["latest_percentile"] < theirs["latest_percentile"]
+            g = gp[(gp["org_code"] == code) & (gp["indicator"] == ind)]
+            best = min(mine["latest_percentile"], 1 - g["better_than"].iloc[0] / g["n_peers"].iloc[0]) if len(
+                g) else mine["latest_percentile"]
+            assert best + 0.25 <= theirs["latest_percentile"]
+            assert f"{int(mine['latest_rank'])}" in row.two_way_learning
+            assert row.two_way_learning.startswith(f"Two-way: {code} ")
+            seen += 1
+    assert seen > 0
+
+
+def test_reason_figures_match_the_standing(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    st = a.standing.set_index(["org_code", "indicator"])
+    c = partner_candidates(eng, "ZD1", k=5, assessment=a)
+    for row in c.itertuples():
+        m = re.match(r"(\d+)(?:st|nd|rd|th) of (\d+) trusts on .* \(([\d.]+)% in (\d{4}-\d{2}); ZD1 is (\d+)",
+                     row.reason)
+        assert m, row.reason
+        s = st.loc[(row.supporter, row.best_indicator)]
+        assert int(m.group(1)) == round(s["latest_rank"]) and int(m.group(2)) == s["latest_n"]
+        assert float(m.group(3)) == pytest.approx(s["latest_value"], abs=0.05)
+        assert int(m.group(5)) == round(st.loc[("ZD1", row.best_indicator), "latest_rank"])
+        tq = re.search(r"top quartile (\d+) of the last (\d+) months", row.reason)
+        assert tq and int(tq.group(1)) == s["months_top_quartile"]
+
+
+def test_max_minutes_and_registered_partnerships(demo, catalogue):
+    from sqlalchemy import insert
+
+    from partnering.store.models import Partnership
+
+    eng, a = demo["engine"], demo["assessment"]
+    near = partner_candidates(eng, "ZD1", k=50, max_minutes=60, catalogue=catalogue, assessment=a)
+    nhs = near[near["supporter_kind"].isin(["acute_trust", "independent_provider"])]
+    assert (nhs["travel_minutes"] <= 60).all()
+    top = partner_candidates(eng, "ZD1", k=1, assessment=a).iloc[0]
+    with eng.begin() as conn:
+        conn.execute(insert(Partnership), [{"recipient_code": "ZA4", "supporter_code": top["supporter"],
+                                            "form": "buddying", "start_period": "2025-10"}])
+    try:
+        again = partner_candidates(eng, "ZD1", k=100, assessment=a).set_index("supporter")
+        assert "already supporting 1 (ZA4)" in again.loc[top["supporter"], "reason"]
+        assert again.loc[top["supporter"], "spare_capacity"] == 0.5
+        plan = buddying_plan(eng, capacity=1, assessment=a)
+        assert top["supporter"] not in set(plan.pairs["supporter"])  # capacity 1 already used
+    finally:
+        with eng.begin() as conn:
+            conn.execute(Partnership.__table__.delete())
+
+
+def test_bad_inputs(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    with pytest.raises(NotFoundError):
+        partner_candidates(eng, "NOPE", assessment=a)
+    with pytest.raises(ValidationError):
+        partner_candidates(eng, "ZD1", k=0, assessment=a)
+    with pytest.raises(ValidationError):
+        partner_candidates(eng, "ZD1", max_minutes=-5, assessment=a)
+    with pytest.raises(ValidationError):
+        partner_candidates(eng, "QX01", assessment=a)  # an ICB
+    with pytest.raises(ValidationError):
+        buddying_plan(eng, required=["ZD1-ZC8"], assessment=a)
+    with pytest.raises(ValidationError):
+        buddying_plan(eng, second_kind="spaceship", assessment=a)
+    with pytest.raises(ValidationError):
+        buddying_plan(eng, second_kind="technology_partner", assessment=a)  # no catalogue
+    far = buddying_plan(eng, max_minutes=None, assessment=a).lead_suitability
+    far = far[far["recipient"] == "ZD1"].sort_values("travel_minutes").iloc[-1]
+    with pytest.raises(InfeasibleError, match="over the limit of 90 minutes"):
+        buddying_plan(eng, required=[f"ZD1:{far['supporter']}"], max_minutes=90, assessment=a)
+
+
+def test_partner_candidates_is_fast_once_assessed(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    partner_candidates(eng, "ZD1", assessment=a)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        partner_candidates(eng, "ZD1", assessment=a)
+        times.append(time.perf_counter() - t0)
+    # target ~200 ms on the demo store (measured 150-200 ms on a shared, loaded machine); generous bound here
+    assert sorted(times)[2] < 0.6, times
+
+
+# ---------------------------------------------------------------------------------------------- plan
+
+
+def test_plan_respects_capacity_travel_and_difficulty(demo):
+    eng, a = demo["engine"], demo["assessment"]
+    bad = set(_difficulty(a))
+    for cap, mins in ((1, 90), (2, 45)):
+        res = buddying_plan(eng, capacity=cap, max_minutes=mins, assessment=a)
+        p = res.pairs
+        assert res.n_recipients == len(bad)
+        assert p["supporter"].value_counts().max() <= cap
+        assert (p["travel_minutes"] <= mins).all()
+        assert not set(p["supporter"]) & bad and set(p["recipient"]) <= bad
+        assert p["recipient"].is_unique and (p["reason"].str.len() > 40).all()
+        assert res.n_matched + len(res.unmatched) == len(bad)
+        assert res.total_score == pytest.approx(p["score"].sum())
+        assert len(res.map_lines) == len(p)
+        json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_plan_matches_the_highs_cross_check(demo):
+    res = buddying_plan(demo["engine"], capacity=1, max_minutes=60, assessment=demo["assessment"])
+    mip = plan_core.plan_mip_highs(res.lead_suitability, **res.plan_kwargs)
+    assert mip.proven_optimal and mip.n_lead == res.n_matched
+    assert mip.total_score == pytest.approx(res.total_score, abs=1e-6)
+
+
+def _brute_force(suit: pd.DataFrame, cap: int) -> tuple[int, float]:
+    recs = sorted(set(suit["recipient"]))
+    options = {r: [(None, 0.0)] + list(zip(g["supporter"], g["score"])) for r, g in suit.groupby("recipient")}
+    best = (0, 0.0)
+    for choice in itertools.product(*(options[r] for r in recs)):
+        sups = [s for s, _ in choice if s is not None]
+        if any(sups.count(s) > cap for s in set(sups)):
+            continue
+        key = (len(sups), round(sum(sc for _, sc in choice), 9))
+        best = max(best, key)
+    return best
+
+
+def test_plan_equals_brute_force_on_a_small_subset(demo):
+    res = buddying_plan(demo["engine"], capacity=1, max_minutes=90, assessment=demo["assessment"])
+    suit = res.lead_suitability
+    suit = suit[suit["travel_minutes"] <= 90]
+    recs = sorted(set(suit["recipient"]))[:5]
+    sub = suit[suit["recipient"].isin(recs)]
+    sups = sub.groupby("supporter")["score"].max().nlargest(4).index
+    sub = sub[sub["supporter"].isin(sups)].reset_index(drop=True)
+    got = plan_core.buddying_plan(sub, capacity=1)
+    n, total = _brute_force(sub, 1)
+    assert got.n_lead == n and got.total_score == pytest.approx(total, abs=1e-9)
+
+
+def test_tiny_travel_limit_explains_every_unmatched_org(demo):
+    res = buddying_plan(demo["engine"], max_minutes=10, assessment=demo["assessment"])
+    assert len(res.pairs) == 0 and len(res.unmatched) == res.n_recipients
+    assert res.unmatched["reason"].str.contains("no supporter within 10 minutes").all()
+    d = res.to_dict()
+    assert len(d["map"]["unmatched"]) == res.n_recipients and d["map"]["lines"] == []
+
+
+def test_required_forbidden_and_second_kind(demo, catalogue):
+    eng, a = demo["engine"], demo["assessment"]
+    base = buddying_plan(eng, assessment=a)
+    first = base.pairs.iloc[0]
+    rec, sup = first["recipient"], first["supporter"]
+    forb = buddying_plan(eng, forbidden=[f"{rec}:{sup}"], assessment=a)
+    assert not ((forb.pairs["recipient"] == rec) & (forb.pairs["supporter"] == sup)).any()
+    suit = base.lead_suitability
+    near = suit[(suit["recipient"] == rec) & (suit["supporter"] != sup) & (suit["travel_minutes"] <= 90)]
+    other = near.sort_values("score")["supporter"].iloc[0]  # the least suitable reachable supporter
+    req = buddying_plan(eng, required=[(rec, other)], assessment=a)
+    got = req.pairs.set_index("recipient")
+    assert got.loc[rec, "supporter"] == other and bool(got.loc[rec, "required"])
+    two = buddying_plan(eng, second_kind="technology_partner", catalogue=catalogue, assessment=a)
+    second = two.pairs[two.pairs["role"] == "second"]
+    assert len(second) and (second["supporter_kind"] == "technology_partner").all()
+    caps = catalogue.set_index("org_code")["capacity"]
+    assert (second["supporter"].value_counts() <= caps.reindex(second["supporter"].unique())).all()
+    assert second["reason"].str.contains("technology partner offering").all()
+
+
+# ---------------------------------------------------------------------------------------------- both backends
+
+
+def test_candidates_on_each_backend(engine):
+    from partnering.ingest.demo import load_demo
+
+    load_demo(engine)
+    c = partner_candidates(engine, "ZD1", k=3)
+    assert len(c) == 3 and (c["reason"] != "").all()
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+
+def _cli(*args, url, home):
+    env = {**os.environ, "PARTNERING_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PARTNERING_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "partnering", "--db", url, *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_cli_json_outputs(demo, tmp_path):
+    url = demo["url"]
+    p = _cli("partners", "ZD1", "--k", "3", "--json", url=url, home=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["org_code"] == "ZD1" and d["in_persistent_difficulty"] is True and len(d["candidates"]) == 3
+    for key in ("rank", "supporter", "supporter_name", "score", "reason", "two_way_learning", "travel_minutes"):
+        assert key in d["candidates"][0], key
+    out = tmp_path / "plan.csv"
+    p = _cli("plan", "--max-minutes", "60", "--json", "--out", str(out), url=url, home=tmp_path)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for key in ("parameters", "total_score", "n_recipients", "n_matched", "pairs", "unmatched", "map"):
+        assert key in d, key
+    assert {"recipient", "supporter", "score", "reason"} <= set(d["pairs"][0])
+    assert set(d["map"]) == {"lines", "unmatched"} and {"from", "to", "label"} <= set(d["map"]["lines"][0])
+    assert all({"recipient", "reason"} <= set(u) for u in d["unmatched"])
+    assert len(pd.read_csv(out)) == d["n_recipients"]
+    p = _cli("peers", "ZD1", "--k", "3", "--pin", "ZA1", "--json", url=url, home=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert [x["peer_code"] for x in json.loads(p.stdout)["peers"]] == ["ZA1"]
+
+
+def test_cli_errors_are_one_line_exit_2(demo, tmp_path):
+    p = _cli("partners", "NOPE", url=demo["url"], home=tmp_path)
+    assert p.returncode == 2 and "NOPE" in p.stderr and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    p = _cli("plan", "--out", str(tmp_path / "x.txt"), url=demo["url"], home=tmp_path)
+    assert p.returncode == 2 and "--out" in p.stderr
+
+
+# ---------------------------------------------------------------------------------------------- real data
+
+
+@pytest.mark.shared
+def test_real_trusts_in_difficulty_get_candidates_whose_numbers_match_the_store(real_store):
+    from partnering.measure.assess import assess
+    from partnering.measure.catalogue import load_catalogue
+    from partnering.store import repository as repo
+
+    a = assess(real_store)
+    bad = _difficulty(a)
+    assert bad
+    inp = match_inputs(real_store, a)
+    cat = load_catalogue()
+    checked = 0
+    for code in bad:
+        c = partner_candidates(real_store, code, k=5, inputs=inp)
+        assert len(c) == 5 and not set(c["supporter"]) & set(bad)
+        assert (c["reason"].str.len() > 40).all()
+        row = c[c["best_indicator"] != ""].iloc[0] if (c["best_indicator"] != "").any() else None
+        if row is None:
+            continue
+        # recompute the candidate's latest value and rank in the reason from the raw observations
+        m = re.match(r"(\d+)(?:st|nd|rd|th) of (\d+) trusts on .* \(([\d.,]+)(?:%| weeks)? in (\d{4}-\d{2})",
+                     row["reason"])
+        assert m, row["reason"]
+        ind, period = row["best_indicator"], m.group(4)
+        obs = repo.observations_frame(real_store, [ind])
+        month = obs[(obs["period"] == period) & obs["org_code"].isin(a.flags["org_code"])]
+        month = month.dropna(subset=["value"]).set_index("org_code")["value"]
+        value = month[row["supporter"]]
+        assert float(m.group(3).replace(",", "")) == pytest.approx(value, abs=0.051)
+        higher_better = cat[ind].improvement_direction == "increase"
+        better = (month > value).sum() if higher_better else (month < value).sum()
+        ties = (month == value).sum()
+        assert better + 1 <= int(m.group(1)) <= better + ties
+        assert int(m.group(2)) == len(month)
+        checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.shared
+def test_real_system_plan_is_optimal(real_store):
+    from partnering.measure.assess import assess
+
+    a = assess(real_store)
+    res = buddying_plan(real_store, capacity=1, max_minutes=90, assessment=a)
+    assert res.n_recipients == len(_difficulty(a))
+    mip = plan_core.plan_mip_highs(res.lead_suitability, **res.plan_kwargs)
+    assert mip.proven_optimal and mip.n_lead == res.n_matched
+    assert mip.total_score == pytest.approx(res.total_score, abs=1e-6)
+    assert (res.pairs["travel_minutes"] <= 90).all() and res.pairs["supporter"].is_unique
+    json.dumps(res.to_dict(), allow_nan=False)
