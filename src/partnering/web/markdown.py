@@ -40,13 +40,14 @@ def _inline(text: str) -> str:
     return re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], s)
 
 
-def _table(lines: list[str]) -> str:
+def _table(lines: list[str], caption: str) -> str:
     def cells(line):
         return [c.strip() for c in line.strip().strip("|").split("|")]
 
     head = cells(lines[0])
     body = [cells(ln) for ln in lines[2:]]
-    out = ['<table class="nhsuk-table"><thead class="nhsuk-table__head"><tr class="nhsuk-table__row">']
+    out = [f'<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">'
+           f'{_inline(caption)}</caption><thead class="nhsuk-table__head"><tr class="nhsuk-table__row">']
     out += [f'<th scope="col" class="nhsuk-table__header">{_inline(c)}</th>' for c in head]
     out.append('</tr></thead><tbody class="nhsuk-table__body">')
     for row in body:
@@ -60,6 +61,7 @@ def to_html(md: str, shift: int = 1) -> Markup:
     lines = md.replace("\r\n", "\n").split("\n")
     out: list[str] = []
     para: list[str] = []
+    heading = "Table"
     i = 0
 
     def flush():
@@ -83,6 +85,7 @@ def to_html(md: str, shift: int = 1) -> Markup:
         if m:
             flush()
             level = min(6, len(m.group(1)) + shift)
+            heading = m.group(2).strip()
             out.append(f"<h{level}>{_inline(m.group(2).strip())}</h{level}>")
             i += 1
             continue
@@ -93,7 +96,7 @@ def to_html(md: str, shift: int = 1) -> Markup:
             while i < len(lines) and lines[i].strip().startswith("|"):
                 block.append(lines[i])
                 i += 1
-            out.append(_table(block))
+            out.append(_table(block, f"Table: {heading}"))
             continue
         m = re.match(r"^\s*([-*+]|\d+[.)])\s+(.*)$", line)
         if m:

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from partnering.errors import IngestError, PartneringError, ValidationError
+from partnering.store import repository as repo
 from partnering.web import downloads, services
 from partnering.web.auth import CurrentUser, audit
 from partnering.web.deps import check_csrf, page_user, render, require_role
@@ -77,6 +78,10 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
     reports = report if isinstance(report, list) else [report]
     eng = request.app.state.engine
     with eng.begin() as conn:
+        for r in reports:  # record the name the user knows, not the temporary path
+            if r.batch_id is not None and r.status != "unchanged":
+                repo.finish_batch(conn, r.batch_id, file_name=name)
+            r.file = name
         for r in reports:
             after = {k: v for k, v in asdict(r).items() if k != "file"}
             after.update({"file": name, "owner_org": opts.get("owner_org"), "published": opts.get("published", True)})
@@ -113,7 +118,7 @@ def upload(request: Request, kind: str = Form("kpi"), period: str = Form(""), pu
     try:
         reports = store_upload(request, user, kind, file, period, publish == "yes")
     except IngestError as exc:
-        where = [f"file {exc.file}"]
+        where = [f"file {Path(str(exc.file)).name}"]
         if exc.row is not None:
             where.append(f"line {exc.row}")
         if exc.column is not None:
@@ -121,7 +126,8 @@ def upload(request: Request, kind: str = Form("kpi"), period: str = Form(""), pu
         return _data_page(request, user, 400, form=form, errors=[{
             "text": f"{', '.join(where)}: {exc.reason}. Nothing was loaded from this file.", "href": "#file"}])
     except PartneringError as exc:
-        return _data_page(request, user, 400, form=form, errors=[{"text": exc.user_message(), "href": "#file"}])
+        msg = exc.user_message().replace(str(Path(tempfile.gettempdir())), "")
+        return _data_page(request, user, 400, form=form, errors=[{"text": msg, "href": "#file"}])
     return _data_page(request, user, form=form, reports=[{**asdict(r), "line": r.line()} for r in reports])
 
 

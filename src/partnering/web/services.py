@@ -213,7 +213,7 @@ def peers(engine, user, code: str) -> pd.DataFrame:
         try:
             with _MATCH_LOCK:
                 df = svc.peers_for(engine, code, **kwargs)
-        except NotFoundError:
+        except (NotFoundError, ValidationError):  # nothing to compare this organisation on
             return pd.DataFrame()
         df = df.rename(columns={"explanation": "reason"})
         return _named(engine, df, "peer_code")
