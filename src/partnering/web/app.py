@@ -98,7 +98,11 @@ def is_api(request: Request) -> bool:
 
 
 def warm(engine) -> None:
-    """Compute the expensive results once so the first visitor does not wait."""
+    """Compute the expensive results once so the first visitors do not wait (runs in a background thread).
+
+    Order: the assessment and summary table (every page needs them), the matching inputs and default plan,
+    then peers and partner candidates of every assessed organisation (what the organisation page adds).
+    """
     from partnering.web import services
     from partnering.web.auth import CurrentUser
 
@@ -106,8 +110,13 @@ def warm(engine) -> None:
         admin = CurrentUser(0, "warm@local", "warm", "admin", None)
         viewer = CurrentUser(0, "warm@local", "warm", "viewer", None)
         services.indicators(engine)
-        services.summary_table(engine, admin)
-        services.summary_table(engine, viewer)
+        for user in (admin, viewer):
+            services.summary_table(engine, user)
+        services.buddying_plan(engine, viewer, services.PlanParams())
+        a = services.assessment(engine, viewer)
+        for code in (a.flags["org_code"] if a is not None else []):
+            services.peers(engine, viewer, code)
+            services.partner_candidates(engine, viewer, code)
     except Exception:  # pragma: no cover - warming is best effort
         log.exception("cache warm-up failed")
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from partnering.store.models import ImportBatch
 
-MAX_ENTRIES = 64
+MAX_ENTRIES = 1024  # most entries are small frames (peers, candidates); page views are a few hundred kB
 
 
 def data_version(engine) -> tuple:

@@ -1,10 +1,10 @@
 """The web layer's single door into the library: call it, cache it, shape the result for pages and the API.
 
 Nothing here computes a figure of its own: assessment comes from ``partnering.measure.assess``, SPC from
-``partnering.measure.spc``, peers / partner candidates / buddying plans from ``partnering.match.service``.
-Where ``partnering.match.service`` is not installed yet, peers fall back to ``partnering.match.find_peers``
-over the stored context attributes and the buddying plan to ``partnering.match.buddying_plan`` on those
-peers; partner candidates then are unavailable (``None``) and pages say so.
+``partnering.measure.spc``, peers / partner candidates / buddying plans from ``partnering.match.service`` (given
+the cached assessment and ``match_inputs`` so a request never recomputes them).  Only if
+``partnering.match.service`` is absent do peers fall back to ``partnering.match.find_peers`` over the stored
+context attributes and the plan to ``partnering.match.buddying_plan`` on those peers.
 """
 
 from __future__ import annotations
