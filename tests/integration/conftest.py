@@ -22,4 +22,6 @@ def real_store(tmp_path_factory, nhs):
         load("ae-monthly", f, eng)
     for f in sorted((nhs / "rtt-incomplete-provider").glob("*.csv")):
         load("rtt", f, eng)
+    # catchment context (IMD, age, catchment population) for the peer finder and partner matching
+    load("context", nhs.parent, eng)
     return eng
