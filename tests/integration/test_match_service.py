@@ -105,6 +105,7 @@ def test_every_org_in_difficulty_gets_ranked_candidates_with_reasons(demo, catal
         nhs = c[c["supporter_kind"] == "acute_trust"]
         assert nhs["reason"].str.contains(r"(?:\d+(?:st|nd|rd|th) of \d+ trusts on|no better than)").all()
         assert nhs["reason"].str.contains("minutes away").all()
+    assert inp.similarity.empty  # shared (cacheable) inputs are never mutated by a request
 
 
 def test_designed_track_record_trusts_rank_highly_where_the_org_is_weak(demo):

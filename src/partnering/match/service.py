@@ -16,6 +16,7 @@ Method and weights: ``docs/methods/partner-matching.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -316,7 +317,8 @@ def partner_candidates(
         raise NotFoundError(f"organisation {code!r} has not been assessed (no performance data for it)")
     nhs = _nhs_candidates(inp, exclude=[code])
     cands = nhs + [c for c in _catalogue_candidates(inp) if c not in set(nhs) and c != code]
-    inp.similarity = _similarity(inp.extra["context"], [code], nhs)
+    # a shallow copy: cached inputs are shared between requests and never mutated
+    inp = dataclasses.replace(inp, similarity=_similarity(inp.extra["context"], [code], nhs))
     scored = score_pairs(inp, [code], cands, weights)
     scored = scored[_within(scored, max_minutes)]
     top = scored.sort_values(["score", "supporter"], ascending=[False, True]).head(int(k)).reset_index(drop=True)
@@ -440,7 +442,7 @@ def buddying_plan(
         if r not in inp.in_difficulty:
             raise ValidationError(f"required pair {r}:{_}: {r} is not in persistent difficulty")
     nhs = _nhs_candidates(inp)
-    inp.similarity = _similarity(inp.extra["context"], recipients, nhs)
+    inp = dataclasses.replace(inp, similarity=_similarity(inp.extra["context"], recipients, nhs))
     lead = score_pairs(inp, recipients, nhs, weights)
     lead["score"] = lead["score"].clip(lower=MIN_PLAN_SCORE)
     lead["drive_minutes"] = lead["travel_minutes"]
