@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -214,18 +213,6 @@ def test_bad_inputs(demo):
     far = far[far["recipient"] == "ZD1"].sort_values("travel_minutes").iloc[-1]
     with pytest.raises(InfeasibleError, match="over the limit of 90 minutes"):
         buddying_plan(eng, required=[f"ZD1:{far['supporter']}"], max_minutes=90, assessment=a)
-
-
-def test_partner_candidates_is_fast_once_assessed(demo):
-    eng, a = demo["engine"], demo["assessment"]
-    partner_candidates(eng, "ZD1", assessment=a)
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        partner_candidates(eng, "ZD1", assessment=a)
-        times.append(time.perf_counter() - t0)
-    # target ~200 ms on the demo store (measured 150-200 ms on a shared, loaded machine); generous bound here
-    assert sorted(times)[2] < 0.6, times
 
 
 # ---------------------------------------------------------------------------------------------- plan
