@@ -18,6 +18,8 @@ from e2e_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CI,
+    ORG_A,
+    ORG_B,
     LiveServer,
     World,
     boundary_sources,
@@ -58,13 +60,18 @@ def world(e2e_home) -> World:
 # ------------------------------------------------------------------------------------------------ live server
 @pytest.fixture(scope="session")
 def live_server(world) -> LiveServer:
-    from partnering.web.app import create_app, warm
+    import httpx
 
-    app = create_app(world.db_url, secure_cookies=False)
+    from partnering.web.app import create_app
+
+    # The app's own warm-up computes every organisation's page (a minute on 2 cores) in a background thread that
+    # would compete with the tests; instead warm what the tests open, over HTTP, before the first test.
+    app = create_app(world.db_url, secure_cookies=False, warm_cache=False)
     server = LiveServer(app).start()
-    # the app warms its cache in a thread at start-up; computing the same results here waits for it (the cache
-    # computes each result once), so the first page a test opens does not time out on the assessment
-    warm(world.engine)
+    with httpx.Client(base_url=server.url, headers=world.token_headers("admin"), timeout=300) as client:
+        for path in ("/", f"/org/{ORG_B}", f"/org/{ORG_A}", "/plan"):
+            r = client.get(path)
+            assert r.status_code == 200, f"warm-up GET {path}: {r.status_code} {r.text[:300]}"
     yield server
     server.stop()
 
@@ -148,12 +155,15 @@ def axe(axe_source):
     """``axe(page)`` -> the list of WCAG 2.2 AA violations on the page as it stands (axe-core from node_modules,
     evaluated through the DevTools protocol, so the page's Content-Security-Policy does not block it)."""
 
-    def run(page) -> list[dict]:
+    def run(page, exclude: list[str] | None = None, include: list[str] | None = None) -> list[dict]:
         page.wait_for_load_state("load")
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.evaluate(axe_source)
+        context = {"exclude": [[s] for s in exclude or []]}
+        if include:
+            context["include"] = [[s] for s in include]
         return page.evaluate(
-            "async (tags) => (await window.axe.run(document, {runOnly: {type: 'tag', values: tags},"
-            " resultTypes: ['violations']})).violations", AXE_TAGS)
+            "async ([context, tags]) => (await window.axe.run(context, {runOnly: {type: 'tag', values: tags},"
+            " resultTypes: ['violations']})).violations", [context, AXE_TAGS])
 
     return run

@@ -1,0 +1,175 @@
+"""WCAG 2.2 AA on every page, in every state a user meets: axe-core (from ``node_modules``) in Debian chromium.
+
+Tags: wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa.  Any violation fails the test and is printed as rule id,
+impact, the elements (CSS selectors) and the rule's help text.  ``test_every_page_is_checked`` enumerates the
+app's routes so a new page cannot escape the check.
+"""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import ORG_A, ORG_B, format_violations
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def _goto(page, path: str, expect_status: int = 200) -> None:
+    resp = page.goto(path)
+    assert resp is not None and resp.status == expect_status, f"GET {path}: {resp and resp.status}"
+
+
+def _charts_drawn(page) -> None:
+    charts = page.locator("[data-spc-chart]")
+    if charts.count():
+        expect(page.locator("[data-spc-chart].app-chart--drawn")).to_have_count(charts.count())
+
+
+def _signin_error(page) -> None:
+    _goto(page, "/signin")
+    page.fill("#email", "nobody@e2e.test")
+    page.fill("#password", "wrong-password-1")
+    page.click("main form button[type=submit]")
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
+def _data_error(page) -> None:
+    _goto(page, "/data")
+    page.set_input_files("#file", files=[{"name": "empty.csv", "mimeType": "text/csv", "buffer": b""}])
+    page.get_by_role("button", name="Upload and load").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
+def _new_token(page) -> None:
+    _goto(page, "/account")
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("main")).to_contain_text("ptk_")
+
+
+def _swagger(page) -> None:
+    _goto(page, "/api/v1/docs")
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
+
+
+#: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
+PAGES = {
+    "sign-in": ("anonymous", "/signin", 200),
+    "sign-in-error": ("anonymous", _signin_error, None),
+    "not-found-anonymous": ("anonymous", "/no-such-page", 404),
+    "system": ("admin", "/", 200),
+    "system-filtered-sorted": ("viewer_b", "/?region=Y56&kind=acute_trust&sort=segment&dir=desc", 200),
+    "find-organisation": ("viewer_b", "/org?q=hospital", 200),
+    "find-organisation-nothing": ("viewer_b", "/org?q=zzzz-no-match", 200),
+    "organisation": ("viewer_b", f"/org/{ORG_B}", 200),
+    "organisation-other-kind": ("viewer_b", "/org/QX01", 200),
+    "plan": ("analyst_a", "/plan", 200),
+    "plan-result": ("analyst_a", "/plan?capacity=2&max_travel=120", 200),
+    "plan-unmatched": ("analyst_a", "/plan?max_travel=5", 200),
+    "plan-error": ("analyst_a", "/plan?capacity=lots", 400),
+    "plan-saved": ("analyst_a", "/plan?capacity=1&saved=1", 200),
+    "data-analyst": ("analyst_a", "/data", 200),
+    "data-viewer": ("viewer_b", "/data", 200),
+    "data-admin": ("admin", "/data", 200),
+    "data-upload-error": ("analyst_a", _data_error, None),
+    "batch": ("viewer_b", "/data/batches/{demo_batch}", 200),
+    "methods": ("viewer_b", "/methods", 200),
+    "method-page": ("viewer_b", "/methods/{first_method}", 200),
+    "account": ("viewer_b", "/account", 200),
+    "account-new-token": ("viewer_a", _new_token, None),
+    "users": ("admin", "/admin/users", 200),
+    "sign-out": ("viewer_b", "/signout", 200),
+    "not-found": ("viewer_b", f"/org/{ORG_A}X", 404),
+    "forbidden": ("viewer_b", "/admin/users", 403),
+    # the page shell the app writes around Swagger UI (the widget itself: test_swagger_ui_widget below)
+    "api-docs": ("viewer_b", _swagger, None),
+}
+#: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
+EXCLUDE = {"api-docs": [".swagger-ui"]}
+
+#: page routes (GET, HTML) and the PAGES entries that cover them
+COVERED_ROUTES = {
+    "/signin": "sign-in", "/": "system", "/org": "find-organisation", "/org/{code}": "organisation",
+    "/plan": "plan", "/data": "data-analyst", "/data/batches/{batch_id}": "batch", "/methods": "methods",
+    "/methods/{slug}": "method-page", "/account": "account", "/admin/users": "users", "/signout": "sign-out",
+    "/api/v1/docs": "api-docs",
+}
+
+
+@pytest.fixture
+def open_as(as_user, browser, browser_context_args):
+    contexts = []
+
+    def open_page(who: str):
+        if who != "anonymous":
+            return as_user(who)
+        ctx = browser.new_context(**browser_context_args)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.set_default_navigation_timeout(90_000)
+        return page
+
+    yield open_page
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_wcag_violations(name, open_as, axe, world):
+    from partnering.web.routes_pages import method_docs
+
+    who, target, status = PAGES[name]
+    page = open_as(who)
+    if callable(target):
+        target(page)
+    else:
+        docs = method_docs()
+        path = target.format(demo_batch=world.demo_batch_id, first_method=docs[0]["slug"] if docs else "none")
+        _goto(page, path, status)
+    _charts_drawn(page)
+    violations = axe(page, exclude=EXCLUDE.get(name))
+    assert not violations, f"{name} ({page.url}) has {len(violations)} WCAG violation(s):\n" + \
+        format_violations(violations)
+
+
+@pytest.mark.xfail(reason="Swagger UI (swagger-ui-dist 5.35) fails colour contrast, nested-interactive and "
+                          "target-size inside its own widget; the app cannot fix these without restyling it",
+                   strict=False)
+def test_swagger_ui_widget(open_as, axe):
+    page = open_as("viewer_b")
+    _swagger(page)
+    violations = axe(page, include=[".swagger-ui"])
+    assert not violations, "Swagger UI at /api/v1/docs:\n" + format_violations(violations)
+
+
+def test_every_method_page(open_as, axe):
+    from partnering.web.routes_pages import method_docs
+
+    page = open_as("viewer_b")
+    problems = []
+    docs = method_docs()
+    assert docs, "no method write-ups in docs/methods"
+    for d in docs:
+        _goto(page, f"/methods/{d['slug']}")
+        v = axe(page)
+        if v:
+            problems.append(f"/methods/{d['slug']}:\n{format_violations(v)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_page_is_checked(live_server):
+    """Every GET route that renders a page is in COVERED_ROUTES (downloads, JSON and assets are not pages)."""
+    from fastapi.routing import APIRoute
+
+    pages = set()
+    for r in live_server.app.routes:
+        if not isinstance(r, APIRoute) or "GET" not in r.methods:
+            continue
+        p = r.path
+        if (p.startswith("/api/") and p != "/api/v1/docs") or "download" in p or p.endswith((".json", ".js")) \
+                or p.endswith("/rejected"):
+            continue
+        pages.add(p)
+    missing = sorted(pages - set(COVERED_ROUTES))
+    assert not missing, f"pages with no accessibility check: {missing} (add them to PAGES and COVERED_ROUTES)"
+    assert set(COVERED_ROUTES.values()) <= set(PAGES)
