@@ -101,7 +101,7 @@ def warm(engine) -> None:
     """Compute the expensive results once so the first visitors do not wait (runs in a background thread).
 
     Order: the assessment and summary table (every page needs them), the matching inputs and default plan,
-    then peers and partner candidates of every assessed organisation (what the organisation page adds).
+    then every assessed organisation's page view (peers, partner candidates, charts, tables).
     """
     from partnering.web import services
     from partnering.web.auth import CurrentUser
@@ -114,9 +114,10 @@ def warm(engine) -> None:
             services.summary_table(engine, user)
         services.buddying_plan(engine, viewer, services.PlanParams())
         a = services.assessment(engine, viewer)
+        from partnering.web.routes_pages import org_view
+
         for code in (a.flags["org_code"] if a is not None else []):
-            services.peers(engine, viewer, code)
-            services.partner_candidates(engine, viewer, code)
+            org_view(engine, viewer, code)  # peers, partner candidates, charts and tables of the page
     except Exception:  # pragma: no cover - warming is best effort
         log.exception("cache warm-up failed")
 

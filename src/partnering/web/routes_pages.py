@@ -154,8 +154,11 @@ def organisation(request: Request, code: str, user: CurrentUser = Depends(page_u
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)  # 404 before anything is cached
-    view = cached(eng, "org_view", user, lambda: _org_view(eng, user, code), code)
-    return render(request, "org.html", **view)
+    return render(request, "org.html", **org_view(eng, user, code))
+
+
+def org_view(eng, user, code: str) -> dict:
+    return cached(eng, "org_view", user, lambda: _org_view(eng, user, code), code)
 
 
 def _org_view(eng, user, code: str) -> dict:
