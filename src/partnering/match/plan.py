@@ -486,9 +486,9 @@ def _reasons(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
         reasons.append(why)
     return pd.DataFrame(
         {
-            "recipient": p.rec_codes[idx].to_numpy() if len(idx) else np.array([], dtype=object),
-            "role": p.role,
-            "reason": reasons,
+            "recipient": pd.Series(p.rec_codes[idx].to_numpy(), dtype=object),
+            "role": pd.Series([p.role] * len(idx), dtype=object),
+            "reason": pd.Series(reasons, dtype=object),
         }
     )
 
