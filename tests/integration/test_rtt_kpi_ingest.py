@@ -154,3 +154,40 @@ def test_successor_codes_join_a_series_across_a_merger(tmp_path, engine):
     assert pct["value"] == pytest.approx(100 * 230 / 300)
     raw = repo.observations_frame(engine, ["ae_attendances_total"], join_successors=False)
     assert set(raw["org_code"]) == {"ROLD", "RNEW"}
+
+
+def test_identical_private_uploads_are_kept_apart_by_organisation(tmp_path, engine):
+    f = tmp_path / "kpis.csv"
+    f.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\n")
+    a = load_kpi(f, engine, owner_org="RAA", published=False)
+    assert a.status == "loaded"
+    # the same bytes from another organisation are its own upload, not "unchanged" (which would name RAA's batch)
+    b = load_kpi(f, engine, owner_org="RBB", published=False)
+    assert b.status == "loaded" and b.batch_id != a.batch_id
+    assert load_kpi(f, engine, owner_org="RBB", published=False).status == "unchanged"
+    seen_by_b = repo.observations_frame(engine, ["falls_per_1000"], viewer_org="RBB", viewer_is_admin=False)
+    assert len(seen_by_b) == 1
+    # a later official (published) load of the same bytes is loaded as published data
+    c = load_kpi(f, engine)
+    assert c.status == "loaded"
+    seen_by_anyone = repo.observations_frame(engine, ["falls_per_1000"], viewer_org=None, viewer_is_admin=False)
+    assert len(seen_by_anyone) == 1
+
+
+def test_a_private_upload_never_hides_published_values(tmp_path, engine):
+    pub = tmp_path / "official.csv"
+    pub.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\n")
+    load_kpi(pub, engine)
+    draft = tmp_path / "draft.csv"
+    draft.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,9.9\n")
+    rep = load_kpi(draft, engine, owner_org="RBB", published=False)
+    assert rep.observations_new == 1 and rep.observations_superseded == 0
+
+    def seen(org, admin=False):
+        df = repo.observations_frame(engine, ["falls_per_1000"], viewer_org=org, viewer_is_admin=admin)
+        return df["value"].tolist()
+
+    assert seen(None) == [3.1]  # everyone else: the published value
+    assert seen("RCC") == [3.1]
+    assert seen("RBB") == [9.9]  # the uploader sees its own draft
+    assert seen(None, admin=True) == [3.1]  # admins: published first

@@ -111,7 +111,7 @@ def commit_parsed(
     engine = engine or get_engine()
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        prior = repo.find_batch_by_checksum(conn, parsed.kind, data_checksum)
+        prior = repo.find_batch_by_checksum(conn, parsed.kind, data_checksum, owner_org, published)
         if prior is not None:
             return BatchReport(
                 prior.id, parsed.kind, parsed.file, "unchanged", prior.period, parsed.rows_read, 0,
@@ -146,7 +146,7 @@ def commit_parsed(
         new = sup = 0
         if parsed.observations is not None and not parsed.observations.empty:
             repo.ensure_indicators(conn, parsed.observations["indicator"].unique())
-            new, sup = repo.write_observations(conn, batch_id, parsed.observations)
+            new, sup = repo.write_observations(conn, batch_id, parsed.observations, published, owner_org)
         repo.add_rejections(conn, batch_id, parsed.rejected)
         rows_loaded = parsed.rows_loaded if parsed.rows_loaded is not None else parsed.rows_read - len(parsed.rejected)
         secs = time.perf_counter() - t0
@@ -159,10 +159,11 @@ def commit_parsed(
                        len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes))
 
 
-def already_loaded(kind: str, data_checksum: str, file: str, engine: Engine) -> BatchReport | None:
-    """The report for a file whose exact bytes were loaded before (so it is not even parsed again)."""
+def already_loaded(kind: str, data_checksum: str, file: str, engine: Engine, owner_org: str | None = None,
+                   published: bool = True) -> BatchReport | None:
+    """The report for a file whose exact bytes this uploader loaded before (so it is not even parsed again)."""
     with engine.connect() as conn:
-        prior = repo.find_batch_by_checksum(conn, kind, data_checksum)
+        prior = repo.find_batch_by_checksum(conn, kind, data_checksum, owner_org, published)
     if prior is None:
         return None
     return BatchReport(prior.id, kind, file, "unchanged", prior.period, prior.rows_read, 0, 0, 0, 0, 0.0,
@@ -182,7 +183,8 @@ def load_file(kind: str, path, parse, engine: Engine | None = None, **batch_opts
     engine = engine or get_engine()
     data = read_bytes(path)
     digest = checksum(data)
-    prior = already_loaded(kind, digest, str(path), engine)
+    prior = already_loaded(kind, digest, str(path), engine, batch_opts.get("owner_org"),
+                           batch_opts.get("published", True))
     if prior is not None:
         return prior
     parsed = parse(data, str(path), period) if period is not None else parse(data, str(path))

@@ -264,10 +264,24 @@ def indicators_frame(engine: Engine | Connection, include_breakdowns: bool = Fal
 # --------------------------------------------------------------------------- batches
 
 
-def find_batch_by_checksum(conn: Connection, kind: str, checksum: str) -> ImportBatch | None:
-    return conn.execute(
-        select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.checksum == checksum).limit(1)
-    ).first()
+def find_batch_by_checksum(
+    conn: Connection, kind: str, checksum: str, owner_org: str | None = None, published: bool = True
+) -> ImportBatch | None:
+    """An earlier batch of the same bytes that makes loading them again pointless for this uploader.
+
+    A published load matches only a published batch.  An unpublished upload by an organisation matches a
+    published batch or that organisation's own unpublished one — never another organisation's private
+    upload (which it could neither see nor be told about).
+    """
+    stmt = select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.checksum == checksum)
+    if published:
+        stmt = stmt.where(ImportBatch.published.is_(True))
+    else:
+        stmt = stmt.where(
+            (ImportBatch.published.is_(True))
+            | ((ImportBatch.owner_org == owner_org) if owner_org is not None else ImportBatch.owner_org.is_(None))
+        )
+    return conn.execute(stmt.order_by(ImportBatch.id).limit(1)).first()
 
 
 def create_batch(conn: Connection, **values) -> int:
@@ -306,13 +320,19 @@ def rejected_frame(engine: Engine | Connection, batch_id: int | None = None) -> 
 # --------------------------------------------------------------------------- observations
 
 
-def write_observations(conn: Connection, batch_id: int, obs: pd.DataFrame) -> tuple[int, int]:
+def write_observations(
+    conn: Connection, batch_id: int, obs: pd.DataFrame, published: bool = True, owner_org: str | None = None
+) -> tuple[int, int]:
     """Insert new and changed observations; point the values they replace at them.
 
     ``obs`` has columns ``org_code, indicator, period, numerator, denominator, value``
     and one row per key.  A row identical to the current stored one (NaN equal to
     NaN, values equal within 1e-9) is skipped, so reloading changes nothing.
-    Returns (new rows, superseded rows).
+
+    Versions are kept per visibility scope: published data supersedes only published
+    data, and an organisation's unpublished upload supersedes only that organisation's
+    earlier unpublished values — a private upload never hides published values from
+    anyone else.  Returns (new rows, superseded rows).
     """
     if obs.empty:
         return 0, 0
@@ -321,7 +341,7 @@ def write_observations(conn: Connection, batch_id: int, obs: pd.DataFrame) -> tu
         obs[c] = pd.to_numeric(obs[c], errors="coerce").astype(float)
     periods = sorted(obs["period"].unique())
     inds = sorted(obs["indicator"].unique())
-    cur = _current_for(conn, inds, periods)
+    cur = _current_for(conn, inds, periods, published, owner_org)
     key = ["org_code", "indicator", "period"]
     merged = obs.merge(cur, on=key, how="left", suffixes=("", "_old"))
     same = np.ones(len(merged), dtype=bool)
@@ -367,7 +387,14 @@ def _obs_tuples(df: pd.DataFrame, batch_id: int) -> list[tuple]:
     return list(zip(*cols, [batch_id] * len(df)))
 
 
-def _current_for(conn: Connection, inds: list[str], periods: list[str]) -> pd.DataFrame:
+def _current_for(
+    conn: Connection, inds: list[str], periods: list[str], published: bool = True, owner_org: str | None = None
+) -> pd.DataFrame:
+    b = ImportBatch
+    if published:
+        scope = b.published.is_(True)
+    else:
+        scope = b.published.is_(False) & (b.owner_org == owner_org if owner_org is not None else b.owner_org.is_(None))
     frames = []
     for i in range(0, len(inds), 400):
         stmt = select(
@@ -378,10 +405,11 @@ def _current_for(conn: Connection, inds: list[str], periods: list[str]) -> pd.Da
             Observation.numerator,
             Observation.denominator,
             Observation.value,
-        ).where(
+        ).join(b, b.id == Observation.batch_id).where(
             Observation.superseded_by.is_(None),
             Observation.indicator_code.in_(inds[i : i + 400]),
             Observation.period.in_(periods),
+            scope,
         )
         frames.append(
             pd.DataFrame(
@@ -438,9 +466,13 @@ def observations_frame(
             stmt = stmt.where((b.published.is_(True)) | (b.owner_org == viewer_org))
         else:
             stmt = stmt.where(b.published.is_(True))
+    if not history:
+        stmt = stmt.add_columns(b.published.label("_published"), b.owner_org.label("_owner"), o.batch_id.label("_bid"))
     df = _read(engine, stmt)
     for c in ("numerator", "denominator", "value"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    if not history:
+        df = _one_version_per_key(df, viewer_org)
     if join_successors and not history and not df.empty:
         smap = successor_map(engine)
         if smap:
@@ -451,6 +483,20 @@ def observations_frame(
     if orgs:
         df = df[df["org_code"].isin(list(orgs))]
     return df.sort_values(["indicator", "org_code", "period"]).reset_index(drop=True)
+
+
+def _one_version_per_key(df: pd.DataFrame, viewer_org: str | None) -> pd.DataFrame:
+    """Where a key has a current value in several scopes, keep one: the viewer's own unpublished value
+    (their draft) first, then the published value, then (admins only) the newest other unpublished one."""
+    if df.empty:
+        return df.drop(columns=["_published", "_owner", "_bid"], errors="ignore")
+    published = df["_published"].astype(bool)
+    own = (~published) & (df["_owner"] == viewer_org) if viewer_org else pd.Series(False, index=df.index)
+    df = df.assign(_rank=np.where(own, 0, np.where(published, 1, 2)))
+    key = ["org_code", "indicator", "period"]
+    if df.duplicated(key).any():
+        df = df.sort_values(["_rank", "_bid"], ascending=[True, False]).drop_duplicates(key, keep="first")
+    return df.drop(columns=["_published", "_owner", "_bid", "_rank"])
 
 
 def _combine_duplicates(df: pd.DataFrame) -> pd.DataFrame:
