@@ -287,11 +287,10 @@ def _derive(raw: pd.DataFrame, ident: dict, fields: dict, file: str, period: str
 # ---------------------------------------------------------------------------------- workbook
 
 
-_XLS_COLUMNS = {
-    "code": ("code",),
-    "region": ("region",),
-    "name": ("name",),
-}
+# count columns of the workbook carried over as they are (the 4-12 hour DTA count is derived: >4 minus >12)
+_XLS_COUNTS = ("att_t1", "att_t2", "att_other", "over_t1", "over_t2", "over_other", "adm_t1", "adm_t2", "adm_other",
+               "adm_not_ae", "dta_12")
+
 
 
 def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Parsed:
@@ -394,19 +393,7 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
     )
     englands = out["Org name"].str.strip().str.lower() == "england"
     out.loc[englands, "Org Code"] = "TOTAL"
-    for f in (
-        "att_t1",
-        "att_t2",
-        "att_other",
-        "over_t1",
-        "over_t2",
-        "over_other",
-        "adm_t1",
-        "adm_t2",
-        "adm_other",
-        "adm_not_ae",
-        "dta_12",
-    ):
+    for f in _XLS_COUNTS:
         out[f] = df[col[f]].astype(str)
     v4, _ = parse_numbers(df[col["dta_over_4"]].astype(str))
     v12, _ = parse_numbers(df[col["dta_12"]].astype(str))
@@ -415,23 +402,7 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
     out = out[~blank.to_numpy()].reset_index(drop=True)
     line_numbers = np.flatnonzero(~blank.to_numpy()) + header_row + 2
     ident = {"period": "Period", "code": "Org Code", "parent": "Parent Org", "name": "Org name"}
-    fields = {
-        f: f
-        for f in (
-            "att_t1",
-            "att_t2",
-            "att_other",
-            "over_t1",
-            "over_t2",
-            "over_other",
-            "adm_t1",
-            "adm_t2",
-            "adm_other",
-            "adm_not_ae",
-            "dta_4_12",
-            "dta_12",
-        )
-    }
+    fields = {f: f for f in (*_XLS_COUNTS, "dta_4_12")}
     parsed = _derive(out, ident, fields, file, period, line_offset=0)
     # _derive numbered rows from 0; translate to the sheet's row numbers
     parsed.rejected = [

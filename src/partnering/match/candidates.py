@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
+from partnering.measure.catalogue import format_value
 
 __all__ = [
     "CATALOGUE_KINDS",
@@ -411,14 +412,7 @@ def ordinal(n) -> str:
     return f"{n}{suffix}"
 
 
-def fmt_value(v: float, unit: str) -> str:
-    if v is None or pd.isna(v):
-        return "n/a"
-    if unit == "percent":
-        return f"{v:.1f}%"
-    if unit == "weeks":
-        return f"{v:.1f} weeks"
-    return f"{v:,.0f}"
+fmt_value = format_value
 
 
 def _num(perf, key, org, ind):

@@ -33,6 +33,7 @@ import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
 from partnering.measure.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.measure.catalogue import format_value as _fmt
 from partnering.measure.derive import add_derived
 from partnering.measure.segment import SegmentConfig, key_metrics, metric_scores, monthly_segments
 from partnering.measure.spc import run_spc
@@ -250,16 +251,6 @@ def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) 
 
 
 # ---------------------------------------------------------------------------------------------- flags
-
-
-def _fmt(v: float, unit: str) -> str:
-    if pd.isna(v):
-        return "n/a"
-    if unit == "percent":
-        return f"{v:.1f}%"
-    if unit == "weeks":
-        return f"{v:.1f} weeks"
-    return f"{v:,.0f}"
 
 
 def _concerns(icons: pd.DataFrame, points: pd.DataFrame | None, metrics: list[str], k: int) -> dict[str, list[str]]:

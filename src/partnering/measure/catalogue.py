@@ -106,3 +106,18 @@ def indicator(code: str, catalogue: dict[str, IndicatorDef] | None = None) -> In
         if parent in cat:
             return cat[parent].breakdown(suffix, suffix)
     return None
+
+
+def format_value(v, unit: str) -> str:
+    """A value as people read it in a sentence: 61.2%, 14.5 weeks, 1,234 ("n/a" when missing)."""
+    try:
+        missing = v is None or v != v
+    except TypeError:
+        missing = False
+    if missing:
+        return "n/a"
+    if unit == "percent":
+        return f"{v:.1f}%"
+    if unit == "weeks":
+        return f"{v:.1f} weeks"
+    return f"{v:,.0f}"

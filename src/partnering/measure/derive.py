@@ -24,7 +24,8 @@ def derived_definitions(catalogue=None) -> dict[str, tuple[str, str]]:
 
 
 def add_derived(obs: pd.DataFrame, catalogue=None) -> pd.DataFrame:
-    """Append derived-rate rows to an observations frame (org_code, indicator, period, numerator, denominator, value)."""
+    """Append derived-rate rows to an observations frame (org_code, indicator, period, numerator, denominator,
+    value)."""
     parts = [obs]
     for code, (num_code, den_code) in derived_definitions(catalogue).items():
         if code in set(obs["indicator"]):
