@@ -164,3 +164,21 @@ def format_violations(violations: list[dict]) -> str:
         if len(v.get("nodes", [])) > 8:
             lines.append(f"    ... and {len(v['nodes']) - 8} more element(s)")
     return "\n".join(lines)
+
+
+def iter_endpoints(app) -> list[tuple[str, str]]:
+    """``(METHOD, path)`` of every HTTP endpoint of a FastAPI app, plus ``("MOUNT", path)`` for static mounts.
+
+    FastAPI >= 0.16x keeps included routers as ``_IncludedRouter`` entries in ``app.routes`` (their routes are
+    listed by ``effective_route_contexts()``); older versions flatten them.  Both are handled.
+    """
+    out: set[tuple[str, str]] = set()
+    for r in app.routes:
+        if hasattr(r, "effective_route_contexts"):
+            for ctx in r.effective_route_contexts():
+                out.update((m, ctx.path) for m in ctx.methods or ())
+        elif getattr(r, "methods", None):
+            out.update((m, r.path) for m in r.methods)
+        elif type(r).__name__ == "Mount":
+            out.add(("MOUNT", r.path))
+    return sorted((m, p) for m, p in out if m != "HEAD")

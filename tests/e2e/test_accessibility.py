@@ -8,7 +8,7 @@ app's routes so a new page cannot escape the check.
 from __future__ import annotations
 
 import pytest
-from e2e_support import ORG_A, ORG_B, format_violations
+from e2e_support import ORG_A, ORG_B, format_violations, iter_endpoints
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -159,13 +159,10 @@ def test_every_method_page(open_as, axe):
 
 def test_every_page_is_checked(live_server):
     """Every GET route that renders a page is in COVERED_ROUTES (downloads, JSON and assets are not pages)."""
-    from fastapi.routing import APIRoute
-
     pages = set()
-    for r in live_server.app.routes:
-        if not isinstance(r, APIRoute) or "GET" not in r.methods:
+    for method, p in iter_endpoints(live_server.app):
+        if method != "GET":
             continue
-        p = r.path
         if (p.startswith("/api/") and p != "/api/v1/docs") or "download" in p or p.endswith((".json", ".js")) \
                 or p.endswith("/rejected"):
             continue
@@ -173,3 +170,4 @@ def test_every_page_is_checked(live_server):
     missing = sorted(pages - set(COVERED_ROUTES))
     assert not missing, f"pages with no accessibility check: {missing} (add them to PAGES and COVERED_ROUTES)"
     assert set(COVERED_ROUTES.values()) <= set(PAGES)
+    assert len(pages) >= 10, f"found only {sorted(pages)}: is the route walker still right for this FastAPI?"
