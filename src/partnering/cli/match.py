@@ -88,6 +88,12 @@ def register(app: typer.Typer) -> None:
             return
         if not res.attrs.get("recipient_in_difficulty"):
             console.print(f"Note: {code} is not in persistent difficulty; candidates are shown all the same.")
+        if res.empty:
+            limit = f" within {max_minutes:g} minutes" if max_minutes is not None else ""
+            console.print(f"No candidate partners for {code}{limit}: candidates need a known location to be within "
+                          "a travel limit, and must not be in persistent difficulty themselves. Load ODS data "
+                          "(partnering ingest ods ...) or raise --max-minutes.")
+            return
         print_frame(res[["rank", "supporter", "supporter_name", "supporter_kind", "score", "reason"]],
                     f"Candidate partners for {code}", 100)
         learn = res[res["two_way_learning"] != ""]
