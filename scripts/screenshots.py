@@ -11,7 +11,9 @@ Nothing is downloaded: chromium is ``/usr/bin/chromium`` (``PARTNERING_CHROMIUM`
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +32,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     home = Path(tempfile.mkdtemp(prefix="partnering-screens-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ["PARTNERING_HOME"] = str(home)
     world = build_world(home, name="screens")
     from playwright.sync_api import sync_playwright
