@@ -413,3 +413,13 @@ def test_real_system_plan_is_optimal(real_store):
     assert mip.total_score == pytest.approx(res.total_score, abs=1e-6)
     assert (res.pairs["travel_minutes"] <= 90).all() and res.pairs["supporter"].is_unique
     json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_no_candidate_within_reach_gives_an_empty_table_not_an_error(demo):
+    from partnering.match.service import CANDIDATE_COLUMNS
+
+    eng, a = demo["engine"], demo["assessment"]
+    code = a.flags[a.flags.persistent_difficulty].org_code.iloc[0]
+    res = partner_candidates(eng, code, max_minutes=0, assessment=a)
+    assert res.empty and list(res.columns[: len(CANDIDATE_COLUMNS)]) == list(CANDIDATE_COLUMNS)
+    assert res.attrs["recipient_in_difficulty"] is True

@@ -321,6 +321,10 @@ def partner_candidates(
     inp = dataclasses.replace(inp, similarity=_similarity(inp.extra["context"], [code], nhs))
     scored = score_pairs(inp, [code], cands, weights)
     scored = scored[_within(scored, max_minutes)]
+    if scored.empty:
+        out = pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "recipient"])
+        out.attrs["recipient_in_difficulty"] = code in inp.in_difficulty
+        return out
     top = scored.sort_values(["score", "supporter"], ascending=[False, True]).head(int(k)).reset_index(drop=True)
     top = explain_pairs(top, inp)
     top.insert(0, "rank", np.arange(1, len(top) + 1))

@@ -130,7 +130,7 @@ def assess_frames(
             "(partnering ingest ... or partnering demo)"
         )
     metrics = key_metrics(config.segment, cat)
-    periods = sorted(obs["period"].unique())
+    periods = reported_periods(obs)
     names = dict(zip(orgs["org_code"], orgs["name"]))
 
     points, icons = _spc(obs, periods[-config.spc_months :], cat)
@@ -144,11 +144,21 @@ def assess_frames(
     return Assessment(icons, standing, segments, flags, good, points, metrics, config)
 
 
+def reported_periods(obs: pd.DataFrame, share: float = 0.5) -> list[str]:
+    """Months that count as "the data's months": those where at least ``share`` of the busiest month's
+    organisations report.  One organisation's early upload of next month must not move everyone's windows
+    (persistence, track record) onto a month nobody else has yet."""
+    per = obs.groupby("period")["org_code"].nunique()
+    if per.empty:
+        return []
+    return sorted(per[per >= share * per.max()].index)
+
+
 # ---------------------------------------------------------------------------------------------- SPC icon table
 
 
 def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
-    recent = obs[obs["period"].isin(set(window))]
+    recent = obs[obs["period"] >= window[0]]
     data = pd.DataFrame(
         {
             "series": recent["org_code"] + "|" + recent["indicator"],
@@ -221,7 +231,8 @@ def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) 
         )
         .reset_index()
     )
-    latest = sc.sort_values("period").groupby(["org_code", "indicator"]).tail(1)
+    # latest standing among the data's months (a lone early month would rank an organisation "1st of 1")
+    latest = sc[sc["period"].isin(set(periods))].sort_values("period").groupby(["org_code", "indicator"]).tail(1)
     latest = latest.rename(
         columns={
             "period": "latest_period",

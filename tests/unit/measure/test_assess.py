@@ -118,3 +118,20 @@ def test_demo_designed_profiles_are_found():
     # every flag explains itself
     assert (f.loc[f["persistent_difficulty"], "difficulty_reason"].str.len() > 40).all()
     assert (f.loc[f["track_record"], "track_record_reason"].str.len() > 40).all()
+
+
+def test_one_organisations_early_month_does_not_move_everyones_windows():
+    obs, orgs = _system()
+    cfg = AssessConfig(segment=SegmentConfig(metrics=("ae_4h_pct_all", "rtt_within_18w_pct"), min_orgs=4))
+    before = assess_frames(obs, orgs, cfg)
+    early = pd.DataFrame({"org_code": ["T0"], "indicator": ["ae_4h_pct_all"], "period": ["2026-04"],
+                          "value": [99.0], "numerator": [np.nan], "denominator": [np.nan]})
+    after = assess_frames(pd.concat([obs, early], ignore_index=True), orgs, cfg)
+    cols = ["org_code", "persistent_difficulty", "track_record", "months_segment_4", "months_segment_1"]
+    pd.testing.assert_frame_equal(before.flags[cols].sort_values("org_code").reset_index(drop=True),
+                                  after.flags[cols].sort_values("org_code").reset_index(drop=True))
+    st = after.standing.set_index(["org_code", "indicator"])
+    assert st.loc[("T0", "ae_4h_pct_all"), "latest_period"] == "2026-03"  # not "1st of 1" in 2026-04
+    # the early value still appears on T0's own chart
+    pts = after.points[after.points.series == "T0|ae_4h_pct_all"]
+    assert pd.Timestamp(pts["x"].max()).strftime("%Y-%m") == "2026-04"
