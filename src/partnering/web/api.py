@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, Response, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import NotFoundError
+from partnering.errors import NotFoundError, ValidationError
 from partnering.web import services
 from partnering.web.auth import CurrentUser, audit
 from partnering.web.deps import api_user, page_user, require_role
@@ -31,6 +32,8 @@ CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
 Limit = Query(100, ge=1, le=10_000, description="Most items to return")
 Offset = Query(0, ge=0, le=10_000_000, description="Items to skip")
 Format = Query(None, description="json (default) or csv", pattern="^(json|csv)$")
+CODE = Path(description="Organisation (ODS) code", examples=["ZA1"])
+BATCH_ID = Path(description="Import batch id", examples=[1])
 
 
 class ErrorBody(BaseModel):
@@ -102,8 +105,14 @@ class SpcOut(BaseModel):
     icons: SpcIcons
 
 
+#: an ISO month (YYYY-MM) or date (YYYY-MM-DD)
+ISO_MONTH_OR_DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$"
+
+
 class SeriesPoint(BaseModel):
-    x: str = Field(description="ISO date (YYYY-MM-DD) or month (YYYY-MM)", examples=["2025-01-01"])
+    # the pattern is published in the schema and checked in spc_post, so a bad date is a 400 like other bad input
+    x: str = Field(description="ISO date (YYYY-MM-DD) or month (YYYY-MM)", examples=["2025-01-01", "2025-01"],
+                   json_schema_extra={"pattern": ISO_MONTH_OR_DATE})
     y: float | None = None
 
 
@@ -305,6 +314,10 @@ def docs(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLRespon
     ).body.decode()
     nonce = getattr(request.state, "csp_nonce", "")
     html = html.replace("<script>", f'<script nonce="{nonce}">')
+    html = html.replace("<html>", '<html lang="en">', 1)
+    # local fixes for the widget's own contrast and target sizes (served by us, after swagger-ui.css)
+    html = html.replace("</head>", '<link type="text/css" rel="stylesheet" href="/static/swagger-overrides.css">\n'
+                        "</head>", 1)
     return HTMLResponse(html)
 
 
@@ -340,7 +353,7 @@ def organisations(request: Request, kind: str | None = None, region: str | None 
 
 
 @router.get("/organisations/{code}", response_model=Organisation, responses=_ERR)
-def organisation(request: Request, code: str, user: CurrentUser = Depends(api_user)):
+def organisation(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
     row = services.org_row(request.app.state.engine, code)
     return {k: _py(row.get(k)) for k in ORG_COLS}
 
@@ -356,8 +369,10 @@ PERIOD = "^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 @router.get("/observations", response_model=Page[ObservationOut], responses={**CSV_RESPONSE, **_ERR})
-def observations(request: Request, org: list[str] | None = Query(None, description="Organisation code(s)"),
-                 indicator: list[str] | None = Query(None, description="Indicator code(s)"),
+def observations(request: Request, org: list[str] | None = Query(None, description="Organisation code(s)",
+                                                                 examples=[["ZA1"]]),
+                 indicator: list[str] | None = Query(None, description="Indicator code(s)",
+                                                     examples=[["ae_4h_pct_all"]]),
                  period_from: str | None = Query(None, alias="from", pattern=PERIOD, description="First month"),
                  period_to: str | None = Query(None, alias="to", pattern=PERIOD, description="Last month"),
                  limit: int = Limit, offset: int = Offset, format: str | None = Format,
@@ -384,8 +399,9 @@ def _spc_out(points: pd.DataFrame, icons: dict) -> dict:
 
 
 @router.get("/spc", response_model=SpcOut, responses=_ERR)
-def spc_for(request: Request, org: str = Query(..., description="Organisation code"),
-            indicator: str = Query(..., description="Indicator code"), user: CurrentUser = Depends(api_user)):
+def spc_for(request: Request, org: str = Query(..., description="Organisation code", examples=["ZA1"]),
+            indicator: str = Query(..., description="Indicator code", examples=["ae_4h_pct_all"]),
+            user: CurrentUser = Depends(api_user)):
     """SPC (Making Data Count) for one organisation's stored series."""
     eng = request.app.state.engine
     code = org.upper()
@@ -394,15 +410,15 @@ def spc_for(request: Request, org: str = Query(..., description="Organisation co
     if pts.empty or indicator not in set(pts["indicator"]):
         raise NotFoundError(f"no values of {indicator!r} for {code}")
     pts = pts[pts["indicator"] == indicator].sort_values("x")
-    icons = services.org_icons(eng, user, code)
-    ic = icons[icons["indicator"] == indicator].iloc[0].to_dict() if not icons.empty and \
-        indicator in set(icons["indicator"]) else {}
-    return _spc_out(pts, ic)
+    return _spc_out(pts, services.org_spc_icons(eng, user, code, indicator))
 
 
 @router.post("/spc", response_model=SpcOut, responses=_ERR)
 def spc_post(body: SpcIn, user: CurrentUser = Depends(api_user)):
     """SPC (Making Data Count) for a series you send: points with ``x`` (date) and ``y``."""
+    for i, p in enumerate(body.points):
+        if not re.fullmatch(ISO_MONTH_OR_DATE, p.x):
+            raise ValidationError(f"points[{i}].x: {p.x[:40]!r} is not an ISO month (YYYY-MM) or date (YYYY-MM-DD)")
     frame = pd.DataFrame([p.model_dump() for p in body.points])
     frame["x"] = frame["x"].map(lambda s: s + "-01" if len(s) == 7 else s)
     frame["y"] = frame["y"].astype(float)
@@ -437,7 +453,7 @@ def assessment(request: Request, persistent_difficulty: bool | None = None, trac
 
 
 @router.get("/assessment/{code}", response_model=OrgAssessment, responses=_ERR)
-def assessment_org(request: Request, code: str, user: CurrentUser = Depends(api_user)):
+def assessment_org(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
     """One organisation's flags, icons per indicator and good practice."""
     info = _assessment(request, user).org(code.upper())
     flags = {k: _py(info["flags"].get(k)) for k in FLAG_COLS}
@@ -452,7 +468,7 @@ def assessment_org(request: Request, code: str, user: CurrentUser = Depends(api_
 
 
 @router.get("/organisations/{code}/peers", response_model=Page[PeerOut], responses={**CSV_RESPONSE, **_ERR})
-def peers(request: Request, code: str, limit: int = Limit, offset: int = Offset, format: str | None = Format,
+def peers(request: Request, code: str = CODE, limit: int = Limit, offset: int = Offset, format: str | None = Format,
           user: CurrentUser = Depends(api_user)):
     eng = request.app.state.engine
     code = code.upper()
@@ -466,7 +482,7 @@ def peers(request: Request, code: str, limit: int = Limit, offset: int = Offset,
 
 
 @router.get("/organisations/{code}/partners", response_model=Page[PartnerOut], responses={**CSV_RESPONSE, **_ERR})
-def partners(request: Request, code: str, limit: int = Limit, offset: int = Offset, format: str | None = Format,
+def partners(request: Request, code: str = CODE, limit: int = Limit, offset: int = Offset, format: str | None = Format,
              user: CurrentUser = Depends(api_user)):
     eng = request.app.state.engine
     code = code.upper()
@@ -536,13 +552,13 @@ def imports(request: Request, limit: int = Limit, offset: int = Offset, format: 
 
 
 @router.get("/imports/{batch_id}", response_model=BatchOut, responses=_ERR)
-def import_one(request: Request, batch_id: int, user: CurrentUser = Depends(api_user)):
+def import_one(request: Request, batch_id: int = BATCH_ID, user: CurrentUser = Depends(api_user)):
     b = services.batch(request.app.state.engine, user, batch_id)
     return {k: _py(b.get(k)) for k in BATCH_COLS}
 
 
 @router.get("/imports/{batch_id}/rejected", response_model=Page[RejectedOut], responses={**CSV_RESPONSE, **_ERR})
-def import_rejected(request: Request, batch_id: int, limit: int = Limit, offset: int = Offset,
+def import_rejected(request: Request, batch_id: int = BATCH_ID, limit: int = Limit, offset: int = Offset,
                     format: str | None = Format, user: CurrentUser = Depends(api_user)):
     df = services.rejected(request.app.state.engine, user, batch_id)
     return page(request, df, limit, offset, format, list(RejectedOut.model_fields), f"batch-{batch_id}-rejected")

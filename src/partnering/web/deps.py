@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from partnering.web import auth
 from partnering.web.auth import CurrentUser
@@ -15,6 +16,10 @@ SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
+#: declares the Bearer scheme in OpenAPI; the token itself is checked in :func:`optional_user` (the web session
+#: is the other way in, so a missing header is not an error here)
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearerAuth",
+                    description="An API token: `partnering users token EMAIL` or the account page")
 
 
 class SignInRequired(Exception):
@@ -63,7 +68,8 @@ def page_user(request: Request) -> CurrentUser:
     return user
 
 
-def api_user(request: Request) -> CurrentUser:
+def api_user(request: Request,
+             _credentials: HTTPAuthorizationCredentials | None = Depends(BEARER)) -> CurrentUser:
     user = optional_user(request)
     if user is None:
         msg = "invalid or revoked API token" if getattr(request.state, "bad_token", False) else \

@@ -136,10 +136,13 @@ def render_map(orgs: pd.DataFrame, *, title: str, lines: pd.DataFrame | None = N
     """
     fr = frame_for(frame_orgs if frame_orgs is not None else orgs)
     h = fr.height
-    out = [f'<svg class="app-map" viewBox="0 0 {WIDTH} {h}" width="100%" role="img" '
-           f'aria-labelledby="map-title map-desc" xmlns="http://www.w3.org/2000/svg">',
-           f'<title id="map-title">{escape(title)}</title>',
-           '<desc id="map-desc">Each organisation is a marker whose shape and number give its segment '
+    # A figure with a visible caption naming the map; the SVG is a *group* (not role="img") because it holds
+    # links, one per organisation, that keyboard users reach in turn.
+    out = ['<figure class="app-map-figure">',
+           f'<figcaption id="map-caption" class="app-map-caption">{escape(title)}</figcaption>',
+           f'<svg class="app-map" viewBox="0 0 {WIDTH} {h}" width="100%" role="group" '
+           f'aria-labelledby="map-caption" aria-describedby="map-desc" xmlns="http://www.w3.org/2000/svg">',
+           '<desc id="map-desc">Each organisation is a link marked by a shape and number that give its segment '
            '(1 circle, 2 square, 3 triangle, 4 diamond; a cross is not segmented). The table below the map '
            'lists the same organisations.</desc>',
            f'<rect width="{WIDTH}" height="{h}" fill="#f0f4f5"/>']
@@ -174,7 +177,7 @@ def render_map(orgs: pd.DataFrame, *, title: str, lines: pd.DataFrame | None = N
             out.append(f'<text x="{x:.1f}" y="{y + 3:.1f}" text-anchor="middle" font-size="8" font-weight="bold" '
                        f'font-family="Arial, sans-serif" fill="{tc}" stroke="none">{seg}</text>')
         out.append("</a>")
-    out.append("</g></svg>")
+    out.append("</g></svg></figure>")
     return Markup("".join(out))
 
 

@@ -103,20 +103,45 @@ def summary_table(engine, user) -> pd.DataFrame:
     return cached(engine, "summary", user, compute)
 
 
-def org_spc(engine, user, code: str) -> pd.DataFrame:
-    """Every SPC point of one organisation: from the assessment, else computed for its own series."""
+def _org_spc(engine, user, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(points, icons) of every SPC series of one organisation the user may see.
+
+    The assessment's points for the indicators it covers; then SPC over the organisation's other visible
+    indicators (its own KPIs and any catalogue indicator the assessment does not cover), each over its last
+    ``spc_months`` months, with the catalogue's direction and standard or, for an indicator the catalogue does
+    not know, a neutral direction and no target.  Breakdown series (codes with ``:``) are left out, as in the
+    assessment.
+    """
     def compute():
         a = assessment(engine, user)
+        parts, icons, done = [], [], set()
         if a is not None:
             pts = a.points[a.points["org_code"] == code]
             if not pts.empty:
-                return pts.reset_index(drop=True)
-        obs = repo.observations_frame(engine, orgs=[code], **user.scope())
-        if obs.empty:
-            return pd.DataFrame()
-        return spc_for_frame(obs)
+                parts.append(pts)
+                done = set(pts["indicator"])
+        obs = observations(engine, user, orgs=[code])
+        if not obs.empty:
+            rest = obs[~obs["indicator"].isin(done) & ~obs["indicator"].str.contains(":", regex=False)
+                       & obs["value"].notna()]
+            if not rest.empty:
+                window = a.config.spc_months if a is not None else 36
+                rest = rest.sort_values("period").groupby("indicator", sort=False).tail(window)
+                try:
+                    pts, ic = spc_for_frame(rest, with_icons=True)
+                    parts.append(pts)
+                    icons.append(ic)
+                except ValidationError:  # a series SPC cannot chart: the table of values still shows it
+                    pass
+        points = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return points, (pd.concat(icons, ignore_index=True) if icons else pd.DataFrame())
 
     return cached(engine, "org_spc", user, compute, code)
+
+
+def org_spc(engine, user, code: str) -> pd.DataFrame:
+    """Every SPC point of one organisation: the assessment's, and its other visible indicators' (own KPIs)."""
+    return _org_spc(engine, user, code)[0]
 
 
 def org_icons(engine, user, code: str) -> pd.DataFrame:
@@ -128,8 +153,20 @@ def org_icons(engine, user, code: str) -> pd.DataFrame:
     return pd.DataFrame()
 
 
-def spc_for_frame(obs: pd.DataFrame) -> pd.DataFrame:
-    """SPC for observations (org_code, indicator, period, value) with the catalogue's directions and standards."""
+def org_spc_icons(engine, user, code: str, indicator_code: str) -> dict:
+    """Variation and assurance icons of one of the organisation's series (assessment first, then own KPIs)."""
+    icons = org_icons(engine, user, code)
+    if not icons.empty and indicator_code in set(icons["indicator"]):
+        return icons[icons["indicator"] == indicator_code].iloc[0].to_dict()
+    extra = _org_spc(engine, user, code)[1]
+    if not extra.empty and indicator_code in set(extra["indicator"]):
+        return extra[extra["indicator"] == indicator_code].iloc[0].to_dict()
+    return {}
+
+
+def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False):
+    """SPC for observations (org_code, indicator, period, value) with the catalogue's directions and standards
+    (neutral, no target, for an indicator the catalogue does not know).  Points, or (points, icons)."""
     from partnering.measure.catalogue import indicator
     from partnering.measure.spc import run_spc
 
@@ -143,9 +180,15 @@ def spc_for_frame(obs: pd.DataFrame) -> pd.DataFrame:
         "improvement_direction": ind.map(lambda c: defs[c].improvement_direction if defs[c] else "neutral"),
         "target": ind.map(lambda c: defs[c].national_standard if defs[c] else np.nan),
     })
-    pts = run_spc(data, options).points
+    res = run_spc(data, options)
+    pts = res.points
     split = pts["series"].str.split("|")
-    return pts.assign(org_code=split.str[0], indicator=split.str[1])
+    pts = pts.assign(org_code=split.str[0], indicator=split.str[1])
+    if not with_icons:
+        return pts
+    icons = res.icons
+    isplit = icons["series"].str.split("|")
+    return pts, icons.assign(org_code=isplit.str[0], indicator=isplit.str[1])
 
 
 def spc_series(frame: pd.DataFrame, improvement_direction: str = "increase", target=None, chart: str = "xmr"):

@@ -6,6 +6,6 @@
     if (!src) return
     var fig = JSON.parse(src.textContent)
     el.classList.add('app-chart--drawn')
-    window.Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false })
+    window.Plotly.newPlot(el, fig.data, fig.layout, { responsive: true, displaylogo: false, displayModeBar: false })
   })
 })()
