@@ -163,6 +163,7 @@ class Observation(Base):
     __table_args__ = (
         Index("ix_obs_current", "indicator_code", "org_code", "period", "superseded_by"),
         Index("ix_obs_period", "period"),
+        Index("ix_obs_org", "org_code", "indicator_code", "period"),
     )
 
 

@@ -135,7 +135,28 @@ def upsert_successions(conn: Connection, succ: pd.DataFrame) -> int:
     return len(rows)
 
 
+_SUCCESSOR_CACHE: dict[str, tuple[object, dict[str, str]]] = {}
+
+
+def data_version(engine: Engine | Connection) -> tuple:
+    """Changes whenever a batch is written (organisations and successions change only through batches)."""
+    with _conn(engine) as conn:
+        return tuple(conn.execute(select(func.max(ImportBatch.id), func.count(ImportBatch.id))).one())
+
+
 def successor_map(engine: Engine | Connection) -> dict[str, str]:
+    """Cached :func:`_successor_map`, recomputed when the store's data version changes."""
+    key = str(engine.engine.url if isinstance(engine, Connection) else engine.url)
+    version = data_version(engine)
+    hit = _SUCCESSOR_CACHE.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    smap = _successor_map(engine)
+    _SUCCESSOR_CACHE[key] = (version, smap)
+    return smap
+
+
+def _successor_map(engine: Engine | Connection) -> dict[str, str]:
     """old code -> the code it finally became, following chains (A->B->C gives A->C).
 
     Sources: ``successions`` (ODS successor file) and ``organisations.successor_code``.
@@ -468,13 +489,19 @@ def observations_frame(
             stmt = stmt.where(b.published.is_(True))
     if not history:
         stmt = stmt.add_columns(b.published.label("_published"), b.owner_org.label("_owner"), o.batch_id.label("_bid"))
+    smap = successor_map(engine) if join_successors and not history else {}
+    if orgs:
+        # read only the wanted organisations and the codes that became them (filtered in SQL, not pandas)
+        wanted = set(orgs)
+        codes = wanted | {old for old, new in smap.items() if new in wanted}
+        if len(codes) <= 2000:
+            stmt = stmt.where(o.org_code.in_(sorted(codes)))
     df = _read(engine, stmt)
     for c in ("numerator", "denominator", "value"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     if not history:
         df = _one_version_per_key(df, viewer_org)
     if join_successors and not history and not df.empty:
-        smap = successor_map(engine)
         if smap:
             mapped = df["org_code"].map(smap)
             if mapped.notna().any():
@@ -570,7 +597,9 @@ class _conn:
 def _read(bind, stmt) -> pd.DataFrame:
     with _conn(bind) as conn:
         res = conn.execute(stmt)
-        return pd.DataFrame(res.all(), columns=list(res.keys()))
+        keys = list(res.keys())
+        rows = [tuple(r) for r in res.all()]  # plain tuples: pandas probes Row objects attribute by attribute
+        return pd.DataFrame.from_records(rows, columns=keys) if rows else pd.DataFrame(columns=keys)
 
 
 def parse_iso_date(s) -> date | None:

@@ -147,7 +147,9 @@ def test_catchment_populations_hand_cases():
 @given(arrays(float, (4, 6), elements=st.floats(0.01, 1.0)), arrays(float, 6, elements=st.floats(1.0, 1e6)))
 def test_catchment_populations_conserve_population_and_are_a_fixed_point(shares, pop):
     s = shares / shares.sum(axis=1, keepdims=True)
-    P = catchment_populations(s, pop)
+    # EM converges sublinearly when the solution sits on the boundary (a trust with ~no catchment of its own):
+    # give these tiny 4 x 6 cases a generous iteration budget so the fixed point is reached, not approached
+    P = catchment_populations(s, pop, iterations=200_000)
     assert P.sum() == pytest.approx(pop.sum(), rel=1e-9)
     assert (P >= 0).all()
     D = P @ s
