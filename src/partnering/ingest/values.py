@@ -75,7 +75,7 @@ def month_from_text(text: str) -> str | None:
     m = re.search(r"(20\d\d)-(0[1-9]|1[0-2])(?!\d)", t)
     if m:
         return f"{m.group(1)}-{m.group(2)}"
-    m = re.search(r"(january|february|march|april|may|june|july|august|september|october|november|december|"
+    m = re.search(r"(?<![a-z])(january|february|march|april|may|june|july|august|september|october|november|december|"
                   r"sept|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)[\s_\-]*(20\d\d|\d\d)(?!\d)", t)
     if m:
         year = int(m.group(2))

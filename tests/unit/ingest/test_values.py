@@ -55,7 +55,8 @@ def test_vectorised_equals_scalar(cells):
     "text,month",
     [("MSitAE-MARCH-2026", "2026-03"), ("Monthly-AE-April-2024-revised.csv", "2024-04"),
      ("Incomplete-Provider-Mar25-XLSX-9M-38145.csv", "2025-03"), ("2025-11", "2025-11"),
-     ("September 2023", "2023-09"), ("no month here", None), ("report-2025-13.csv", None)],
+     ("September 2023", "2023-09"), ("no month here", None), ("report-2025-13.csv", None),
+     ("Smarch 2026", None), ("summary-jan-2025.csv", "2025-01")],
 )
 def test_month_from_text(text, month):
     assert month_from_text(text) == month
