@@ -19,11 +19,12 @@ def register(app: typer.Typer) -> None:
         secure_cookies: Optional[bool] = typer.Option(
             None, "--secure-cookies/--no-secure-cookies",
             help="Mark the session cookie Secure (HTTPS only). Default: on, except on 127.0.0.1/localhost."),
+        workers: int = typer.Option(1, min=1, max=64, help="Server processes. Each keeps its own result cache."),
     ) -> None:
         """Serve the web app and the REST API (/api/v1). Creates an admin user on first run and prints it."""
         from partnering.web.serve import serve as run
 
-        run(host=host, port=port, db=state.db, secure_cookies=secure_cookies)
+        run(host=host, port=port, db=state.db, secure_cookies=secure_cookies, workers=workers)
 
     app.add_typer(users, name="users")
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from partnering.errors import NotFoundError, ValidationError
 from partnering.web import services
 from partnering.web.auth import CurrentUser, audit
+from partnering.web.cache import cached
 from partnering.web.deps import api_user, page_user, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -286,18 +287,37 @@ def wants_csv(request: Request, fmt: str | None) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
+#: bodies of list responses up to this size are cached (per data version, viewer scope and query)
+PAGE_CACHE_MAX_BYTES = 512 * 1024
+
+
 def page(request: Request, df: pd.DataFrame, limit: int, offset: int, fmt: str | None, columns: list[str],
-         name: str):
+         name: str, key: tuple | None = None, user: CurrentUser | None = None):
+    """One page of ``df`` as JSON (or CSV).  With ``key`` (everything besides limit/offset/format that chose
+    the rows) the encoded body is cached per data version and viewer scope, so a repeated query is not
+    re-encoded."""
     total = len(df)
-    chunk = df.iloc[offset: offset + limit] if total else df
-    rows = records(chunk, columns)
+    csv = wants_csv(request, fmt)
+
+    def build() -> bytes:
+        chunk = df.iloc[offset: offset + limit] if total else df
+        rows = records(chunk, columns)
+        if csv:
+            buf = io.StringIO()
+            pd.DataFrame(rows, columns=[c for c in columns if c in df.columns] or None).to_csv(buf, index=False)
+            return buf.getvalue().encode("utf-8")
+        return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows}).body
+
+    if key is not None:
+        body = cached(request.app.state.engine, "api_page", user, build, name, key, csv, limit, offset, total,
+                      keep=lambda b: len(b) <= PAGE_CACHE_MAX_BYTES)
+    else:
+        body = build()
     headers = {"X-Total-Count": str(total)}
-    if wants_csv(request, fmt):
-        buf = io.StringIO()
-        pd.DataFrame(rows, columns=[c for c in columns if c in df.columns] or None).to_csv(buf, index=False)
+    if csv:
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows}, headers=headers)
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 # ------------------------------------------------------------------------------------------------ docs
@@ -349,7 +369,7 @@ def organisations(request: Request, kind: str | None = None, region: str | None 
     if q:
         s = q.lower()
         df = df[df["name"].str.lower().str.contains(s, regex=False) | (df["org_code"].str.lower() == s)]
-    return page(request, df, limit, offset, format, ORG_COLS, "organisations")
+    return page(request, df, limit, offset, format, ORG_COLS, "organisations", key=(kind, region, icb, q), user=user)
 
 
 @router.get("/organisations/{code}", response_model=Organisation, responses=_ERR)
@@ -362,7 +382,7 @@ def organisation(request: Request, code: str = CODE, user: CurrentUser = Depends
 def indicators(request: Request, limit: int = Limit, offset: int = Offset, format: str | None = Format,
                user: CurrentUser = Depends(api_user)):
     df = services.indicators(request.app.state.engine)
-    return page(request, df, limit, offset, format, list(IndicatorOut.model_fields), "indicators")
+    return page(request, df, limit, offset, format, list(IndicatorOut.model_fields), "indicators", key=(), user=user)
 
 
 PERIOD = "^[0-9]{4}-(0[1-9]|1[0-2])$"
@@ -384,7 +404,9 @@ def observations(request: Request, org: list[str] | None = Query(None, descripti
         df = df[df["period"] >= period_from]
     if period_to:
         df = df[df["period"] <= period_to]
-    return page(request, df, limit, offset, format, list(ObservationOut.model_fields), "observations")
+    key = (tuple(org or ()), tuple(indicator or ()), period_from, period_to)
+    return page(request, df, limit, offset, format, list(ObservationOut.model_fields), "observations", key=key,
+                user=user)
 
 
 # ------------------------------------------------------------------------------------------------ SPC
@@ -449,7 +471,8 @@ def assessment(request: Request, persistent_difficulty: bool | None = None, trac
         flags = flags[flags["persistent_difficulty"].astype(bool) == persistent_difficulty]
     if track_record is not None:
         flags = flags[flags["track_record"].astype(bool) == track_record]
-    return page(request, flags, limit, offset, format, FLAG_COLS, "assessment")
+    return page(request, flags, limit, offset, format, FLAG_COLS, "assessment",
+                key=(persistent_difficulty, track_record), user=user)
 
 
 @router.get("/assessment/{code}", response_model=OrgAssessment, responses=_ERR)
@@ -478,7 +501,8 @@ def peers(request: Request, code: str = CODE, limit: int = Limit, offset: int = 
         df = df.rename(columns={"peer_code_name": "peer_name"})
         if "reason" not in df.columns and "explanation" in df.columns:
             df = df.rename(columns={"explanation": "reason"})
-    return page(request, df, limit, offset, format, list(PeerOut.model_fields), f"{code}-peers")
+    return page(request, df, limit, offset, format, list(PeerOut.model_fields), f"{code}-peers", key=(code,),
+                user=user)
 
 
 @router.get("/organisations/{code}/partners", response_model=Page[PartnerOut], responses={**CSV_RESPONSE, **_ERR})
@@ -490,7 +514,7 @@ def partners(request: Request, code: str = CODE, limit: int = Limit, offset: int
     df = services.partner_candidates(eng, user, code)
     if df is None:
         raise HTTPException(501, "partner candidates are not available in this version")
-    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners")
+    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners", key=(code,), user=user)
 
 
 def _plan(request: Request, user: CurrentUser, body: PlanIn) -> dict:

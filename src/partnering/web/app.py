@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -65,17 +66,23 @@ def secret_key(home: Path) -> str:
     return key
 
 
-def _templates() -> Jinja2Templates:
+@lru_cache(maxsize=1)
+def template_env() -> Environment:
+    """The one Jinja environment (templates are read once: no per-render file checks)."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), PackageLoader("nhsuk_frontend_jinja")]),
-        undefined=ChainableUndefined, autoescape=True,
+        undefined=ChainableUndefined, autoescape=True, auto_reload=False,
     )
     env.globals.update(variation_icon=icons.variation_icon, assurance_icon=icons.assurance_icon,
                        icon_sprite=icons.sprite, VARIATION_SHORT=icons.VARIATION_SHORT,
                        ASSURANCE_SHORT=icons.ASSURANCE_SHORT)
     env.filters["num"] = _num
     env.filters["yesno"] = lambda v: "Yes" if bool(v) and str(v) != "nan" else "No"
-    return Jinja2Templates(env=env)
+    return env
+
+
+def _templates() -> Jinja2Templates:
+    return Jinja2Templates(env=template_env())
 
 
 def _num(v, digits: int = 1, unit: str = "") -> str:
@@ -90,6 +97,39 @@ def _num(v, digits: int = 1, unit: str = "") -> str:
     if unit == "count" or (digits == 0):
         return f"{f:,.0f}"
     return f"{f:,.{digits}f}"
+
+
+class SecurityHeaders:
+    """Plain ASGI middleware (``BaseHTTPMiddleware`` costs a task and a stream per request): a CSP nonce for the
+    request (``request.state.csp_nonce``) and the security headers on every response."""
+
+    STATIC = ("/static/", "/assets/")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        no_store = not scope.get("path", "").startswith(self.STATIC)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                extra = [(b"content-security-policy", CSP.format(nonce=nonce).encode()),
+                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+                         (b"x-frame-options", b"DENY")]
+                if no_store:
+                    extra.append((b"cache-control", b"no-store"))
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def is_api(request: Request) -> bool:
@@ -152,20 +192,8 @@ def create_app(db_url: str | None = None, *, secure_cookies: bool | None = None,
 
     app.state.limiter = LoginRateLimiter()
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        nonce = secrets.token_urlsafe(16)
-        request.state.csp_nonce = nonce
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=nonce))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith(("/static/", "/assets/")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=3)  # level 9: 3x the CPU, 25% smaller
     app.add_middleware(SessionMiddleware, secret_key=secret_key(settings.home), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=app.state.secure_cookies)
 

@@ -61,6 +61,43 @@ def _user(row) -> CurrentUser:
     return CurrentUser(row.id, row.email, row.name, row.role, row.org_code)
 
 
+# ------------------------------------------------------------------------------------------------ lookup cache
+
+#: API-token and session-user lookups are reused for this many seconds (every request needs one).  Revoking a
+#: token or changing a user in this process forgets them at once; a change made by the CLI or another server
+#: process takes effect within this time.
+AUTH_TTL = 5.0
+AUTH_CACHE_MAX = 4096
+_auth_cache: dict[tuple, tuple[float, CurrentUser]] = {}
+_auth_lock = threading.Lock()
+_auth_generation = [0]  # bumped by forget_auth: a lookup that raced a revocation is not remembered
+
+
+def _remembered(key: tuple) -> CurrentUser | None:
+    hit = _auth_cache.get(key)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    return None
+
+
+def _remember(key: tuple, user: CurrentUser, generation: int) -> None:
+    with _auth_lock:
+        if generation != _auth_generation[0]:
+            return
+        if len(_auth_cache) >= AUTH_CACHE_MAX:
+            now = time.monotonic()
+            for k in [k for k, (exp, _) in _auth_cache.items() if exp <= now] or list(_auth_cache)[:1024]:
+                _auth_cache.pop(k, None)
+        _auth_cache[key] = (time.monotonic() + AUTH_TTL, user)
+
+
+def forget_auth() -> None:
+    """Drop every remembered token and session lookup (after a revocation or a change to a user)."""
+    with _auth_lock:
+        _auth_generation[0] += 1
+        _auth_cache.clear()
+
+
 # ------------------------------------------------------------------------------------------------ passwords
 
 
@@ -158,6 +195,7 @@ def set_user(engine, email: str, actor: str, *, role: str | None = None, org_cod
         if password is not None:
             after["password"] = "changed"
         audit(conn, actor, "user.update", email, before, after)
+    forget_auth()  # after the commit, so no request re-remembers the old row
 
 
 def users_frame(engine) -> pd.DataFrame:
@@ -173,9 +211,18 @@ def user_count(engine) -> int:
 
 
 def get_user(engine, user_id: int) -> CurrentUser | None:
+    key = (str(engine.url), "user", user_id)
+    user = _remembered(key)
+    if user is not None:
+        return user
+    generation = _auth_generation[0]
     with engine.connect() as conn:
         row = conn.execute(select(User.__table__).where(User.id == user_id, User.active.is_(True))).first()
-    return _user(row) if row else None
+    if row is None:
+        return None
+    user = _user(row)
+    _remember(key, user, generation)
+    return user
 
 
 def authenticate(engine, email: str, password: str) -> CurrentUser | None:
@@ -225,12 +272,22 @@ def create_token(engine, email: str, label: str = "script", actor: str | None = 
 def user_for_token(engine, token: str) -> CurrentUser | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
+    digest = _token_hash(token)
+    key = (str(engine.url), "token", digest)
+    user = _remembered(key)
+    if user is not None:
+        return user
+    generation = _auth_generation[0]
     with engine.connect() as conn:
         row = conn.execute(
             select(User.__table__).join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False), User.active.is_(True))
+                ApiToken.token_hash == digest, ApiToken.revoked.is_(False), User.active.is_(True))
         ).first()
-    return _user(row) if row else None
+    if row is None:  # unknown tokens are not remembered: random guesses must not fill the cache
+        return None
+    user = _user(row)
+    _remember(key, user, generation)
+    return user
 
 
 def tokens_frame(engine, user_id: int) -> pd.DataFrame:
@@ -247,6 +304,7 @@ def revoke_token(engine, user: CurrentUser, token_id: int) -> None:
             raise NotFoundError(f"no token {token_id}")
         conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked=True))
         audit(conn, user.email, "token.revoke", str(token_id), {"revoked": row.revoked}, {"revoked": True})
+    forget_auth()  # after the commit, so no request re-remembers the token
 
 
 # ------------------------------------------------------------------------------------------------ CSRF

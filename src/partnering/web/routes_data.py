@@ -13,6 +13,7 @@ from partnering.errors import IngestError, PartneringError, ValidationError
 from partnering.store import repository as repo
 from partnering.web import downloads, services
 from partnering.web.auth import CurrentUser, audit
+from partnering.web.cache import invalidate_version
 from partnering.web.deps import check_csrf, page_user, render, require_role
 from partnering.web.routes_pages import _records
 
@@ -41,6 +42,17 @@ def safe_filename(name: str | None) -> str:
     base = Path(name or "upload").name
     base = re.sub(r"[^A-Za-z0-9._ -]+", "_", base).strip(" .") or "upload"
     return base[:120]
+
+
+def _rename_in_error(exc: PartneringError, path: str, folder: str, name: str) -> None:
+    def fix(text: str) -> str:
+        return text.replace(path, name).replace(folder + "/", "").replace(folder, "")
+
+    if isinstance(exc, IngestError):
+        exc.file = fix(str(exc.file))
+        exc.args = (exc.user_message(),)
+    else:
+        exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
 
 
 def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadFile, period: str | None,
@@ -74,9 +86,14 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
         if kind in SCOPED_KINDS:
             opts = {"owner_org": user.org_code, "published": bool(publish) if user.is_admin else False,
                     "uploaded_by": user.email}
-        report = load(kind, path, request.app.state.engine, period=period, **opts)
+        try:
+            report = load(kind, path, request.app.state.engine, period=period, **opts)
+        except PartneringError as exc:  # name the file the user sent, never the temporary path
+            _rename_in_error(exc, str(path), tmp, name)
+            raise
     reports = report if isinstance(report, list) else [report]
     eng = request.app.state.engine
+    invalidate_version(eng)
     with eng.begin() as conn:
         for r in reports:  # record the name the user knows, not the temporary path
             if r.batch_id is not None and r.status != "unchanged":

@@ -191,9 +191,18 @@ def _org_view(eng, user, code: str) -> dict:
                                                       "explanation"]])})
     peers = services.peers(eng, user, code)
     partners = services.partner_candidates(eng, user, code)
-    return dict(title=org["name"], org=org, flags=flags, good=good, icons=_records(icons),
+    view = dict(title=org["name"], org=org, flags=flags, good=good, icons=_records(icons),
                 charts=chart_list, peers=_records(peers), partners=None if partners is None else _records(partners),
                 partner_columns=_partner_columns(partners), kind_label=KIND_LABELS.get(org["kind"], org["kind"]))
+    # The page body depends on the view alone: render it once here (cached with the view) instead of on every
+    # request; the page template only wraps it in the layout (header, user, CSRF token, script nonce).
+    from markupsafe import Markup
+
+    from partnering.web.app import template_env
+
+    html = Markup(template_env().get_template("org_content.html").render(**view))
+    return dict(title=view["title"], org=org, charts=[{"id": c["id"]} for c in chart_list],
+                org_content_html=html)
 
 
 def _partner_columns(df: pd.DataFrame | None) -> list[tuple[str, str]]:

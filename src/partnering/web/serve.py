@@ -1,6 +1,15 @@
-"""Run the web app with uvicorn: ``partnering serve`` and ``partnering up``."""
+"""Run the web app with uvicorn: ``partnering serve`` and ``partnering up``.
+
+``workers`` > 1 starts that many uvicorn worker processes (each builds the app through :func:`app_factory`
+from the environment variables below).  The result cache is per process: each worker warms and keeps its own.
+"""
 
 from __future__ import annotations
+
+import os
+
+ENV_DB = "PARTNERING_SERVE_DB"
+ENV_SECURE = "PARTNERING_SERVE_SECURE_COOKIES"
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -11,8 +20,15 @@ def secure_default(host: str) -> bool:
     return host not in LOCAL_HOSTS
 
 
+def app_factory():
+    """The app for one uvicorn worker process (``workers`` > 1): settings come from the environment."""
+    from partnering.web.app import create_app
+
+    return create_app(os.environ.get(ENV_DB) or None, secure_cookies=os.environ.get(ENV_SECURE, "1") == "1")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None, secure_cookies: bool | None = None,
-          log_level: str = "info") -> None:
+          log_level: str = "info", workers: int = 1) -> None:
     import uvicorn
 
     from partnering.store.db import get_engine
@@ -30,5 +46,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None, secu
     else:
         print(f"Serving on {url}", flush=True)
     secure = secure_default(host) if secure_cookies is None else secure_cookies
+    if workers > 1:
+        if db:
+            os.environ[ENV_DB] = db
+        os.environ[ENV_SECURE] = "1" if secure else "0"
+        print(f"{workers} worker processes (each keeps its own cache and warms it at start-up)", flush=True)
+        uvicorn.run("partnering.web.serve:app_factory", factory=True, workers=workers, host=host, port=port,
+                    log_level=log_level, proxy_headers=True)
+        return
     app = create_app(db, secure_cookies=secure)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True)

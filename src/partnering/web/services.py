@@ -38,17 +38,27 @@ def organisations(engine) -> pd.DataFrame:
     return cached(engine, "orgs", None, lambda: repo.organisations_frame(engine))
 
 
+def _org_index(engine) -> dict[str, dict]:
+    """Organisation rows by code (a dict lookup: filtering the frame on every request is slow)."""
+    def compute():
+        return {r["org_code"]: r for r in organisations(engine).to_dict("records")}
+
+    return cached(engine, "org_index", None, compute)
+
+
 def org_row(engine, code: str) -> dict:
-    orgs = organisations(engine)
-    hit = orgs[orgs["org_code"] == code.upper()]
-    if hit.empty:
+    row = _org_index(engine).get(code.upper())
+    if row is None:
         raise NotFoundError(f"organisation {code!r} is not in the store")
-    return hit.iloc[0].to_dict()
+    return dict(row)  # a copy: callers add to it
 
 
 def has_synthetic(engine) -> bool:
-    orgs = organisations(engine)
-    return bool(orgs["synthetic"].fillna(False).astype(bool).any()) if not orgs.empty else False
+    def compute():
+        orgs = organisations(engine)
+        return bool(orgs["synthetic"].fillna(False).astype(bool).any()) if not orgs.empty else False
+
+    return cached(engine, "has_synthetic", None, compute)
 
 
 def indicators(engine) -> pd.DataFrame:
