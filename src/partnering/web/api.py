@@ -330,7 +330,8 @@ def docs(request: Request, user: CurrentUser = Depends(page_user)) -> HTMLRespon
         swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        swagger_ui_parameters={"validatorUrl": None},
+        # no deep links: they put a link inside each operation's toggle button (nested interactive controls)
+        swagger_ui_parameters={"validatorUrl": None, "deepLinking": False},
     ).body.decode()
     nonce = getattr(request.state, "csp_nonce", "")
     html = html.replace("<script>", f'<script nonce="{nonce}">')
