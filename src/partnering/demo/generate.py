@@ -22,24 +22,13 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import ConfigError
+from partnering.store.models import ORG_KINDS
 
 LABEL = "SYNTHETIC DEMONSTRATION DATA — not real NHS organisations or performance"
 SOURCE = "synthetic demo"
 
-KINDS = (
-    "region",
-    "icb",
-    "acute_trust",
-    "mental_health_trust",
-    "community_trust",
-    "ambulance_trust",
-    "gp_practice",
-    "independent_provider",
-    "university",
-    "technology_partner",
-    "consultancy",
-    "improvement_partner",
-)
+# every organisation kind the store knows except the two placeholders for codes seen only in a file
+KINDS = tuple(k for k in ORG_KINDS if k not in ("trust", "other_provider"))
 
 # Real NHS England region ODS codes, synthetic names.
 REGIONS = {
@@ -548,7 +537,7 @@ def generate(seed: int = 2026, months: int = 72, end_period: str = "2026-03") ->
         context_frames.append(_context_long(o_codes, attrs))
     amb_codes = codes[next_code : next_code + len(REGIONS)]
     next_code += len(REGIONS)
-    for j, (code, rlabel) in enumerate(REGIONS.items()):
+    for j, code in enumerate(REGIONS):
         reg = next(r for r in region_rows if r["org_code"] == code)
         rpop = float(centres.population[centres.region_code == code].sum())
         other_rows.append(
