@@ -28,7 +28,8 @@ LABEL = "SYNTHETIC DEMONSTRATION DATA — not real NHS organisations or performa
 SOURCE = "synthetic demo"
 
 # every organisation kind the store knows except the two placeholders for codes seen only in a file
-KINDS = tuple(k for k in ORG_KINDS if k not in ("trust", "other_provider"))
+# (specialist trusts are not simulated)
+KINDS = tuple(k for k in ORG_KINDS if k not in ("trust", "other_provider", "specialist_trust"))
 
 # Real NHS England region ODS codes, synthetic names.
 REGIONS = {

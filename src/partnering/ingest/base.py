@@ -11,6 +11,7 @@ already loaded (same checksum) changes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,16 +128,7 @@ def commit_parsed(
         if parsed.organisations_seen is not None:
             repo.ensure_organisations(conn, parsed.organisations_seen, guess_kind)
         if parsed.acute_codes:
-            from sqlalchemy import update
-
-            from partnering.store.models import Organisation
-
-            conn.execute(
-                update(Organisation)
-                .where(Organisation.org_code.in_(sorted(parsed.acute_codes)),
-                       Organisation.kind.in_(["trust", "other_provider"]))
-                .values(kind="acute_trust")
-            )
+            _mark_acute(conn, parsed.acute_codes)
         if parsed.successions is not None:
             repo.upsert_successions(conn, parsed.successions)
         if parsed.sites is not None:
@@ -189,6 +181,33 @@ def load_file(kind: str, path, parse, engine: Engine | None = None, **batch_opts
         return prior
     parsed = parse(data, str(path), period) if period is not None else parse(data, str(path))
     return commit_parsed(parsed, digest, engine, **batch_opts)
+
+
+# Specialist trusts with a type 1 A&E (children's, women's, orthopaedic, eye, heart and chest, cancer) are not
+# compared with general acute trusts: NHS England's Oversight Framework 2025/26 ranks acute and specialist trusts
+# in separate league tables. Recognised by name — a heuristic, listed here so it can be checked and extended.
+SPECIALIST_NAME = re.compile(
+    r"\b(CHILDREN'?S|WOMEN'?S|ORTHOPAEDIC|MOORFIELDS|EYE|HEART|CHEST|PAPWORTH|CLATTERBRIDGE|MARSDEN|CHRISTIE|"
+    r"ROBERT JONES|ROYAL NATIONAL|WALTON CENTRE|QUEEN VICTORIA)\b",
+    re.IGNORECASE,
+)
+
+
+def _mark_acute(conn, codes: set[str]) -> None:
+    """Trusts a file shows to have type 1 A&E become acute trusts, or specialist trusts by name."""
+    from sqlalchemy import select, update
+
+    from partnering.store.models import Organisation
+
+    rows = conn.execute(
+        select(Organisation.org_code, Organisation.name).where(
+            Organisation.org_code.in_(sorted(codes)), Organisation.kind.in_(["trust", "other_provider"])
+        )
+    ).all()
+    for kind in ("acute_trust", "specialist_trust"):
+        chosen = [c for c, n in rows if bool(SPECIALIST_NAME.search(n or "")) == (kind == "specialist_trust")]
+        if chosen:
+            conn.execute(update(Organisation).where(Organisation.org_code.in_(chosen)).values(kind=kind))
 
 
 def guess_kind(code: str) -> str:

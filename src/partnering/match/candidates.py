@@ -36,7 +36,8 @@ __all__ = [
     "score_pairs",
 ]
 
-NHS_TRUST_KINDS = ("acute_trust", "mental_health_trust", "community_trust", "ambulance_trust", "trust")
+NHS_TRUST_KINDS = ("acute_trust", "specialist_trust", "mental_health_trust", "community_trust", "ambulance_trust",
+                   "trust")
 CATALOGUE_KINDS = ("independent_provider", "university", "technology_partner", "consultancy", "improvement_partner")
 METHOD_KINDS = ("university", "technology_partner", "consultancy", "improvement_partner")
 
@@ -103,6 +104,7 @@ STRENGTH_PARTS = (0.6, 0.2, 0.2)  # months in top quartile, no special-cause con
 ELECTIVE_OFFERS = ("elective", "diagnostic", "endoscopy", "orthopaedic", "ophthalmology", "day-case", "surgery")
 KIND_WORDS = {
     "acute_trust": "acute trust",
+    "specialist_trust": "specialist trust",
     "independent_provider": "independent-sector provider",
     "university": "university",
     "technology_partner": "technology partner",

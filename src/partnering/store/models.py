@@ -30,6 +30,7 @@ ORG_KINDS = (
     "region",
     "icb",
     "acute_trust",
+    "specialist_trust",  # acute trust with a specialist case mix (children's, women's, orthopaedic, ...)
     "mental_health_trust",
     "community_trust",
     "ambulance_trust",

@@ -24,7 +24,8 @@ SORTS = {"name": "org_name", "code": "org_code", "segment": "segment", "score": 
          "difficulty": "persistent_difficulty", "track": "track_record"}
 SEGMENT_KINDS_DEFAULT = "acute_trust"
 KIND_LABELS = {
-    "acute_trust": "Acute trusts", "mental_health_trust": "Mental health trusts", "community_trust": "Community trusts",
+    "acute_trust": "Acute trusts", "specialist_trust": "Specialist trusts",
+    "mental_health_trust": "Mental health trusts", "community_trust": "Community trusts",
     "ambulance_trust": "Ambulance trusts", "trust": "Trusts (kind unknown)", "icb": "Integrated care boards",
     "region": "NHS regions", "gp_practice": "GP practices", "independent_provider": "Independent providers",
     "university": "Universities", "technology_partner": "Technology partners", "consultancy": "Consultancies",
