@@ -129,6 +129,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/spc"): Rule(body="series"),
     ("POST", "/api/v1/buddying-plan"): Rule(body="plan_json"),
     ("POST", "/api/v1/imports"): Rule("analyst", ok=(400,), body="bad_file"),
+    # publishing the (already published) demo batch: allowed for admins, a no-op
+    ("POST", "/data/batches/{batch_id}/publish"): Rule("admin", ok=(303,), body="none", csrf=True),
+    ("POST", "/api/v1/imports/{batch_id}/publish"): Rule("admin", body="none"),
 }
 
 

@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from partnering.errors import IngestError
+from partnering.errors import IngestError, NotFoundError
 from partnering.ingest.kpi import load_kpi, parse_kpi
 from partnering.ingest.rtt import load_rtt, parse_rtt
 from partnering.store import repository as repo
@@ -191,3 +191,28 @@ def test_a_private_upload_never_hides_published_values(tmp_path, engine):
     assert seen("RCC") == [3.1]
     assert seen("RBB") == [9.9]  # the uploader sees its own draft
     assert seen(None, admin=True) == [3.1]  # admins: published first
+
+
+def test_publishing_an_upload_makes_it_everyones_current_value_and_keeps_history(tmp_path, engine):
+    pub = tmp_path / "official.csv"
+    pub.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\nRAA,falls_per_1000,2025-02,3.0\n")
+    load_kpi(pub, engine)
+    draft = tmp_path / "draft.csv"
+    draft.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,9.9\nRAA,falls_per_1000,2025-03,2.0\n")
+    rep = load_kpi(draft, engine, owner_org="RAA", published=False)
+
+    def seen(org=None):
+        df = repo.observations_frame(engine, ["falls_per_1000"], viewer_org=org, viewer_is_admin=False)
+        return dict(zip(df["period"], df["value"]))
+
+    assert seen() == {"2025-01": 3.1, "2025-02": 3.0}
+    with engine.begin() as conn:
+        assert repo.publish_batch(conn, rep.batch_id) == (2, 1)
+        assert repo.publish_batch(conn, rep.batch_id) == (0, 0)  # already published: nothing changes
+    assert seen() == {"2025-01": 9.9, "2025-02": 3.0, "2025-03": 2.0}
+    hist = repo.observations_frame(engine, ["falls_per_1000"], history=True)
+    jan = hist[hist.period == "2025-01"]
+    assert sorted(jan["value"]) == [3.1, 9.9] and jan["superseded_by"].notna().sum() == 1
+    with pytest.raises(NotFoundError):
+        with engine.begin() as conn:
+            repo.publish_batch(conn, 99_999)

@@ -316,6 +316,47 @@ def finish_batch(conn: Connection, batch_id: int, **values) -> None:
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
 
 
+def publish_batch(conn: Connection, batch_id: int) -> tuple[int, int]:
+    """Make an unpublished upload visible to everyone.
+
+    Its current values join the published history: published values of the same organisation,
+    indicator and month are superseded by them (and kept as history).  Returns (values published,
+    published values superseded); publishing a published batch changes nothing.
+    """
+    from partnering.errors import NotFoundError
+
+    batch = conn.execute(select(ImportBatch).where(ImportBatch.id == batch_id)).first()
+    if batch is None:
+        raise NotFoundError(f"import batch {batch_id} does not exist")
+    if batch.published:
+        return 0, 0
+    o = Observation
+    mine = pd.DataFrame(
+        conn.execute(
+            select(o.id, o.org_code, o.indicator_code, o.period).where(
+                o.batch_id == batch_id, o.superseded_by.is_(None)
+            )
+        ).all(),
+        columns=["new_id", "org_code", "indicator", "period"],
+    )
+    superseded = 0
+    if not mine.empty:
+        cur = _current_for(conn, sorted(mine["indicator"].unique()), sorted(mine["period"].unique()), True, None)
+        link = mine.merge(cur[["id_old", "org_code", "indicator", "period"]], on=["org_code", "indicator", "period"])
+        if not link.empty:
+            conn.execute(
+                text("UPDATE observations SET superseded_by = :new_id WHERE id = :old_id"),
+                [{"new_id": int(n), "old_id": int(x)} for n, x in zip(link["new_id"], link["id_old"])],
+            )
+        superseded = len(link)
+    conn.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(published=True, observations_superseded=ImportBatch.observations_superseded + superseded)
+    )
+    return len(mine), superseded
+
+
 def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int | None, str | None, str]]) -> None:
     if rejected:
         conn.execute(

@@ -589,6 +589,17 @@ def import_rejected(request: Request, batch_id: int = BATCH_ID, limit: int = Lim
     return page(request, df, limit, offset, format, list(RejectedOut.model_fields), f"batch-{batch_id}-rejected")
 
 
+@router.post("/imports/{batch_id}/publish", response_model=BatchOut, responses=_ERR)
+def import_publish(request: Request, batch_id: int = BATCH_ID,
+                   user: CurrentUser = Depends(require_role("admin", api=True))):
+    """Publish an upload to every signed-in user (admins); published values it replaces are kept as history."""
+    from partnering.web.routes_data import publish_upload
+
+    publish_upload(request, user, batch_id)
+    b = services.batch(request.app.state.engine, user, batch_id)
+    return {k: _py(b.get(k)) for k in BATCH_COLS}
+
+
 @router.post("/imports", response_model=list[ImportReport], responses=_ERR)
 def import_upload(request: Request, kind: str = Form(..., description="kpi | ae-monthly | rtt (ods, imd, geo: admins)"),
                   file: UploadFile = File(...), period: str | None = Form(None, description="YYYY-MM"),

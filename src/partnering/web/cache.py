@@ -57,8 +57,10 @@ def _read_version(engine) -> tuple:
     with engine.connect() as conn:
         row = conn.execute(select(func.max(b.id), func.count(b.id), func.coalesce(func.sum(b.observations_new), 0),
                                   func.coalesce(func.sum(b.observations_superseded), 0))).first()
-        owners = conn.execute(select(b.owner_org).where(b.published.is_(False)).distinct()).scalars().all()
-    return (row[0] or 0, row[1], int(row[2]), int(row[3]), frozenset(o or "" for o in owners))
+        unpublished = conn.execute(select(b.id, b.owner_org).where(b.published.is_(False))).all()
+    # the unpublished batch ids change when an upload is published, so every cached view is refreshed then
+    return (row[0] or 0, row[1], int(row[2]), int(row[3]), frozenset(o or "" for _, o in unpublished),
+            frozenset(i for i, _ in unpublished))
 
 
 def scope_key(version: tuple, user) -> str:

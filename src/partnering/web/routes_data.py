@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse
 
 from partnering.errors import IngestError, PartneringError, ValidationError
 from partnering.store import repository as repo
@@ -155,7 +156,26 @@ def batch(request: Request, batch_id: int, user: CurrentUser = Depends(page_user
     b["file"] = Path(str(b["file_name"])).name
     rej = services.rejected(eng, user, batch_id)
     return render(request, "batch.html", title=f"Import {batch_id}", batch=b, rejected=_records(rej.head(1000)),
-                  n_rejected=len(rej))
+                  n_rejected=len(rej), just_published=request.query_params.get("published") == "1")
+
+
+def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[int, int]:
+    """Publish an upload (admins): the library does it in one transaction; audited; caches see it at once."""
+    eng = request.app.state.engine
+    before = services.batch(eng, user, batch_id)
+    with eng.begin() as conn:
+        published, superseded = repo.publish_batch(conn, batch_id)
+        if published or superseded or not before.get("published"):
+            audit(conn, user.email, "data.publish", f"batch {batch_id}", {"published": bool(before.get("published"))},
+                  {"published": True, "values_published": published, "published_values_superseded": superseded})
+    invalidate_version(eng)
+    return published, superseded
+
+
+@router.post("/data/batches/{batch_id}/publish")
+def batch_publish(request: Request, batch_id: int, user: CurrentUser = Depends(require_role("admin"))):
+    publish_upload(request, user, batch_id)
+    return RedirectResponse(f"/data/batches/{batch_id}?published=1", status_code=303)
 
 
 @router.get("/data/batches/{batch_id}/rejected")
