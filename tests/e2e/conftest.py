@@ -128,11 +128,13 @@ def storage_states(playwright, base_url, world, tmp_path_factory) -> dict[str, s
 
 @pytest.fixture
 def as_user(browser, browser_context_args, storage_states):
-    """``as_user("admin", **context_options)`` -> a page signed in as that account (closed after the test)."""
+    """``as_user("admin", **context_options)`` -> a page signed in as that account, or not signed in for
+    ``"anonymous"`` (closed after the test)."""
     contexts = []
 
     def open_page(who: str, **opts):
-        ctx = browser.new_context(**{**browser_context_args, **opts}, storage_state=storage_states[who])
+        state = None if who == "anonymous" else storage_states[who]
+        ctx = browser.new_context(**{**browser_context_args, **opts}, storage_state=state)
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(60_000)

@@ -96,22 +96,8 @@ COVERED_ROUTES = {
 
 
 @pytest.fixture
-def open_as(as_user, browser, browser_context_args):
-    contexts = []
-
-    def open_page(who: str):
-        if who != "anonymous":
-            return as_user(who)
-        ctx = browser.new_context(**browser_context_args)
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(60_000)
-        page.set_default_navigation_timeout(90_000)
-        return page
-
-    yield open_page
-    for ctx in contexts:
-        ctx.close()
+def open_as(as_user):
+    return as_user
 
 
 @pytest.mark.parametrize("name", list(PAGES))

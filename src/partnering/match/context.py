@@ -82,15 +82,6 @@ def activity_frame(engine, org_codes, assessment=None, months: int = ACTIVITY_MO
     out["emergency_admissions"] = mean["ae_emergency_admissions"]
     out["rtt_pathways"] = mean["rtt_incomplete_pathways"]
     return out
-    last = sorted(obs["period"].unique())[-months:]
-    recent = obs[obs["period"].isin(set(last)) & obs["org_code"].isin(codes)]
-    mean = recent.groupby(["org_code", "indicator"])["value"].mean().unstack("indicator")
-    mean = mean.reindex(index=codes, columns=list(ACTIVITY_INDICATORS))
-    out["ae_attendances"] = mean["ae_attendances_total"]
-    out["type1_attendances"] = mean["ae_attendances_type1"]
-    out["emergency_admissions"] = mean["ae_emergency_admissions"]
-    out["rtt_pathways"] = mean["rtt_incomplete_pathways"]
-    return out
 
 
 def read_frame(engine, stmt) -> pd.DataFrame:

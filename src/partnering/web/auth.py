@@ -210,19 +210,25 @@ def user_count(engine) -> int:
         return int(conn.execute(select(func.count()).select_from(User)).scalar_one())
 
 
-def get_user(engine, user_id: int) -> CurrentUser | None:
-    key = (str(engine.url), "user", user_id)
+def _remembered_user(engine, key: tuple, stmt) -> CurrentUser | None:
+    """The user ``stmt`` finds, remembered briefly under ``key``; nothing is remembered for no match
+    (random token guesses must not fill the cache)."""
     user = _remembered(key)
     if user is not None:
         return user
     generation = _auth_generation[0]
     with engine.connect() as conn:
-        row = conn.execute(select(User.__table__).where(User.id == user_id, User.active.is_(True))).first()
+        row = conn.execute(stmt).first()
     if row is None:
         return None
     user = _user(row)
     _remember(key, user, generation)
     return user
+
+
+def get_user(engine, user_id: int) -> CurrentUser | None:
+    stmt = select(User.__table__).where(User.id == user_id, User.active.is_(True))
+    return _remembered_user(engine, (str(engine.url), "user", user_id), stmt)
 
 
 def authenticate(engine, email: str, password: str) -> CurrentUser | None:
@@ -273,21 +279,9 @@ def user_for_token(engine, token: str) -> CurrentUser | None:
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
     digest = _token_hash(token)
-    key = (str(engine.url), "token", digest)
-    user = _remembered(key)
-    if user is not None:
-        return user
-    generation = _auth_generation[0]
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(User.__table__).join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_hash == digest, ApiToken.revoked.is_(False), User.active.is_(True))
-        ).first()
-    if row is None:  # unknown tokens are not remembered: random guesses must not fill the cache
-        return None
-    user = _user(row)
-    _remember(key, user, generation)
-    return user
+    stmt = select(User.__table__).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_hash == digest, ApiToken.revoked.is_(False), User.active.is_(True))
+    return _remembered_user(engine, (str(engine.url), "token", digest), stmt)
 
 
 def tokens_frame(engine, user_id: int) -> pd.DataFrame:
