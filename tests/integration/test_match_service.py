@@ -355,7 +355,7 @@ def test_cli_errors_are_one_line_exit_2(demo, tmp_path):
 @pytest.mark.shared
 def test_real_trusts_in_difficulty_get_candidates_whose_numbers_match_the_store(real_store):
     from partnering.measure.assess import assess
-    from partnering.measure.catalogue import load_catalogue
+    from partnering.indicators.catalogue import load_catalogue
     from partnering.store import repository as repo
 
     a = assess(real_store)

@@ -23,7 +23,7 @@ import pandas as pd
 from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, decode_text, load_file
 from partnering.ingest.values import month_from_text, parse_numbers, valid_period
-from partnering.measure.catalogue import indicator
+from partnering.indicators.catalogue import indicator
 
 KIND = "kpi"
 MAX_ROWS = 5_000_000

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
-from partnering.measure.catalogue import format_value
+from partnering.indicators.catalogue import format_value
 
 __all__ = [
     "CATALOGUE_KINDS",

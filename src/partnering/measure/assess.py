@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
-from partnering.measure.catalogue import IndicatorDef, indicator, load_catalogue
-from partnering.measure.catalogue import format_value as _fmt
+from partnering.indicators.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.indicators.catalogue import format_value as _fmt
 from partnering.measure.derive import add_derived
 from partnering.measure.segment import SegmentConfig, key_metrics, metric_scores, monthly_segments
 from partnering.measure.spc import run_spc

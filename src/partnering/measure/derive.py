@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from partnering.measure.catalogue import load_catalogue
+from partnering.indicators.catalogue import load_catalogue
 
 
 def derived_definitions(catalogue=None) -> dict[str, tuple[str, str]]:

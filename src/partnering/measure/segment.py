@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import ValidationError
-from partnering.measure.catalogue import load_catalogue
+from partnering.indicators.catalogue import load_catalogue
 
 
 @dataclass(frozen=True)

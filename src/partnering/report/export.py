@@ -34,7 +34,7 @@ def write_table(df: pd.DataFrame, out: str | Path, fmt: str | None = None, sheet
 
 
 def export_observations(engine, out, fmt: str, indicators=None, suppress: bool = False, **scope) -> int:
-    from partnering.measure.catalogue import indicator
+    from partnering.indicators.catalogue import indicator
     from partnering.store import repository as repo
 
     df = repo.observations_frame(engine, indicators, **scope)

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from partnering.measure.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.indicators.catalogue import IndicatorDef, indicator, load_catalogue
 from partnering.store.models import (
     ImportBatch,
     Indicator,

@@ -14,7 +14,7 @@ import pandas as pd
 from fastapi import Response
 
 from partnering.errors import ValidationError
-from partnering.measure.catalogue import indicator
+from partnering.indicators.catalogue import indicator
 from partnering.report.suppression import SUPPRESSED, suppress_count
 
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0 "

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from partnering.config import REPO_ROOT
 from partnering.errors import NotFoundError, PartneringError
-from partnering.measure.catalogue import indicator, load_catalogue
+from partnering.indicators.catalogue import indicator, load_catalogue
 from partnering.web import charts, downloads, services
 from partnering.web import map as webmap
 from partnering.web.auth import CurrentUser, audit

@@ -177,7 +177,7 @@ def org_spc_icons(engine, user, code: str, indicator_code: str) -> dict:
 def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False):
     """SPC for observations (org_code, indicator, period, value) with the catalogue's directions and standards
     (neutral, no target, for an indicator the catalogue does not know).  Points, or (points, icons)."""
-    from partnering.measure.catalogue import indicator
+    from partnering.indicators.catalogue import indicator
     from partnering.measure.spc import run_spc
 
     data = pd.DataFrame({"series": obs["org_code"] + "|" + obs["indicator"], "x": obs["period"] + "-01",
