@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from partnering.errors import IngestError
+from partnering.store import audit
 from partnering.store import repository as repo
 from partnering.store.db import get_engine
 
@@ -147,6 +148,10 @@ def commit_parsed(
             observations_new=new, observations_superseded=sup, finished_at=datetime.now(), seconds=secs,
             status="loaded", message="; ".join(parsed.notes) or None,
         )
+        audit.record(conn, uploaded_by, "data.load", f"batch {batch_id}", None, {
+            "kind": parsed.kind, "file": Path(parsed.file).name, "period": parsed.period, "owner_org": owner_org,
+            "published": published, "rows_loaded": rows_loaded, "rows_rejected": len(parsed.rejected),
+            "values_new": new, "values_superseded": sup})
     return BatchReport(batch_id, parsed.kind, parsed.file, "loaded", parsed.period, parsed.rows_read, rows_loaded,
                        len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes))
 

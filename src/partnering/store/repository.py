@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from partnering.indicators.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.store.audit import last_event_id, record
 from partnering.store.models import (
     ImportBatch,
     Indicator,
@@ -139,9 +140,14 @@ _SUCCESSOR_CACHE: dict[str, tuple[object, dict[str, str]]] = {}
 
 
 def data_version(engine: Engine | Connection) -> tuple:
-    """Changes whenever a batch is written (organisations and successions change only through batches)."""
+    """Changes with any write that results depend on.
+
+    Batches (organisations and successions change only through batches) and every audited write — publishes,
+    and the registers of later stages — which :mod:`partnering.store.audit` records in the same transaction.
+    """
     with _conn(engine) as conn:
-        return tuple(conn.execute(select(func.max(ImportBatch.id), func.count(ImportBatch.id))).one())
+        batches = tuple(conn.execute(select(func.max(ImportBatch.id), func.count(ImportBatch.id))).one())
+        return batches + (last_event_id(conn),)
 
 
 def successor_map(engine: Engine | Connection) -> dict[str, str]:
@@ -316,12 +322,13 @@ def finish_batch(conn: Connection, batch_id: int, **values) -> None:
     conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(**values))
 
 
-def publish_batch(conn: Connection, batch_id: int) -> tuple[int, int]:
+def publish_batch(conn: Connection, batch_id: int, actor: str | None = None) -> tuple[int, int]:
     """Make an unpublished upload visible to everyone.
 
     Its current values join the published history: published values of the same organisation,
     indicator and month are superseded by them (and kept as history).  Returns (values published,
-    published values superseded); publishing a published batch changes nothing.
+    published values superseded); publishing a published batch changes nothing.  The change is audited
+    (``data.publish``) in the same transaction, by ``actor`` (default: the command line's user).
     """
     from partnering.errors import NotFoundError
 
@@ -354,6 +361,8 @@ def publish_batch(conn: Connection, batch_id: int) -> tuple[int, int]:
         .where(ImportBatch.id == batch_id)
         .values(published=True, observations_superseded=ImportBatch.observations_superseded + superseded)
     )
+    record(conn, actor, "data.publish", f"batch {batch_id}", {"published": False},
+           {"published": True, "values_published": len(mine), "values_superseded": superseded})
     return len(mine), superseded
 
 

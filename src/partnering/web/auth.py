@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import threading
@@ -27,7 +26,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, insert, select, update
 
 from partnering.errors import NotFoundError, ValidationError
-from partnering.store.models import ApiToken, AuditEvent, Organisation, User
+from partnering.store import audit as store_audit
+from partnering.store.models import ApiToken, Organisation, User
 
 ROLES = ("viewer", "analyst", "admin")
 FIRST_ADMIN_EMAIL = "admin@partnering.local"
@@ -120,18 +120,12 @@ def new_password() -> str:
 
 
 def audit(conn, actor: str, action: str, target: str | None = None, before=None, after=None) -> None:
-    """Record one change. ``before``/``after`` are JSON-serialisable (or None)."""
-    def dump(v):
-        return None if v is None else json.dumps(v, default=str, sort_keys=True)
-
-    conn.execute(insert(AuditEvent).values(at=datetime.now(), actor=actor, action=action, target=target,
-                                           before=dump(before), after=dump(after)))
+    """Record one change in the store's audit log (:func:`partnering.store.audit.record`)."""
+    store_audit.record(conn, actor, action, target, before, after)
 
 
 def audit_frame(engine, limit: int = 200) -> pd.DataFrame:
-    with engine.connect() as conn:
-        res = conn.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
-        return pd.DataFrame(res.all(), columns=list(res.keys()))
+    return store_audit.audit_frame(engine, limit)
 
 
 # ------------------------------------------------------------------------------------------------ users
