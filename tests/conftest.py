@@ -2,6 +2,10 @@
 
 A test that needs ../shared is marked ``shared``; when ``CI=true`` a missing
 ../shared or PostgreSQL server is a failure, never a skip.
+
+Every test declares its kind with exactly one of the markers ``unit``, ``integration`` or ``e2e`` (module-level
+``pytestmark``); collection fails, naming the tests, when one has none or more than one. The split into the three
+kinds, and a conftest that refuses unmarked tests, follow The-Strategy-Unit/nhp_model's test layout.
 """
 
 from __future__ import annotations
@@ -16,6 +20,29 @@ from partnering.config import Settings
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("PARTNERING_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+pytest_plugins = ["pytester"]  # tests/unit/test_conftest_markers.py runs pytest on generated files
+
+TEST_KINDS = ("unit", "integration", "e2e")
+
+
+def wrongly_marked(items) -> list[str]:
+    """Node ids of the tests that carry no kind marker, or more than one, each with the kinds it has."""
+    bad = []
+    for item in items:
+        kinds = sorted({m.name for m in item.iter_markers() if m.name in TEST_KINDS})
+        if len(kinds) != 1:
+            bad.append(f"{item.nodeid} ({', '.join(kinds) if kinds else 'no kind'})")
+    return bad
+
+
+def pytest_collection_modifyitems(config, items):
+    """Refuse the run when any collected test lacks exactly one kind marker (``unit``, ``integration``, ``e2e``)."""
+    bad = wrongly_marked(items)
+    if bad:
+        raise pytest.UsageError(
+            f"{len(bad)} test(s) must carry exactly one of the markers {', '.join(TEST_KINDS)} "
+            "(e.g. `pytestmark = pytest.mark.unit` at the top of the module):\n  " + "\n  ".join(bad))
 
 
 @pytest.fixture(autouse=True)

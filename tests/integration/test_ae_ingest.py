@@ -12,7 +12,7 @@ from partnering.errors import IngestError
 from partnering.ingest.ae import load_ae, parse_ae
 from partnering.store import repository as repo
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.integration, pytest.mark.shared]
 
 
 def _files(nhs):

@@ -7,7 +7,7 @@ import pytest
 from partnering.measure.assess import assess
 from partnering.store import repository as repo
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.integration, pytest.mark.shared]
 
 
 def test_real_assessment_of_acute_trusts(real_store):

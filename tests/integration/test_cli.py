@@ -9,6 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.integration
+
 
 def run(*args, home, check=True):
     env = {**os.environ, "PARTNERING_HOME": str(home), "COLUMNS": "200"}

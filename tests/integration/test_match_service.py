@@ -23,6 +23,8 @@ from partnering.match.service import (
     peers_for,
 )
 
+pytestmark = pytest.mark.integration
+
 CATALOGUE = None  # set lazily: the packaged example catalogue
 
 

@@ -12,6 +12,8 @@ from partnering.ingest.kpi import load_kpi, parse_kpi
 from partnering.ingest.rtt import load_rtt, parse_rtt
 from partnering.store import repository as repo
 
+pytestmark = pytest.mark.integration
+
 
 def _rtt(nhs, month="Mar25"):
     return next((nhs / "rtt-incomplete-provider").glob(f"Incomplete-Provider-{month}-*.csv"))

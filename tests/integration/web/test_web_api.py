@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def api(demo_app):

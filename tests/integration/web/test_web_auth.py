@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from .conftest import PASSWORD, csrf_of, make_app, sign_in
+
+pytestmark = pytest.mark.integration
 
 
 def test_every_page_needs_sign_in(client):

@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 
 from .conftest import csrf_of, sign_in
 
+pytestmark = pytest.mark.integration
+
 KPI = b"org_code,indicator,period,value\nZA1,my_local_kpi,2025-01,3\nZA1,my_local_kpi,2025-02,4\n" \
       b"ZA1,my_local_kpi,2025-03,oops\n"
 

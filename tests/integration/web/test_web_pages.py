@@ -10,6 +10,8 @@ import pytest
 
 from partnering.config import Settings
 
+pytestmark = pytest.mark.integration
+
 PAGES = [
     "/", "/?region=Y56&kind=acute_trust&sort=segment&dir=desc", "/?kind=gp_practice", "/?icb=QX01&sort=name",
     "/org/ZA1", "/org/QX01", "/org/Z10001", "/org?q=general", "/plan", "/plan?capacity=2&max_travel=60",

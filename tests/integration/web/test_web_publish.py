@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from .conftest import csrf_of
 from .test_web_data import clients, upload  # noqa: F401  (the fixture is reused)
+
+pytestmark = pytest.mark.integration
 
 
 def test_admin_publishes_an_upload_and_every_viewer_sees_it(clients, fresh_app):  # noqa: F811

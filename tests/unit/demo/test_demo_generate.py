@@ -22,6 +22,8 @@ from partnering.demo import (
 )
 from partnering.errors import ConfigError
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module", params=[2026, 99], ids=["seed2026", "seed99"])
 def demo(request):

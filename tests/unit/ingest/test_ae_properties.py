@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from partnering.errors import IngestError
 from partnering.ingest.ae import parse_ae
 
+pytestmark = pytest.mark.unit
+
 HEADER = ("Period,Org Code,Parent Org,Org name,A&E attendances Type 1,A&E attendances Type 2,"
           "A&E attendances Other A&E Department,A&E attendances Booked Appointments Type 1,"
           "A&E attendances Booked Appointments Type 2,A&E attendances Booked Appointments Other Department,"

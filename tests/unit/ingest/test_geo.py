@@ -21,6 +21,8 @@ from partnering.ingest.geo import (
 from partnering.ingest.ods import load_ods
 from partnering.store import repository as repo
 
+pytestmark = pytest.mark.unit
+
 
 def _home() -> Path:
     return Path(os.environ["PARTNERING_HOME"])

@@ -16,6 +16,8 @@ from partnering.ingest.context import catchment_populations, load_trust_context,
 from partnering.ingest.imd import load_imd, recognise_imd
 from partnering.store import repository as repo
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def context(nhs, geo):

@@ -14,6 +14,8 @@ from partnering.errors import IngestError
 from partnering.ingest.ods import kind_from_name, load_ods, load_ods_folder, parse_ods, read_table
 from partnering.store import repository as repo
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def ods_store(nhs, sqlite_engine):

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from partnering.ingest.values import CellError, month_from_text, parse_number, parse_numbers
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "text,expected",

@@ -11,6 +11,8 @@ import pytest
 from partnering.errors import ValidationError
 from partnering.match.peers import DEFAULT_WEIGHT_SOURCES, default_weights, explain_peer, find_peers
 
+pytestmark = pytest.mark.unit
+
 
 def _square() -> pd.DataFrame:
     # x = 0, 0, 2, 2 -> mean 1, population SD 1 -> z = -1, -1, 1, 1

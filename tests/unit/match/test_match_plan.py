@@ -9,6 +9,8 @@ import pytest
 from partnering.errors import InfeasibleError, ValidationError
 from partnering.match.plan import buddying_plan, plan_mip_highs
 
+pytestmark = pytest.mark.unit
+
 
 def _random_instance(rng: np.random.Generator) -> dict:
     n_r, n_s = int(rng.integers(1, 7)), int(rng.integers(1, 6))

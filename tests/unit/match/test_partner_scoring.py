@@ -18,6 +18,8 @@ from partnering.match.candidates import (
     score_pairs,
 )
 
+pytestmark = pytest.mark.unit
+
 IND = {
     "ae_4h_pct_all": ("A&E 4-hour", "percent", "increase", 78.0),
     "rtt_within_18w_pct": ("RTT 18 weeks", "percent", "increase", 92.0),

@@ -19,6 +19,8 @@ from partnering.match.travel import (
     travel_minutes,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_haversine_known_distances():
     # London (Charing Cross) to Manchester (Piccadilly): about 262 km great-circle

@@ -10,6 +10,8 @@ from partnering.errors import ValidationError
 from partnering.measure.assess import AssessConfig, assess_frames
 from partnering.measure.segment import SegmentConfig, metric_scores, monthly_segments
 
+pytestmark = pytest.mark.unit
+
 
 def _periods(n, end="2026-03"):
     return list(pd.period_range(end=end, periods=n, freq="M").strftime("%Y-%m"))

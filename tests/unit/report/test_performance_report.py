@@ -10,6 +10,8 @@ from partnering.errors import NotFoundError, ValidationError
 from partnering.measure.assess import assess_frames
 from partnering.report.performance import write_report
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def demo_assessment():

@@ -12,6 +12,8 @@ from partnering.measure.spc import VARIATION_ICONS, run_spc
 from partnering.report.icons import icon_svg
 from partnering.report.spc_chart import PALETTE, POINT_STYLE, contrast_ratio, save_chart, spc_figure
 
+pytestmark = pytest.mark.unit
+
 #: NHSRplotthedots 0.2.2 ptd_spc_colours() defaults that fail 3:1 (its concern orange #e46c0a passes)
 REFERENCE_DEFAULTS = {"common_cause / limits": "#a6a6a6", "improvement": "#00b0f0"}
 

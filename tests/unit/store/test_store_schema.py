@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from partnering.store.db import table_names
 from partnering.store.models import Base
+
+pytestmark = pytest.mark.unit
 
 
 def test_migrations_create_exactly_the_models(engine):

@@ -11,6 +11,8 @@ import pytest
 from partnering.errors import ValidationError
 from partnering.measure.spc import run_spc
 
+pytestmark = pytest.mark.unit
+
 
 def _frame(num, den=None):
     n = len(num)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.unit
+
 
 def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -26,7 +26,7 @@ from partnering.measure.spc import (
 from partnering.measure.spc.engine import SHORT_GROUP_THRESHOLD
 from partnering.measure.spc.point_types import special_cause_code, special_cause_type
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.unit, pytest.mark.shared]
 
 _DATA = load_conformance() or {"cases": [], "components": []}
 PIPELINE_IDS = [c["id"] for c in _DATA["cases"]] or ["<conformance file missing>"]

@@ -8,6 +8,8 @@ import pytest
 
 from partnering.measure.spc import run_spc
 
+pytestmark = pytest.mark.unit
+
 
 def _series(y, name="a"):
     return pd.DataFrame({"series": name, "x": pd.date_range("2020-01-01", periods=len(y), freq="D"), "y": y})

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from partnering.measure.spc import point_types as pt
 from partnering.measure.spc.explain import explanation_table
 from partnering.measure.spc.icons import VARIATION_ICONS, assurance_type, variation_icon_code
+
+pytestmark = pytest.mark.unit
 
 
 def test_variation_icons_by_direction():

@@ -8,6 +8,8 @@ import pytest
 from partnering.measure.spc.limits import LIMIT_FACTOR, TWO_SIGMA_FACTOR, moving_ranges, xmr_limits
 from partnering.measure.spc.segments import Segments
 
+pytestmark = pytest.mark.unit
+
 
 def _limits(y, fix=np.inf, screen=True):
     y = np.asarray(y, float)

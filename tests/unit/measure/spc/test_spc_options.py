@@ -9,6 +9,8 @@ import pytest
 from partnering.errors import ValidationError
 from partnering.measure.spc import run_spc
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def data() -> pd.DataFrame:

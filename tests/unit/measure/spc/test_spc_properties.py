@@ -13,10 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnering.measure.spc import run_spc
+
+pytestmark = pytest.mark.unit
 
 _BASELINE_PATH = Path(__file__).resolve().parents[4] / "bench" / "_spc_baseline.py"
 _spec = importlib.util.spec_from_file_location("spc_baseline_impl", _BASELINE_PATH)

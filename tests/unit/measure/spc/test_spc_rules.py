@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from partnering.measure.spc.rules import (
     part_of_seven_trend,
@@ -11,6 +12,8 @@ from partnering.measure.spc.rules import (
     seven_point_trend,
     two_in_three,
 )
+
+pytestmark = pytest.mark.unit
 
 
 def test_trend_does_not_cross_a_group_start():
