@@ -1,132 +1,121 @@
-"""A small, safe Markdown-to-HTML converter for the method write-ups (``docs/methods/*.md``).
+"""Markdown to safe HTML for the method write-ups (``docs/methods/*.md``).
 
-Handles headings, paragraphs, lists, fenced code, pipe tables, emphasis, inline code and links.  All text
-is HTML-escaped first, so a document cannot inject markup; only http(s) and relative links are kept, and
-links are plain ``<a href>`` (nothing is loaded automatically).  Headings are shifted down one level so the
-page keeps a single h1.
+Two well-kept libraries do the work, each for what it is built for:
+
+* **markdown-it-py** parses CommonMark (https://spec.commonmark.org/) plus GitHub-style pipe tables
+  (https://github.github.com/gfm/#tables-extension-) and strikethrough.  Raw HTML in the source is *not* passed
+  through (``html=False``): it is shown as text.  Its link validator already refuses ``javascript:``,
+  ``vbscript:``, ``file:`` and ``data:`` URLs.  Images are switched off, so nothing is loaded automatically.
+* **nh3** (Python binding of the Rust ``ammonia`` sanitiser) then cleans the HTML against an allow-list of
+  tags, attributes, classes and URL schemes — a second line of defence should a parser rule ever emit
+  something unexpected.  Following the OWASP XSS Prevention Cheat Sheet, nothing outside the list survives:
+  no ``<script>``/``<style>`` (dropped with their content), no event handlers, no ``style`` attribute, and
+  only ``http``/``https``/``mailto`` or relative links.
+
+The page gets NHS.UK frontend classes (tables, lists), a visually hidden caption naming each table after the
+heading above it, and headings shifted down ``shift`` levels so the page keeps a single h1.  A relative link
+to another write-up (``spc.md``) points at its page (``spc``).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from markupsafe import Markup, escape
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markupsafe import Markup
 
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITAL = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?!\w)")
+#: tags a method page may contain after rendering (everything else is stripped, its text kept)
+ALLOWED_TAGS: frozenset[str] = frozenset({
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "a", "strong", "em", "s", "code", "pre",
+    "ul", "ol", "li", "table", "caption", "thead", "tbody", "tr", "th", "td",
+})
+#: attributes allowed per tag, besides the class names of :data:`ALLOWED_CLASSES`
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}, "th": {"scope"}}
+#: class names allowed per tag (the NHS.UK frontend's own)
+ALLOWED_CLASSES: dict[str, set[str]] = {
+    "table": {"nhsuk-table"}, "caption": {"nhsuk-table__caption", "nhsuk-u-visually-hidden"},
+    "thead": {"nhsuk-table__head"}, "tbody": {"nhsuk-table__body"}, "tr": {"nhsuk-table__row"},
+    "th": {"nhsuk-table__header"}, "td": {"nhsuk-table__cell"}, "ul": {"nhsuk-list", "nhsuk-list--bullet"},
+    "ol": {"nhsuk-list", "nhsuk-list--number"}, "pre": {"app-code"},
+}
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+#: elements removed together with their content (the rest keep their text)
+DROP_WITH_CONTENT: frozenset[str] = frozenset({"script", "style", "iframe", "object", "embed", "template"})
+
+_CLASSES = {
+    "table_open": "nhsuk-table", "thead_open": "nhsuk-table__head", "tbody_open": "nhsuk-table__body",
+    "tr_open": "nhsuk-table__row", "th_open": "nhsuk-table__header", "td_open": "nhsuk-table__cell",
+    "bullet_list_open": "nhsuk-list nhsuk-list--bullet", "ordered_list_open": "nhsuk-list nhsuk-list--number",
+}
+_SIBLING_DOC = re.compile(r"^[\w-]+\.md(#[\w-]*)?$")
 
 
-def _inline(text: str) -> str:
-    s = str(escape(text))
-    codes: list[str] = []
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).disable("image")
 
-    def keep(m):
-        codes.append(f"<code>{m.group(1)}</code>")
-        return f"\x00{len(codes) - 1}\x00"
+    def fence(renderer, tokens, idx, options, env):
+        return f'<pre class="app-code"><code>{escapeHtml(tokens[idx].content.rstrip(chr(10)))}</code></pre>\n'
 
-    s = _CODE.sub(keep, s)
+    def table_open(renderer, tokens, idx, options, env):
+        caption = tokens[idx].meta.get("caption", "")
+        return (f'<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">'
+                f"{caption}</caption>\n")
 
-    def link(m):
-        label, href = m.group(1), m.group(2)
-        if not (href.startswith(("http://", "https://", "/", "#")) or re.match(r"^[\w./-]+$", href)):
-            return label
-        return f'<a href="{href}">{label}</a>'
-
-    s = _LINK.sub(link, s)
-    s = _BOLD.sub(r"<strong>\1</strong>", s)
-    s = _ITAL.sub(r"<em>\1</em>", s)
-    return re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], s)
+    md.add_render_rule("fence", fence)
+    md.add_render_rule("code_block", fence)
+    md.add_render_rule("table_open", table_open)
+    return md
 
 
-def _table(lines: list[str], caption: str) -> str:
-    def cells(line):
-        return [c.strip() for c in line.strip().strip("|").split("|")]
+def _decorate(md: MarkdownIt, tokens, shift: int) -> None:
+    """NHS.UK classes, shifted headings, table captions and links between write-ups, on the token stream."""
+    heading = "Table"
+    for i, tok in enumerate(tokens):
+        if tok.type in ("heading_open", "heading_close"):
+            tok.tag = f"h{min(6, int(tok.tag[1]) + shift)}"
+            if tok.type == "heading_open":
+                heading = md.renderer.renderInline(tokens[i + 1].children or [], md.options, {})
+        if tok.type in ("th_open", "td_open"):
+            tok.attrs.pop("style", None)  # column alignment: not on the allow-list
+            if tok.type == "th_open":
+                tok.attrSet("scope", "col")
+        if tok.type in _CLASSES:
+            tok.attrSet("class", _CLASSES[tok.type])
+        if tok.type == "table_open":
+            tok.meta["caption"] = f"Table: {heading}"
+        for child in tok.children or []:
+            href = child.attrGet("href") if child.type == "link_open" else None
+            if href and _SIBLING_DOC.match(href):
+                child.attrSet("href", href.replace(".md", "", 1))
 
-    head = cells(lines[0])
-    body = [cells(ln) for ln in lines[2:]]
-    out = [f'<table class="nhsuk-table"><caption class="nhsuk-table__caption nhsuk-u-visually-hidden">'
-           f'{_inline(caption)}</caption><thead class="nhsuk-table__head"><tr class="nhsuk-table__row">']
-    out += [f'<th scope="col" class="nhsuk-table__header">{_inline(c)}</th>' for c in head]
-    out.append('</tr></thead><tbody class="nhsuk-table__body">')
-    for row in body:
-        out.append('<tr class="nhsuk-table__row">' +
-                   "".join(f'<td class="nhsuk-table__cell">{_inline(c)}</td>' for c in row) + "</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(tags=set(ALLOWED_TAGS), attributes=ALLOWED_ATTRIBUTES, allowed_classes=ALLOWED_CLASSES,
+                       url_schemes=set(URL_SCHEMES), clean_content_tags=set(DROP_WITH_CONTENT), strip_comments=True)
+
+
+def sanitise(html: str) -> str:
+    """Clean HTML against this module's allow-list (tags, attributes, classes, URL schemes)."""
+    return _cleaner().clean(html)
 
 
 def to_html(md: str, shift: int = 1) -> Markup:
-    lines = md.replace("\r\n", "\n").split("\n")
-    out: list[str] = []
-    para: list[str] = []
-    heading = "Table"
-    i = 0
-
-    def flush():
-        if para:
-            out.append(f"<p>{_inline(' '.join(p.strip() for p in para))}</p>")
-            para.clear()
-
-    while i < len(lines):
-        line = lines[i]
-        if line.strip().startswith("```"):
-            flush()
-            code = []
-            i += 1
-            while i < len(lines) and not lines[i].strip().startswith("```"):
-                code.append(lines[i])
-                i += 1
-            out.append(f'<pre class="app-code"><code>{escape(chr(10).join(code))}</code></pre>')
-            i += 1
-            continue
-        m = re.match(r"^(#{1,6})\s+(.*)$", line)
-        if m:
-            flush()
-            level = min(6, len(m.group(1)) + shift)
-            heading = m.group(2).strip()
-            out.append(f"<h{level}>{_inline(m.group(2).strip())}</h{level}>")
-            i += 1
-            continue
-        if line.strip().startswith("|") and i + 1 < len(lines) and re.match(r"^\s*\|?[\s:|-]+\|?\s*$", lines[i + 1]) \
-                and "-" in lines[i + 1]:
-            flush()
-            block = []
-            while i < len(lines) and lines[i].strip().startswith("|"):
-                block.append(lines[i])
-                i += 1
-            out.append(_table(block, f"Table: {heading}"))
-            continue
-        m = re.match(r"^\s*([-*+]|\d+[.)])\s+(.*)$", line)
-        if m:
-            flush()
-            ordered = m.group(1)[0].isdigit()
-            items = []
-            while i < len(lines):
-                m = re.match(r"^\s*([-*+]|\d+[.)])\s+(.*)$", lines[i])
-                if m:
-                    items.append(m.group(2))
-                elif lines[i].startswith(("  ", "\t")) and lines[i].strip() and items:
-                    items[-1] += " " + lines[i].strip()
-                else:
-                    break
-                i += 1
-            tag, cls = ("ol", "nhsuk-list nhsuk-list--number") if ordered else ("ul", "nhsuk-list nhsuk-list--bullet")
-            out.append(f'<{tag} class="{cls}">' + "".join(f"<li>{_inline(t)}</li>" for t in items) + f"</{tag}>")
-            continue
-        if not line.strip():
-            flush()
-        else:
-            para.append(line)
-        i += 1
-    flush()
-    return Markup("\n".join(out))
+    """Render Markdown to sanitised HTML, safe to insert into a page."""
+    parser = _parser()
+    tokens = parser.parse(md.replace("\r\n", "\n"))
+    _decorate(parser, tokens, shift)
+    return Markup(sanitise(parser.renderer.render(tokens, parser.options, {})))
 
 
 def title_of(md: str, default: str) -> str:
-    for line in md.splitlines():
-        m = re.match(r"^#\s+(.*)$", line)
-        if m:
-            return m.group(1).strip()
+    """The text of the document's first level-1 heading, else ``default``."""
+    tokens = _parser().parse(md)
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h1":
+            return tokens[i + 1].content.strip()
     return default
