@@ -6,16 +6,20 @@ most every :data:`VERSION_TTL` seconds per process (uploads through the app inva
 by the CLI or another server process shows within that time.  The cache is per process: with
 ``partnering serve --workers N`` each worker computes and keeps its own results.  The scope says which
 unpublished uploads a viewer may see; when nobody has unpublished data every viewer shares one entry.
-A per-key lock means concurrent requests compute a result once.
+
+Both stores are ``cachetools`` caches (https://cachetools.readthedocs.io/): a ``TTLCache`` for the versions and
+an ``LRUCache`` of :data:`MAX_ENTRIES` results, each behind a lock.  ``cachetools.cached`` with a condition
+computes a missing result once while concurrent requests for the same key wait for it (its "cache stampede"
+protection), and counts hits and misses.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Any, Callable
 
+import cachetools
 from sqlalchemy import func, select
 
 from partnering.store.models import ImportBatch
@@ -26,21 +30,14 @@ MAX_ENTRIES = 1024  # most entries are small frames (peers, candidates); page vi
 #: how long a data-version lookup is reused (seconds).  Loads through the web app invalidate it at once
 #: (:func:`invalidate_version`); a load by the CLI or another server process is seen within this time.
 VERSION_TTL = 1.5
-_versions: dict[str, tuple[float, tuple]] = {}
+_versions: cachetools.TTLCache = cachetools.TTLCache(maxsize=64, ttl=VERSION_TTL, timer=time.monotonic)
 _versions_lock = threading.Lock()
 
 
+@cachetools.cached(_versions, key=lambda engine: str(engine.url), lock=_versions_lock)
 def data_version(engine) -> tuple:
     """The store's data version, reused for :data:`VERSION_TTL` seconds (two SQL queries otherwise)."""
-    key = str(engine.url)
-    now = time.monotonic()
-    hit = _versions.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    version = _read_version(engine)
-    with _versions_lock:
-        _versions[key] = (now + VERSION_TTL, version)
-    return version
+    return _read_version(engine)
 
 
 def invalidate_version(engine=None) -> None:
@@ -77,40 +74,49 @@ def scope_key(version: tuple, user) -> str:
     return "public"
 
 
+class _NotKept:
+    """A computed value that ``keep`` refused: too large for the cache by construction, so never stored."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
 class ResultCache:
+    """Least-recently-used results (``cachetools.LRUCache``); a missing key is computed once, however many ask."""
+
     def __init__(self, max_entries: int = MAX_ENTRIES):
-        self._data: OrderedDict = OrderedDict()
-        self._locks: dict = {}
-        self._lock = threading.Lock()
         self.max_entries = max_entries
-        self.hits = 0
-        self.misses = 0
+        # every entry counts 1 towards max_entries; a refused value counts more, which cachetools declines to store
+        self._data = cachetools.LRUCache(maxsize=max_entries,
+                                         getsizeof=lambda v: max_entries + 1 if isinstance(v, _NotKept) else 1)
+        self._lock = threading.Lock()
+        self._compute = cachetools.cached(self._data, key=lambda key, compute: key,
+                                          condition=threading.Condition(self._lock), info=True)(
+            lambda key, compute: compute())
 
     def get(self, key, compute: Callable[[], Any], keep: Callable[[Any], bool] | None = None) -> Any:
         """The cached value of ``key``, else ``compute()`` (stored unless ``keep(value)`` is false)."""
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key]
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._lock:
-                if key in self._data:
-                    self.hits += 1
-                    return self._data[key]
-            self.misses += 1
+
+        def run():
             value = compute()
-            with self._lock:
-                if keep is not None and not keep(value):
-                    self._locks.pop(key, None)
-                    return value
-                self._data[key] = value
-                while len(self._data) > self.max_entries:
-                    old, _ = self._data.popitem(last=False)
-                    self._locks.pop(old, None)
-                self._locks.pop(key, None)
-            return value
+            return value if keep is None or keep(value) else _NotKept(value)
+
+        value = self._compute(key, run)
+        return value.value if isinstance(value, _NotKept) else value
+
+    @property
+    def hits(self) -> int:
+        return self._compute.cache_info().hits
+
+    @property
+    def misses(self) -> int:
+        return self._compute.cache_info().misses
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
 
     def clear(self) -> None:
         with self._lock:
