@@ -157,36 +157,116 @@ def reported_periods(obs: pd.DataFrame, share: float = 0.5) -> list[str]:
 # ---------------------------------------------------------------------------------------------- SPC icon table
 
 
-def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
-    recent = obs[obs["period"] >= window[0]]
-    data = pd.DataFrame(
+_ISO_MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
+
+
+def month_grid(obs: pd.DataFrame) -> pd.DataFrame:
+    """Every organisation x indicator series on a full month grid, from its first to its last reported month.
+
+    A month the series does not report gets a row with ``value`` NaN, so SPC sees the gap: NHSRplotthedots treats
+    a missing value as breaking the moving ranges on both sides of it and every run, trend and two-in-three window
+    it falls in (``ptd_spc_standard``, ``ptd_seven_point_trend``, ``ptd_two_in_three``; our engine reproduces that,
+    docs/methods/spc.md).  Without the grid, the months either side of a hole would be treated as neighbours.
+    The grid does not extend past a series' last month, so the last point (the icons' point) is a real value.
+
+    ``obs`` has ``org_code, indicator, period`` (ISO month ``YYYY-MM``) and ``value``; the result has those four
+    columns, sorted by series and month.  Vectorised: no loop over series.
+    """
+    cols = ["org_code", "indicator", "period", "value"]
+    if obs.empty:
+        return obs[cols].reset_index(drop=True)
+    period = obs["period"].astype(str)
+    bad = ~period.str.fullmatch(_ISO_MONTH)
+    if bad.any():
+        row = obs[bad.to_numpy()].iloc[0]
+        raise ValidationError(
+            f"period {row['period']!r} of {row['org_code']} / {row['indicator']} is not an ISO month (YYYY-MM)"
+        )
+    month = (period.str.slice(0, 4).astype(np.int64) * 12 + period.str.slice(5, 7).astype(np.int64) - 1).to_numpy()
+    code, labels = pd.factorize(obs["org_code"].astype(str) + "|" + obs["indicator"].astype(str))
+    n = len(labels)
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, code, month)
+    np.maximum.at(last, code, month)
+    span = last - first + 1
+    start = np.cumsum(span) - span
+    pos = start[code] + (month - first[code])
+    counts = np.bincount(pos, minlength=int(span.sum()))
+    if (counts > 1).any():
+        dup = int(np.flatnonzero(counts[pos] > 1)[0])
+        raise ValidationError(
+            f"series {labels[code[dup]]!r} has more than one value for {period.iloc[dup]} (one value per month)"
+        )
+    total = int(span.sum())
+    series = np.repeat(np.arange(n), span)
+    months = first[series] + (np.arange(total) - start[series])
+    value = np.full(total, np.nan)
+    value[pos] = obs["value"].to_numpy(dtype=float, na_value=np.nan)
+    split = pd.Series(labels).str.split("|", n=1)
+    years = pd.Series(months // 12).astype(str).str.zfill(4)
+    mons = pd.Series(months % 12 + 1).astype(str).str.zfill(2)
+    out = pd.DataFrame(
         {
-            "series": recent["org_code"] + "|" + recent["indicator"],
-            "x": recent["period"] + "-01",
-            "y": recent["value"].astype(float),
+            "org_code": split.str[0].to_numpy()[series],
+            "indicator": split.str[1].to_numpy()[series],
+            "period": (years + "-" + mons).to_numpy(),
+            "value": value,
         }
     )
-    codes = sorted(recent["indicator"].unique())
-    defs = {c: indicator(c, cat) for c in codes}
+    return out.sort_values(["org_code", "indicator", "period"], kind="stable").reset_index(drop=True)
+
+
+def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, catalogue=None):
+    """Making Data Count SPC for observations (``org_code, indicator, period, value``), one chart per series.
+
+    The one path from stored observations to SPC, used by the assessment and by every face.  Each series is put
+    on a full month grid first (:func:`month_grid`: a missing month is a missing point, which breaks moving ranges
+    and runs as in NHSRplotthedots), then charted with the catalogue's improvement direction and, as target, its
+    national standard; an indicator the catalogue does not know is charted neutral with no target.
+
+    Returns the points (``SpcResult.points`` plus ``org_code`` and ``indicator``; gap months are rows with ``y``
+    missing), or ``(points, icons)`` with ``with_icons`` (icons also carry ``org_code`` and ``indicator``).
+    """
+    cat = catalogue or load_catalogue()
+    grid = month_grid(obs)
+    data = pd.DataFrame(
+        {
+            "series": grid["org_code"] + "|" + grid["indicator"],
+            "x": grid["period"] + "-01",
+            "y": grid["value"],
+        }
+    )
+    defs = {c: indicator(c, cat) for c in grid["indicator"].unique()}
     series = pd.Series(data["series"].unique())
-    ind_of = series.str.split("|").str[1]
+    ind_of = series.str.split("|", n=1).str[1]
     options = pd.DataFrame(
         {
             "series": series,
-            "improvement_direction": ind_of.map(lambda c: defs[c].improvement_direction),
-            "target": ind_of.map(lambda c: defs[c].national_standard),
+            "improvement_direction": ind_of.map(lambda c: defs[c].improvement_direction if defs[c] else "neutral"),
+            "target": ind_of.map(lambda c: defs[c].national_standard if defs[c] else np.nan),
         }
     )
     res = run_spc(data, options)
-    pts = res.points
+    split = res.points["series"].str.split("|", n=1)
+    points = res.points.assign(org_code=split.str[0], indicator=split.str[1])
+    if not with_icons:
+        return points
+    isplit = res.icons["series"].str.split("|", n=1)
+    return points, res.icons.assign(org_code=isplit.str[0], indicator=isplit.str[1])
+
+
+def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
+    recent = obs[obs["period"] >= window[0]]
+    pts, ic = spc_for_frame(recent, with_icons=True, catalogue=cat)
+    ic = ic.set_index("series")
+    defs = {c: indicator(c, cat) for c in pts["indicator"].unique()}
     last = pts.sort_values("x").groupby("series").tail(1).set_index("series")
     n_points = pts.groupby("series")["y"].count()
-    ic = res.icons.set_index("series")
-    split = last.index.to_series().str.split("|")
     icons = pd.DataFrame(
         {
-            "org_code": split.str[0],
-            "indicator": split.str[1],
+            "org_code": last["org_code"],
+            "indicator": last["indicator"],
             "latest_period": pd.to_datetime(last["x"]).dt.strftime("%Y-%m"),
             "latest_value": last["y"],
             "mean": last["mean"],
@@ -203,8 +283,6 @@ def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.Da
     icons["indicator_name"] = icons["indicator"].map(lambda c: defs[c].name)
     icons["unit"] = icons["indicator"].map(lambda c: defs[c].unit)
     icons["improvement_direction"] = icons["indicator"].map(lambda c: defs[c].improvement_direction)
-    # recent concern: any of the last few points a special-cause concern
-    pts = pts.assign(org_code=pts["series"].str.split("|").str[0], indicator=pts["series"].str.split("|").str[1])
     return pts, icons.sort_values(["org_code", "indicator"]).reset_index(drop=True)
 
 

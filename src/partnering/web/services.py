@@ -2,33 +2,23 @@
 
 Nothing here computes a figure of its own: assessment comes from ``partnering.measure.assess``, SPC from
 ``partnering.measure.spc``, peers / partner candidates / buddying plans from ``partnering.match.service`` (given
-the cached assessment and ``match_inputs`` so a request never recomputes them).  Only if
-``partnering.match.service`` is absent do peers fall back to ``partnering.match.find_peers`` over the stored
-context attributes and the plan to ``partnering.match.buddying_plan`` on those peers.
+the cached assessment and ``match_inputs`` so a request never recomputes them).  Results are cached per data
+version and viewer scope (:mod:`partnering.web.cache`); they are never changed after they are computed, so
+requests share them without a lock.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-import threading
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
+from partnering.match import service as match_service
+from partnering.measure.assess import assess
 from partnering.store import repository as repo
 from partnering.web.cache import cached
-
-KEY_INDICATORS_FALLBACK = 4
-
-
-def _match_service():
-    try:
-        return importlib.import_module("partnering.match.service")
-    except ImportError:
-        return None
 
 
 # ------------------------------------------------------------------------------------------------ store basics
@@ -62,12 +52,8 @@ def has_synthetic(engine) -> bool:
 
 
 def indicators(engine) -> pd.DataFrame:
-    def compute():
-        with engine.begin() as conn:
-            repo.sync_catalogue(conn)
-        return repo.indicators_frame(engine, include_breakdowns=False)
-
-    return cached(engine, "indicators", None, compute)
+    """The stored indicator catalogue (a read: the store syncs it from the TOML where it is opened)."""
+    return cached(engine, "indicators", None, lambda: repo.indicators_frame(engine, include_breakdowns=False))
 
 
 def observations(engine, user, orgs=None, indicator_codes=None) -> pd.DataFrame:
@@ -81,8 +67,6 @@ def observations(engine, user, orgs=None, indicator_codes=None) -> pd.DataFrame:
 
 def assessment(engine, user):
     """The cached :class:`partnering.measure.assess.Assessment`, or ``None`` when there is nothing to assess."""
-    from partnering.measure.assess import assess
-
     def compute():
         try:
             return assess(engine, **user.scope())
@@ -175,30 +159,11 @@ def org_spc_icons(engine, user, code: str, indicator_code: str) -> dict:
 
 
 def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False):
-    """SPC for observations (org_code, indicator, period, value) with the catalogue's directions and standards
-    (neutral, no target, for an indicator the catalogue does not know).  Points, or (points, icons)."""
-    from partnering.indicators.catalogue import indicator
-    from partnering.measure.spc import run_spc
+    """SPC for observations (org_code, indicator, period, value): :func:`partnering.measure.assess.spc_for_frame`
+    (month grid, the catalogue's directions and standards).  Points, or (points, icons)."""
+    from partnering.measure.assess import spc_for_frame as library_spc_for_frame
 
-    data = pd.DataFrame({"series": obs["org_code"] + "|" + obs["indicator"], "x": obs["period"] + "-01",
-                         "y": obs["value"].astype(float)})
-    ser = pd.Series(data["series"].unique())
-    defs = {c: indicator(c) for c in obs["indicator"].unique()}
-    ind = ser.str.split("|").str[1]
-    options = pd.DataFrame({
-        "series": ser,
-        "improvement_direction": ind.map(lambda c: defs[c].improvement_direction if defs[c] else "neutral"),
-        "target": ind.map(lambda c: defs[c].national_standard if defs[c] else np.nan),
-    })
-    res = run_spc(data, options)
-    pts = res.points
-    split = pts["series"].str.split("|")
-    pts = pts.assign(org_code=split.str[0], indicator=split.str[1])
-    if not with_icons:
-        return pts
-    icons = res.icons
-    isplit = icons["series"].str.split("|")
-    return pts, icons.assign(org_code=isplit.str[0], indicator=isplit.str[1])
+    return library_spc_for_frame(obs, with_icons=with_icons)
 
 
 def spc_series(frame: pd.DataFrame, improvement_direction: str = "increase", target=None, chart: str = "xmr"):
@@ -213,59 +178,26 @@ def spc_series(frame: pd.DataFrame, improvement_direction: str = "increase", tar
 # ------------------------------------------------------------------------------------------------ matching
 
 
-def _context_peers(engine, code: str, k: int = 10) -> pd.DataFrame:
-    """Fallback peers: ``find_peers`` among organisations of the same kind, over their stored context."""
-    from partnering.match import explain_peer, find_peers
-
-    def compute():
-        orgs = organisations(engine).set_index("org_code")
-        attrs = repo.attributes_frame(engine)
-        out = []
-        for kind in orgs["kind"].dropna().unique():
-            codes = orgs.index[orgs["kind"] == kind]
-            ctx = attrs[attrs.index.isin(codes)]
-            ctx = ctx.loc[:, ctx.notna().mean() >= 0.5]
-            if len(ctx) < 3 or ctx.shape[1] == 0:
-                continue
-            out.append(find_peers(ctx, k=min(k, len(ctx) - 1)))
-        return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
-
-    allp = cached(engine, "context_peers", None, compute, k)
-    if allp.empty:
-        return allp
-    mine = allp[allp["org_code"] == code].reset_index(drop=True)
-    contrib = [c for c in mine.columns if c.startswith("contrib_")]
-    mine["reason"] = [explain_peer(r.dropna()) if len(r[contrib].dropna()) else "" for _, r in mine.iterrows()]
-    return mine[["org_code", "peer_code", "rank", "distance", "similarity", "reason"]]
-
-
-_MATCH_LOCK = threading.Lock()  # the service writes scratch state into shared inputs: one call at a time
-
-
 def match_inputs(engine, user):
     """``match.service.match_inputs`` over the cached assessment, cached per data version and scope."""
-    svc = _match_service()
     a = assessment(engine, user)
-    if svc is None or a is None:
+    if a is None:
         return None
-    return cached(engine, "match_inputs", user, lambda: svc.match_inputs(engine, assessment=a))
+    return cached(engine, "match_inputs", user, lambda: match_service.match_inputs(engine, assessment=a))
 
 
 def peers(engine, user, code: str) -> pd.DataFrame:
-    """Similar organisations with a reason each: org_code, peer_code, peer_code_name, rank, similarity, reason."""
-    svc = _match_service()
+    """Similar organisations with a reason each: org_code, peer_code, peer_code_name, rank, similarity, reason.
 
+    Empty when the organisation has no context to compare on."""
     def compute():
-        if svc is None:
-            return _named(engine, _context_peers(engine, code), "peer_code")
         org = org_row(engine, code)
         inp = match_inputs(engine, user) if org["kind"] == "acute_trust" else None
         kwargs = {"assessment": assessment(engine, user)}
         if inp is not None and code in inp.extra["context"].index:
             kwargs["context"] = inp.extra["context"]
         try:
-            with _MATCH_LOCK:
-                df = svc.peers_for(engine, code, **kwargs)
+            df = match_service.peers_for(engine, code, **kwargs)
         except (NotFoundError, ValidationError):  # nothing to compare this organisation on
             return pd.DataFrame()
         df = df.rename(columns={"explanation": "reason"})
@@ -274,21 +206,16 @@ def peers(engine, user, code: str) -> pd.DataFrame:
     return cached(engine, "peers", user, compute, code)
 
 
-def partner_candidates(engine, user, code: str) -> pd.DataFrame | None:
-    """Candidate partners with reasons (best first); ``None`` when the library cannot offer them for this org."""
-    svc = _match_service()
-    if svc is None or not hasattr(svc, "partner_candidates"):
-        return None
+def partner_candidates(engine, user, code: str) -> pd.DataFrame:
+    """Candidate partners with reasons, best first (``match.service.partner_candidates``).
 
+    Raises :class:`~partnering.errors.NotFoundError` saying why when there can be none: nothing is assessed yet,
+    or the organisation is not among those assessed."""
     def compute():
         inp = match_inputs(engine, user)
         if inp is None:
-            return None
-        try:
-            with _MATCH_LOCK:
-                return svc.partner_candidates(engine, code, inputs=inp)
-        except (NotFoundError, ValidationError):
-            return None
+            raise NotFoundError("no candidate partners: nothing is assessed yet (load data first)")
+        return match_service.partner_candidates(engine, code, inputs=inp)
 
     return cached(engine, "partners", user, compute, code)
 
@@ -324,6 +251,8 @@ class PlanResult:
     proven_optimal: bool
     notes: list[str]
     params: PlanParams
+    #: one line per pair for the map, from the service: recipient, supporter, ``from``/``to`` {lat, lon}
+    map_lines: list[dict]
 
 
 def parse_pairs(text: str | None, what: str) -> tuple[tuple[str, str], ...]:
@@ -341,54 +270,23 @@ def parse_pairs(text: str | None, what: str) -> tuple[tuple[str, str], ...]:
 
 
 def buddying_plan(engine, user, params: PlanParams) -> PlanResult:
+    """The optimal plan of ``match.service.buddying_plan`` over the cached inputs, cached per parameters."""
     params.validate()
-    svc = _match_service()
 
     def compute():
-        if svc is not None and hasattr(svc, "buddying_plan"):
-            inp = match_inputs(engine, user)
-            if inp is None:
-                raise NotFoundError("nothing to plan: load data first")
-            with _MATCH_LOCK:
-                res = svc.buddying_plan(engine, capacity=params.capacity, max_minutes=params.max_travel_minutes,
-                                        required=list(params.required), forbidden=list(params.forbidden),
-                                        inputs=inp)
-        else:
-            res = _fallback_plan(engine, user, params)
-        pairs = _named(engine, _named(engine, getattr(res, "pairs", pd.DataFrame()), "recipient"), "supporter")
-        unmatched = _named(engine, getattr(res, "unmatched", pd.DataFrame()), "recipient")
-        return PlanResult(pairs, unmatched, getattr(res, "solver", ""), bool(getattr(res, "proven_optimal", True)),
-                          list(getattr(res, "notes", []) or []), params)
+        inp = match_inputs(engine, user)
+        if inp is None:
+            raise NotFoundError("nothing to plan: load data first")
+        res = match_service.buddying_plan(engine, capacity=params.capacity, max_minutes=params.max_travel_minutes,
+                                          required=list(params.required), forbidden=list(params.forbidden),
+                                          inputs=inp)
+        pairs = _named(engine, _named(engine, res.pairs, "recipient"), "supporter")
+        unmatched = _named(engine, res.unmatched, "recipient")
+        return PlanResult(pairs, unmatched, res.solver, bool(res.proven_optimal),
+                          list(getattr(res, "notes", []) or []), params, list(res.map_lines))
 
     return cached(engine, "plan", user, compute, params.capacity, params.max_travel_minutes, params.forbidden,
                   params.required)
-
-
-def _fallback_plan(engine, user, params: PlanParams):
-    """Interim: organisations in persistent difficulty as recipients, their non-difficulty peers as supporters."""
-    from partnering.match import buddying_plan as plan
-    from partnering.match.travel import estimated_drive_minutes, haversine_km
-
-    a = assessment(engine, user)
-    if a is None:
-        raise NotFoundError("no assessment: load data first")
-    flags = a.flags
-    difficulty = flags.loc[flags["persistent_difficulty"].astype(bool), "org_code"].tolist()
-    rows = []
-    for code in difficulty:
-        p = _context_peers(engine, code, k=15)
-        rows.append(p.rename(columns={"org_code": "recipient", "peer_code": "supporter"}))
-    suit = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["recipient", "supporter", "similarity", "reason"])
-    suit = suit[suit["similarity"] > 0].copy()
-    suit["score"] = suit["similarity"]
-    orgs = organisations(engine).set_index("org_code")
-    la, lo = suit["recipient"].map(orgs["latitude"]), suit["recipient"].map(orgs["longitude"])
-    lb, lob = suit["supporter"].map(orgs["latitude"]), suit["supporter"].map(orgs["longitude"])
-    suit["travel_minutes"] = np.round(estimated_drive_minutes(haversine_km(la, lo, lb, lob)), 0)
-    return plan(suit[["recipient", "supporter", "score", "travel_minutes", "reason"]], capacity=params.capacity,
-                required=params.required, forbidden=params.forbidden, supporters_in_difficulty=difficulty,
-                max_travel_minutes=params.max_travel_minutes, recipients=difficulty)
 
 
 # ------------------------------------------------------------------------------------------------ batches
