@@ -1,11 +1,34 @@
-"""Settings from the environment, in one place.
+"""Settings from the environment, in one place: every ``PARTNERING_*`` variable the library reads is read here.
 
-``PARTNERING_DATABASE_URL``  SQLAlchemy URL of the store.  Default: a SQLite file
-                             at ``$PARTNERING_HOME/partnering.db``.
-``PARTNERING_HOME``          Folder for the embedded store and uploads.
-                             Default: ``~/.partnering``.
-``PARTNERING_SHARED``        Folder holding the real NHS data (``data/nhs``, ``data/geo``).
-                             Default: ``../shared`` beside the repository checkout.
+Modelled on pandera's configuration (one dataclass filled from environment variables, read when asked, so a
+changed environment — a test, a worker process — is seen at once).  Faces and library code ask
+:meth:`Settings.from_env` and never read ``os.environ`` themselves.
+
+=====================================  ================================================================================
+Variable                               Meaning and default
+=====================================  ================================================================================
+``PARTNERING_HOME``                    Folder for the embedded store, uploads, boundaries, travel matrices and the
+                                       session key.  Default: ``~/.partnering``.
+``PARTNERING_DATABASE_URL``            SQLAlchemy URL of the store (``--db`` wins over it).  Default: a SQLite file
+                                       at ``$PARTNERING_HOME/partnering.db``.
+``PARTNERING_SHARED``                  Folder holding the real NHS data (``data/nhs``, ``data/geo``).  Default:
+                                       ``../shared`` beside the repository checkout.
+``PARTNERING_INDICATORS``              A user copy of the indicator catalogue (TOML).  Default: the packaged
+                                       ``partnering/indicators/indicators.toml``.
+``PARTNERING_SECRET_KEY``              Key that signs the web session cookie.  Default: a random key kept in
+                                       ``$PARTNERING_HOME/secret_key`` (mode 600).  Set it to share sessions across
+                                       several servers.
+``PARTNERING_RATE_LIMIT_STORAGE``      Where failed sign-ins are counted, as a ``limits`` storage URI.  Default:
+                                       ``memory://`` (per server process).  ``redis://host:6379`` shares the count
+                                       across ``partnering serve --workers N`` processes and machines.
+``PARTNERING_SERVE_DB``                Set by ``partnering serve --workers N`` for its worker processes (the ``--db``
+                                       it was given); not for users.
+``PARTNERING_SERVE_SECURE_COOKIES``    Likewise: ``1`` (default) or ``0``, the secure-cookie choice of
+                                       ``partnering serve``.
+=====================================  ================================================================================
+
+Test-only variables (``PARTNERING_TEST_PG_URL``, ``PARTNERING_CHROMIUM``) are read by the test suite, not the
+library.
 """
 
 from __future__ import annotations
@@ -16,19 +39,47 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+ENV_HOME = "PARTNERING_HOME"
+ENV_DATABASE_URL = "PARTNERING_DATABASE_URL"
+ENV_SHARED = "PARTNERING_SHARED"
+ENV_INDICATORS = "PARTNERING_INDICATORS"
+ENV_SECRET_KEY = "PARTNERING_SECRET_KEY"
+ENV_RATE_LIMIT_STORAGE = "PARTNERING_RATE_LIMIT_STORAGE"
+ENV_SERVE_DB = "PARTNERING_SERVE_DB"
+ENV_SERVE_SECURE_COOKIES = "PARTNERING_SERVE_SECURE_COOKIES"
+
+#: in-process counting of failed sign-ins (``limits`` MemoryStorage)
+DEFAULT_RATE_LIMIT_STORAGE = "memory://"
+
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
     database_url: str
     shared: Path
+    indicators: Path | None = None
+    secret_key: str | None = None
+    rate_limit_storage: str = DEFAULT_RATE_LIMIT_STORAGE
+    serve_db: str | None = None
+    serve_secure_cookies: bool = True
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> "Settings":
-        home = Path(os.environ.get("PARTNERING_HOME", Path.home() / ".partnering")).expanduser()
-        url = database_url or os.environ.get("PARTNERING_DATABASE_URL") or f"sqlite:///{home / 'partnering.db'}"
-        shared = Path(os.environ.get("PARTNERING_SHARED", REPO_ROOT.parent / "shared")).expanduser()
-        return cls(home=home, database_url=url, shared=shared)
+        env = os.environ
+        home = Path(env.get(ENV_HOME) or Path.home() / ".partnering").expanduser()
+        url = database_url or env.get(ENV_DATABASE_URL) or f"sqlite:///{home / 'partnering.db'}"
+        shared = Path(env.get(ENV_SHARED) or REPO_ROOT.parent / "shared").expanduser()
+        indicators = env.get(ENV_INDICATORS)
+        return cls(
+            home=home,
+            database_url=url,
+            shared=shared,
+            indicators=Path(indicators).expanduser() if indicators else None,
+            secret_key=env.get(ENV_SECRET_KEY) or None,
+            rate_limit_storage=(env.get(ENV_RATE_LIMIT_STORAGE) or DEFAULT_RATE_LIMIT_STORAGE).strip(),
+            serve_db=env.get(ENV_SERVE_DB) or None,
+            serve_secure_cookies=env.get(ENV_SERVE_SECURE_COOKIES, "1") == "1",
+        )
 
 
 def shared_data(*parts: str) -> Path:

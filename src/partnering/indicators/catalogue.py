@@ -7,12 +7,12 @@ use the code ``<parent>:<breakdown>`` and inherit everything from the parent.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from partnering.config import Settings
 from partnering.errors import ConfigError
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("indicators.toml")
@@ -88,7 +88,7 @@ def _load_cached(path: str, mtime: float) -> dict[str, IndicatorDef]:
 
 
 def load_catalogue(path: str | Path | None = None) -> dict[str, IndicatorDef]:
-    p = Path(path or os.environ.get("PARTNERING_INDICATORS") or DEFAULT_CATALOGUE)
+    p = Path(path or Settings.from_env().indicators or DEFAULT_CATALOGUE)
     try:
         mtime = p.stat().st_mtime
     except OSError as exc:

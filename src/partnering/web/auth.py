@@ -16,16 +16,19 @@ import re
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, insert, select, update
 
-from partnering.errors import NotFoundError, ValidationError
+from partnering.config import Settings
+from partnering.errors import ConfigError, NotFoundError, ValidationError
 from partnering.store import audit as store_audit
 from partnering.store.models import ApiToken, Organisation, User
 
@@ -310,39 +313,48 @@ def csrf_ok(session_token: str | None, sent: str | None) -> bool:
 
 
 class LoginRateLimiter:
-    """At most ``max_failures`` failed sign-ins per (email, client address) in ``window`` seconds.
+    """At most ``max_failures`` failed sign-ins per (email, client address) in a moving ``window`` of seconds.
 
     The OWASP Authentication Cheat Sheet recommends throttling failed attempts per account; keying by
     email *and* address stops one attacker guessing without letting them lock a real user out from
-    everywhere.  In memory: limits apply per server process.
+    everywhere.  Counting is the ``limits`` package's moving-window strategy
+    (https://limits.readthedocs.io/en/stable/strategies.html#moving-window) over a storage named by URI:
+    ``memory://`` (the default, per server process) or ``redis://host:port`` to share the count across
+    ``partnering serve --workers N`` processes.  The URI comes from ``PARTNERING_RATE_LIMIT_STORAGE``
+    (:mod:`partnering.config`) unless given.
     """
 
-    def __init__(self, max_failures: int = 5, window: float = 15 * 60):
+    NAMESPACE = "partnering-signin"
+
+    def __init__(self, max_failures: int = 5, window: float = 15 * 60, storage_uri: str | None = None):
         self.max_failures = max_failures
         self.window = window
-        self._fails: dict[tuple[str, str], deque] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.storage_uri = storage_uri or Settings.from_env().rate_limit_storage
+        try:
+            self._storage = storage_from_string(self.storage_uri)
+        except Exception as exc:  # unknown scheme, missing driver: one clear line, not a traceback
+            raise ConfigError(f"rate-limit storage {self.storage_uri!r}: {exc}") from None
+        if not self._storage.check():
+            raise ConfigError(f"rate-limit storage {self.storage_uri!r} does not answer")
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._item = RateLimitItemPerSecond(max_failures, max(1, int(round(window))), namespace=self.NAMESPACE)
 
-    def _prune(self, key, now) -> deque:
-        q = self._fails[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
+    @staticmethod
+    def _who(email: str, ip: str) -> tuple[str]:
+        """One opaque key per (email, address): no e-mail addresses in a shared store, no separator games."""
+        who = f"{(email or '').strip().lower()}\0{ip or '?'}"
+        return (hashlib.sha256(who.encode()).hexdigest(),)
 
     def retry_after(self, email: str, ip: str) -> int:
         """Seconds until another attempt is allowed (0 = allowed now)."""
-        key, now = ((email or "").strip().lower(), ip or "?"), time.monotonic()
-        with self._lock:
-            q = self._prune(key, now)
-            if len(q) < self.max_failures:
-                return 0
-            return max(1, int(self.window - (now - q[0])) + 1)
+        who = self._who(email, ip)
+        if self._limiter.test(self._item, *who):
+            return 0
+        reset = self._limiter.get_window_stats(self._item, *who).reset_time
+        return max(1, int(reset - time.time()) + 1)
 
     def failure(self, email: str, ip: str) -> None:
-        key = ((email or "").strip().lower(), ip or "?")
-        with self._lock:
-            self._prune(key, time.monotonic()).append(time.monotonic())
+        self._limiter.hit(self._item, *self._who(email, ip))
 
     def success(self, email: str, ip: str) -> None:
-        with self._lock:
-            self._fails.pop(((email or "").strip().lower(), ip or "?"), None)
+        self._limiter.clear(self._item, *self._who(email, ip))

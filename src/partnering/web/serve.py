@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 
-ENV_DB = "PARTNERING_SERVE_DB"
-ENV_SECURE = "PARTNERING_SERVE_SECURE_COOKIES"
+from partnering.config import ENV_SERVE_DB as ENV_DB
+from partnering.config import ENV_SERVE_SECURE_COOKIES as ENV_SECURE
+from partnering.config import Settings
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -24,7 +25,8 @@ def app_factory():
     """The app for one uvicorn worker process (``workers`` > 1): settings come from the environment."""
     from partnering.web.app import create_app
 
-    return create_app(os.environ.get(ENV_DB) or None, secure_cookies=os.environ.get(ENV_SECURE, "1") == "1")
+    settings = Settings.from_env()
+    return create_app(settings.serve_db, secure_cookies=settings.serve_secure_cookies)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, db: str | None = None, secure_cookies: bool | None = None,
