@@ -36,6 +36,16 @@ def wrongly_marked(items) -> list[str]:
     return bad
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        dest="update_snapshots",
+        help="rewrite the regression snapshots in tests/snapshots instead of comparing (see tests/snapshot.py)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Refuse the run when any collected test lacks exactly one kind marker (``unit``, ``integration``, ``e2e``)."""
     bad = wrongly_marked(items)
@@ -140,3 +150,17 @@ def store_snapshot(engine) -> dict[str, list]:
 @pytest.fixture
 def snapshot():
     return store_snapshot
+
+
+@pytest.fixture
+def regression_snapshot(request):
+    """``regression_snapshot(frame, name, key=[...])``: compare with tests/snapshots/<name>.csv, or rewrite it under
+    ``--update-snapshots`` / ``PARTNERING_UPDATE_SNAPSHOTS=1`` (tests/snapshot.py)."""
+    from snapshot import check_snapshot, update_requested
+
+    update = update_requested(request.config)
+
+    def check(frame, name: str, key, **kwargs):
+        check_snapshot(frame, name, list(key), update=update, **kwargs)
+
+    return check
