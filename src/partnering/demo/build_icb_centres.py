@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from partnering.demo.geometry import distance_to_rings_km, load_polygons, points_in_rings, ring_area_km2
+from partnering.demo.geometry import area_km2, distance_to_boundary_km, load_polygons, points_in_area
 
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (ONS)"
 OUTPUT = Path(__file__).with_name("icb_centres.csv")
@@ -31,16 +31,16 @@ OUTPUT = Path(__file__).with_name("icb_centres.csv")
 def build(geo_dir: Path) -> pd.DataFrame:
     centres = pd.read_csv(geo_dir / "areas" / "icb24-centroid-population.csv")
     polygons = load_polygons(geo_dir / "boundaries" / "icb22-with-region.geojson")
+    lons, lats = centres["pwc_lon"].to_numpy(dtype=float), centres["pwc_lat"].to_numpy(dtype=float)
+    inside = np.column_stack([points_in_area(lons, lats, geom) for _, geom in polygons])  # centroid x polygon
     rows = []
-    for c in centres.itertuples(index=False):
+    for c, row in zip(centres.itertuples(index=False), inside):
+        hit = np.flatnonzero(row)
         lon, lat = float(c.pwc_lon), float(c.pwc_lat)
-        hits = [
-            (props, rings) for props, rings in polygons if points_in_rings(np.array([lon]), np.array([lat]), rings)[0]
-        ]
-        if len(hits) != 1:
-            raise RuntimeError(f"{c.icb24_code}: centroid in {len(hits)} ICB 2022 polygons")
-        props, rings = hits[0]
-        area = ring_area_km2(rings, lon, lat)
+        if len(hit) != 1:
+            raise RuntimeError(f"{c.icb24_code}: centroid in {len(hit)} ICB 2022 polygons")
+        props, geom = polygons[hit[0]]
+        area = area_km2(geom, lon, lat)
         rows.append(
             {
                 "ons_icb24_code": c.icb24_code,
@@ -49,7 +49,7 @@ def build(geo_dir: Path) -> pd.DataFrame:
                 "latitude": round(lat, 5),
                 "longitude": round(lon, 5),
                 "spread_km": round(float(np.sqrt(area / np.pi)), 1),
-                "safe_radius_km": round(distance_to_rings_km(lon, lat, rings), 1),
+                "safe_radius_km": round(distance_to_boundary_km(lon, lat, geom), 1),
             }
         )
     return pd.DataFrame(rows).sort_values(["region_code", "ons_icb24_code"]).reset_index(drop=True)

@@ -1,7 +1,10 @@
-"""Small numpy geometry helpers for the demo: point-in-polygon (ray casting) and distances.
+"""Geometry for the demo, on shapely (GEOS): point-in-polygon, distance to a boundary, area.
 
-Used by the maintainer script that derives ``icb_centres.csv`` and by the tests that check synthetic
-coordinates fall inside the real ICB boundaries. Nothing here is on a hot path.
+Used by the maintainer script that derives ``icb_centres.csv`` and by tests that check points fall inside the
+real ICB boundaries.  Shapely 2 (https://shapely.readthedocs.io/en/stable/) does the work: ``contains_xy`` is a
+vectorised point-in-polygon test over numpy arrays, an ``STRtree`` finds the area containing each of many points
+at once, and polygon holes and multi-part areas are handled by GEOS as the OGC Simple Features model defines
+them.  Distances and areas are taken in a local equirectangular projection around the point of interest.
 """
 
 from __future__ import annotations
@@ -10,41 +13,42 @@ import json
 from pathlib import Path
 
 import numpy as np
+import shapely
+from shapely.geometry import shape
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
-
-
-def rings_of(geometry: dict) -> list[np.ndarray]:
-    """All linear rings (outer and holes) of a GeoJSON Polygon or MultiPolygon, as (n, 2) lon/lat arrays."""
-    if geometry["type"] == "Polygon":
-        polygons = [geometry["coordinates"]]
-    elif geometry["type"] == "MultiPolygon":
-        polygons = geometry["coordinates"]
-    else:  # pragma: no cover - boundary files only hold polygons
-        raise ValueError(f"unsupported geometry {geometry['type']}")
-    return [np.asarray(ring, dtype=float) for polygon in polygons for ring in polygon]
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius (Moritz 2000, Geodetic Reference System 1980)
 
 
-def points_in_rings(lon: np.ndarray, lat: np.ndarray, rings: list[np.ndarray]) -> np.ndarray:
-    """Even-odd ray casting: True where a point lies inside the area the rings bound (holes respected)."""
-    lon = np.asarray(lon, dtype=float)[:, None]
-    lat = np.asarray(lat, dtype=float)[:, None]
-    inside = np.zeros(lon.shape[0], dtype=bool)
-    for ring in rings:
-        x1, y1 = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
-        x2, y2 = ring[1:, 0][None, :], ring[1:, 1][None, :]
-        crosses = (y1 > lat) != (y2 > lat)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x_at = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
-        hits = crosses & (lon < x_at)
-        inside ^= (hits.sum(axis=1) % 2).astype(bool)
-    return inside
-
-
-def load_polygons(path: str | Path) -> list[tuple[dict, list[np.ndarray]]]:
-    """(properties, rings) for every feature of a GeoJSON polygon file."""
+def load_polygons(path: str | Path) -> list[tuple[dict, shapely.Geometry]]:
+    """(properties, geometry) for every feature of a GeoJSON polygon file, geometries prepared for fast tests."""
     features = json.loads(Path(path).read_text())["features"]
-    return [(f["properties"], rings_of(f["geometry"])) for f in features]
+    out = []
+    for f in features:
+        geom = shape(f["geometry"])
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):  # pragma: no cover - boundary files hold polygons
+            raise ValueError(f"unsupported geometry {geom.geom_type}")
+        shapely.prepare(geom)
+        out.append((f["properties"], geom))
+    return out
+
+
+def points_in_area(lon: np.ndarray, lat: np.ndarray, area: shapely.Geometry) -> np.ndarray:
+    """True where a point lies inside ``area`` (holes excluded), for arrays of longitudes and latitudes."""
+    return shapely.contains_xy(area, np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+
+def area_of_points(lon: np.ndarray, lat: np.ndarray, areas: list[shapely.Geometry]) -> np.ndarray:
+    """Index into ``areas`` of the area containing each point, -1 where none does (first area if several)."""
+    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    tree = shapely.STRtree(areas)
+    point_idx, area_idx = tree.query(points, predicate="within")
+    out = np.full(len(points), -1, dtype=np.int64)
+    # several hits only where areas overlap: keep the lowest area index, whatever order the tree returns
+    order = np.lexsort((area_idx, point_idx))
+    point_idx, area_idx = point_idx[order], area_idx[order]
+    first = np.r_[True, point_idx[1:] != point_idx[:-1]] if len(point_idx) else np.zeros(0, dtype=bool)
+    out[point_idx[first]] = area_idx[first]
+    return out
 
 
 def local_xy_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -53,25 +57,18 @@ def local_xy_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> t
     return (np.asarray(lon) - lon0) * k * np.cos(np.radians(lat0)), (np.asarray(lat) - lat0) * k
 
 
-def distance_to_rings_km(lon0: float, lat0: float, rings: list[np.ndarray]) -> float:
-    """Shortest distance (km) from a point to any edge of the rings."""
-    best = np.inf
-    for ring in rings:
-        x, y = local_xy_km(ring[:, 0], ring[:, 1], lon0, lat0)
-        ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
-        dx, dy = bx - ax, by - ay
-        seg2 = dx * dx + dy * dy
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.clip(np.where(seg2 > 0, -(ax * dx + ay * dy) / seg2, 0.0), 0.0, 1.0)
-        d = np.hypot(ax + t * dx, ay + t * dy)
-        best = min(best, float(d.min()))
-    return best
+def _local(area: shapely.Geometry, lon0: float, lat0: float) -> shapely.Geometry:
+    def project(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(local_xy_km(coords[:, 0], coords[:, 1], lon0, lat0))
+
+    return shapely.transform(area, project)
 
 
-def ring_area_km2(rings: list[np.ndarray], lon0: float, lat0: float) -> float:
-    """Area (km²) by the shoelace formula with even-odd signs ignored (holes are rare in ICB files)."""
-    total = 0.0
-    for ring in rings:
-        x, y = local_xy_km(ring[:, 0], ring[:, 1], lon0, lat0)
-        total += 0.5 * abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])))
-    return total
+def distance_to_boundary_km(lon0: float, lat0: float, area: shapely.Geometry) -> float:
+    """Shortest distance (km) from a point to the area's boundary (outer rings and holes)."""
+    return float(shapely.distance(_local(area, lon0, lat0).boundary, shapely.Point(0.0, 0.0)))
+
+
+def area_km2(area: shapely.Geometry, lon0: float, lat0: float) -> float:
+    """Area (km²) in the local projection around (lon0, lat0); holes are subtracted."""
+    return float(_local(area, lon0, lat0).area)
