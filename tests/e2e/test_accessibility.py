@@ -102,7 +102,7 @@ def open_as(as_user):
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_has_no_wcag_violations(name, open_as, axe, world):
-    from partnering.web.routes_pages import method_docs
+    from partnering.web.system import method_docs
 
     who, target, status = PAGES[name]
     page = open_as(who)
@@ -127,7 +127,7 @@ def test_swagger_ui_widget(open_as, axe):
 
 
 def test_every_method_page(open_as, axe):
-    from partnering.web.routes_pages import method_docs
+    from partnering.web.system import method_docs
 
     page = open_as("viewer_b")
     problems = []

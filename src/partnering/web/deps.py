@@ -1,9 +1,6 @@
-"""Request plumbing shared by pages and the API: who is signed in, CSRF checks, role checks, rendering."""
+"""Request plumbing shared by pages and the API: who is signed in, CSRF checks, role checks."""
 
 from __future__ import annotations
-
-import secrets
-from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -108,24 +105,3 @@ def require_role(role: str, api: bool = False):
         return user
 
     return dep
-
-
-def render(request: Request, template: str, status_code: int = 200, **ctx):
-    from partnering.web import services
-
-    app = request.app
-    user = getattr(request.state, "user", None)
-    if user == "unset":
-        user = None
-    try:
-        synthetic = services.has_synthetic(app.state.engine)
-    except Exception:  # a broken store must not stop an error page from rendering
-        synthetic = False
-    nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
-    base = {
-        "request": request, "user": user, "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
-        "synthetic": synthetic, "path": request.url.path, "cspNonce": nonce,
-        "signin_next": quote(request.url.path),
-    }
-    base.update(ctx)
-    return app.state.templates.TemplateResponse(request, template, base, status_code=status_code)

@@ -128,11 +128,12 @@ def _marker(shape: str, x: float, y: float, r: float = 6.0) -> str:
     return '<path d="M' + "L".join(f"{px:.1f},{py:.1f}" for px, py in pts) + 'Z"/>'
 
 
-def render_map(orgs: pd.DataFrame, *, title: str, lines: pd.DataFrame | None = None, home: Path | None = None,
+def render_map(orgs: pd.DataFrame, *, title: str, lines: list[dict] | None = None, home: Path | None = None,
                frame_orgs: pd.DataFrame | None = None) -> Markup:
     """SVG map. ``orgs``: org_code, name, latitude, longitude, segment (NaN = not segmented).
 
-    ``lines``: optional recipient/supporter pairs with both ends' coordinates (``lat_a, lon_a, lat_b, lon_b``).
+    ``lines``: optional pairs as the buddying plan gives them (``partnering.match.service.PlanResult.map_lines``):
+    ``recipient``, ``supporter``, and both ends as ``from`` (recipient) and ``to`` (supporter) ``{lat, lon}``.
     """
     fr = frame_for(frame_orgs if frame_orgs is not None else orgs)
     h = fr.height
@@ -152,15 +153,16 @@ def render_map(orgs: pd.DataFrame, *, title: str, lines: pd.DataFrame | None = N
             fill = "#ffffff" if level == "icb" else "none"
             out.append(f'<path class="app-map__{level}" d="{d}" fill="{fill}" stroke="{colour}" '
                        f'stroke-width="{width}" stroke-linejoin="round"/>')
-    if lines is not None and not lines.empty:
+    if lines:
         out.append('<g class="app-map__plan" stroke="#212b32" stroke-width="1.6" stroke-dasharray="5 3" fill="none">')
-        for r in lines.itertuples():
-            if any(pd.isna(v) for v in (r.lat_a, r.lon_a, r.lat_b, r.lon_b)):
+        for line in lines:
+            a, b = line["from"], line["to"]
+            if any(pd.isna(v) for v in (a["lat"], a["lon"], b["lat"], b["lon"])):
                 continue
-            x1, y1 = fr.xy(r.lon_a, r.lat_a)
-            x2, y2 = fr.xy(r.lon_b, r.lat_b)
+            x1, y1 = fr.xy(a["lon"], a["lat"])
+            x2, y2 = fr.xy(b["lon"], b["lat"])
             out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"><title>'
-                       f'{escape(r.recipient)} supported by {escape(r.supporter)}</title></line>')
+                       f'{escape(line["recipient"])} supported by {escape(line["supporter"])}</title></line>')
         out.append("</g>")
     pts = orgs.dropna(subset=["latitude", "longitude"])
     out.append('<g class="app-map__orgs" stroke="#212b32" stroke-width="1">')

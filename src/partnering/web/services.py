@@ -20,7 +20,6 @@ from partnering.measure.assess import assess
 from partnering.store import repository as repo
 from partnering.web.cache import cached
 
-
 # ------------------------------------------------------------------------------------------------ store basics
 
 
@@ -74,6 +73,14 @@ def assessment(engine, user):
             return None
 
     return cached(engine, "assessment", user, compute)
+
+
+def require_assessment(engine, user):
+    """The cached assessment; :class:`~partnering.errors.NotFoundError` when nothing is loaded to assess."""
+    a = assessment(engine, user)
+    if a is None:
+        raise NotFoundError("nothing to assess: load data first")
+    return a
 
 
 def summary_table(engine, user) -> pd.DataFrame:
@@ -214,7 +221,7 @@ def partner_candidates(engine, user, code: str) -> pd.DataFrame:
     def compute():
         inp = match_inputs(engine, user)
         if inp is None:
-            raise NotFoundError("no candidate partners: nothing is assessed yet (load data first)")
+            raise NotFoundError("nothing is assessed yet (load data first)")
         return match_service.partner_candidates(engine, code, inputs=inp)
 
     return cached(engine, "partners", user, compute, code)

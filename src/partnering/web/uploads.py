@@ -1,4 +1,7 @@
-"""Data: upload a KPI or official NHS file, the import history, and the rejected rows of a batch."""
+"""Uploads through the web face, shared by the data pages and the imports API: who may upload which kinds of
+file, the upload written to a private temporary folder and loaded by :func:`partnering.ingest.load`, and
+publishing an upload (admins).  Both are audited; the result cache sees them at once.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,14 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
+from fastapi import Request, UploadFile
 
 from partnering.errors import IngestError, PartneringError, ValidationError
+from partnering.ingest import load
 from partnering.store import repository as repo
-from partnering.web import downloads, services
+from partnering.web import services
 from partnering.web.auth import CurrentUser, audit
 from partnering.web.cache import invalidate_version
-from partnering.web.deps import check_csrf, page_user, render, require_role
-from partnering.web.routes_pages import _records
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 #: what a user may upload, in words; reference files (organisations, deprivation, geography) are admin-only
 UPLOAD_KINDS = {
@@ -59,8 +58,6 @@ def _rename_in_error(exc: PartneringError, path: str, folder: str, name: str) ->
 def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadFile, period: str | None,
                  publish: bool) -> list:
     """Write the upload to a private temp folder and load it through ``partnering.ingest.load``."""
-    from partnering.ingest import load
-
     if kind not in kinds_for(user):
         raise ValidationError(f"you cannot upload files of kind {kind!r}; choose one of {', '.join(kinds_for(user))}")
     if upload is None or not upload.filename:
@@ -107,58 +104,6 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
     return reports
 
 
-def _data_page(request: Request, user: CurrentUser, status: int = 200, **ctx):
-    eng = request.app.state.engine
-    history = services.batches(eng, user, limit=200)
-    if not history.empty:
-        history = history.assign(file=history["file_name"].map(lambda s: Path(str(s)).name))
-    ctx.setdefault("errors", [])
-    ctx.setdefault("reports", [])
-    ctx.setdefault("form", {"kind": "kpi", "period": ""})
-    return render(request, "data.html", status_code=status, title="Data", kinds=kinds_for(user),
-                  history=_records(history), max_mb=request.app.state.max_upload_bytes // (1024 * 1024), **ctx)
-
-
-@router.get("/data")
-def data(request: Request, user: CurrentUser = Depends(page_user)):
-    return _data_page(request, user)
-
-
-@router.post("/data")
-def upload(request: Request, kind: str = Form("kpi"), period: str = Form(""), publish: str = Form(""),
-           file: UploadFile | None = File(None), user: CurrentUser = Depends(require_role("analyst"))):
-    form = {"kind": kind, "period": period}
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > request.app.state.max_upload_bytes + 1024 * 1024:
-        return _data_page(request, user, 413, form=form, errors=[{
-            "text": f"The file is larger than {request.app.state.max_upload_bytes // (1024 * 1024)} MB",
-            "href": "#file"}])
-    try:
-        reports = store_upload(request, user, kind, file, period, publish == "yes")
-    except IngestError as exc:
-        where = [f"file {Path(str(exc.file)).name}"]
-        if exc.row is not None:
-            where.append(f"line {exc.row}")
-        if exc.column is not None:
-            where.append(f"column '{exc.column}'")
-        return _data_page(request, user, 400, form=form, errors=[{
-            "text": f"{', '.join(where)}: {exc.reason}. Nothing was loaded from this file.", "href": "#file"}])
-    except PartneringError as exc:
-        msg = exc.user_message().replace(str(Path(tempfile.gettempdir())), "")
-        return _data_page(request, user, 400, form=form, errors=[{"text": msg, "href": "#file"}])
-    return _data_page(request, user, form=form, reports=[{**asdict(r), "line": r.line()} for r in reports])
-
-
-@router.get("/data/batches/{batch_id}")
-def batch(request: Request, batch_id: int, user: CurrentUser = Depends(page_user)):
-    eng = request.app.state.engine
-    b = services.batch(eng, user, batch_id)
-    b["file"] = Path(str(b["file_name"])).name
-    rej = services.rejected(eng, user, batch_id)
-    return render(request, "batch.html", title=f"Import {batch_id}", batch=b, rejected=_records(rej.head(1000)),
-                  n_rejected=len(rej), just_published=request.query_params.get("published") == "1")
-
-
 def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[int, int]:
     """Publish an upload (admins): the library does it in one transaction; audited; caches see it at once."""
     eng = request.app.state.engine
@@ -170,16 +115,3 @@ def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[
                   {"published": True, "values_published": published, "published_values_superseded": superseded})
     invalidate_version(eng)
     return published, superseded
-
-
-@router.post("/data/batches/{batch_id}/publish")
-def batch_publish(request: Request, batch_id: int, user: CurrentUser = Depends(require_role("admin"))):
-    publish_upload(request, user, batch_id)
-    return RedirectResponse(f"/data/batches/{batch_id}?published=1", status_code=303)
-
-
-@router.get("/data/batches/{batch_id}/rejected")
-def batch_rejected(request: Request, batch_id: int, format: str = "csv", user: CurrentUser = Depends(page_user)):
-    rej = services.rejected(request.app.state.engine, user, batch_id)
-    cols = [c for c in ("batch_id", "line", "column", "reason") if c in rej.columns]
-    return downloads.table_response(rej[cols], format, f"batch-{batch_id}-rejected-rows")

@@ -1,16 +1,21 @@
-"""Sign in, sign out, the account page (API tokens) and user administration."""
+"""Accounts: sign in, sign out, the account page (API tokens), user administration (admins) and the API's
+``/api/v1/me``.  Passwords, tokens, users and the sign-in throttle are :mod:`partnering.web.auth`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 
 from partnering.errors import PartneringError
 from partnering.web import auth
 from partnering.web.auth import CurrentUser
-from partnering.web.deps import SESSION_CSRF, SESSION_USER, check_csrf, page_user, render, require_role
+from partnering.web.deps import SESSION_CSRF, SESSION_USER, api_user, check_csrf, page_user, require_role
+from partnering.web.errors import ERROR_RESPONSES
+from partnering.web.render import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
+api = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 def _safe_next(nxt: str | None) -> str:
@@ -24,19 +29,20 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-@router.get("/signin")
+@pages.get("/signin")
 def signin_form(request: Request, next: str = "/"):
-    return render(request, "signin.html", title="Sign in", next=_safe_next(next), email="", errors=[])
+    return render(request, "accounts/signin.html", title="Sign in", next=_safe_next(next), email="", errors=[])
 
 
-@router.post("/signin")
+@pages.post("/signin")
 def signin(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/")):
     limiter: auth.LoginRateLimiter = request.app.state.limiter
     ip = _client(request)
     wait = limiter.retry_after(email, ip)
     if wait:
         minutes = max(1, (wait + 59) // 60)
-        resp = render(request, "signin.html", status_code=429, title="Sign in", next=_safe_next(next), email=email,
+        resp = render(request, "accounts/signin.html", status_code=429, title="Sign in", next=_safe_next(next),
+                      email=email,
                       errors=[{"text": f"Too many failed attempts to sign in as this user. Wait {minutes} minute"
                                        f"{'s' if minutes != 1 else ''} and try again.", "href": "#email"}])
         resp.headers["Retry-After"] = str(wait)
@@ -44,7 +50,8 @@ def signin(request: Request, email: str = Form(""), password: str = Form(""), ne
     user = auth.authenticate(request.app.state.engine, email, password)
     if user is None:
         limiter.failure(email, ip)
-        return render(request, "signin.html", status_code=400, title="Sign in", next=_safe_next(next), email=email,
+        return render(request, "accounts/signin.html", status_code=400, title="Sign in", next=_safe_next(next),
+                      email=email,
                       errors=[{"text": "Enter a correct email address and password", "href": "#email"}])
     limiter.success(email, ip)
     request.session.clear()  # new session on sign-in (no session fixation)
@@ -53,12 +60,12 @@ def signin(request: Request, email: str = Form(""), password: str = Form(""), ne
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
-@router.get("/signout")
+@pages.get("/signout")
 def signout_form(request: Request, user: CurrentUser = Depends(page_user)):
-    return render(request, "signout.html", title="Sign out")
+    return render(request, "accounts/signout.html", title="Sign out")
 
 
-@router.post("/signout")
+@pages.post("/signout")
 def signout(request: Request):
     request.session.clear()
     return RedirectResponse("/signin", status_code=303)
@@ -67,21 +74,23 @@ def signout(request: Request):
 # ------------------------------------------------------------------------------------------------ account
 
 
-@router.get("/account")
+@pages.get("/account")
 def account(request: Request, user: CurrentUser = Depends(page_user)):
     tokens = auth.tokens_frame(request.app.state.engine, user.id)
-    return render(request, "account.html", title="Your account", tokens=tokens.to_dict("records"), new_token=None)
+    return render(request, "accounts/account.html", title="Your account", tokens=tokens.to_dict("records"),
+                  new_token=None)
 
 
-@router.post("/account/tokens")
+@pages.post("/account/tokens")
 def new_token(request: Request, label: str = Form("script"), user: CurrentUser = Depends(page_user)):
     label = (label or "script").strip()[:200] or "script"
     token = auth.create_token(request.app.state.engine, user.email, label, actor=user.email)
     tokens = auth.tokens_frame(request.app.state.engine, user.id)
-    return render(request, "account.html", title="Your account", tokens=tokens.to_dict("records"), new_token=token)
+    return render(request, "accounts/account.html", title="Your account", tokens=tokens.to_dict("records"),
+                  new_token=token)
 
 
-@router.post("/account/tokens/{token_id}/revoke")
+@pages.post("/account/tokens/{token_id}/revoke")
 def revoke(request: Request, token_id: int, user: CurrentUser = Depends(page_user)):
     auth.revoke_token(request.app.state.engine, user, token_id)
     return RedirectResponse("/account", status_code=303)
@@ -90,14 +99,14 @@ def revoke(request: Request, token_id: int, user: CurrentUser = Depends(page_use
 # ------------------------------------------------------------------------------------------------ admin
 
 
-@router.get("/admin/users")
+@pages.get("/admin/users")
 def users(request: Request, user: CurrentUser = Depends(require_role("admin"))):
     eng = request.app.state.engine
-    return render(request, "users.html", title="Users", users=auth.users_frame(eng).to_dict("records"),
+    return render(request, "accounts/users.html", title="Users", users=auth.users_frame(eng).to_dict("records"),
                   audit=auth.audit_frame(eng, 50).to_dict("records"), errors=[], created=None, roles=auth.ROLES)
 
 
-@router.post("/admin/users")
+@pages.post("/admin/users")
 def create_user(request: Request, email: str = Form(""), role: str = Form("viewer"), org_code: str = Form(""),
                 user: CurrentUser = Depends(require_role("admin"))):
     eng = request.app.state.engine
@@ -107,6 +116,21 @@ def create_user(request: Request, email: str = Form(""), role: str = Form("viewe
         created = {"email": new.email, "password": password}
     except PartneringError as exc:
         errors = [{"text": exc.user_message(), "href": "#email"}]
-    return render(request, "users.html", status_code=400 if errors else 200, title="Users",
+    return render(request, "accounts/users.html", status_code=400 if errors else 200, title="Users",
                   users=auth.users_frame(eng).to_dict("records"), audit=auth.audit_frame(eng, 50).to_dict("records"),
                   errors=errors, created=created, roles=auth.ROLES)
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+class Me(BaseModel):
+    email: str
+    name: str
+    role: str
+    org_code: str | None = None
+
+
+@api.get("/me", response_model=Me, responses=ERROR_RESPONSES)
+def me(user: CurrentUser = Depends(api_user)):
+    return Me(email=user.email, name=user.name, role=user.role, org_code=user.org_code)
