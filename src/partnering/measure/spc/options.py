@@ -1,24 +1,29 @@
 """Validate SPC options in one place, before any calculation.
 
-Two kinds of option exist:
+Two kinds of option exist, each a pydantic model (https://docs.pydantic.dev/) that states the option
+names, defaults and rules of NHSRplotthedots' ``ptd_spc_options()`` (0.2.2) in one declaration:
 
 * run-wide settings (:class:`SpcSettings`): chart type, the 2023 two-in-three variant, the
   trend length and whether to write explanations;
-* per-series options (:class:`SeriesOptions`): improvement direction, target, rebase dates,
+* per-series options (:class:`SeriesOption`): improvement direction, target, rebase dates,
   ``fix_after_n_points`` and ``screen_outliers``. Keyword arguments give the default for every
   series; an options table (one row per series) overrides them.
 
-Everything is checked column-wise (no per-series Python loop) and every failure raises
+The table is checked column-wise (no per-series Python loop: it may hold thousands of series); the
+first bad row of a column is then validated through :class:`SeriesOption`, so one model decides
+what is valid and words the reason. Every failure raises
 :class:`partnering.errors.ValidationError` naming the series and the option.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from partnering.errors import ValidationError
 
@@ -32,18 +37,162 @@ MIN_FIX_AFTER_N_POINTS = 12
 TREND_POINTS_ALLOWED = (6, 7)
 OPTION_COLUMNS = ("series", "improvement_direction", "target", "rebase", "fix_after_n_points", "screen_outliers")
 
+#: spellings of TRUE/FALSE accepted for ``screen_outliers`` (R's ``as.logical`` and common CSV forms)
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
-@dataclass(frozen=True)
-class SpcSettings:
+# ------------------------------------------------------------------------------------------------ value rules
+
+
+def _flag(value: Any) -> bool:
+    """True or False only (numpy's too): no 1/0, no text."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise ValueError("must be True or False")
+
+
+def _trend_points(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError("must be 6 or 7")
+    return int(value)
+
+
+def _target(value: Any) -> float:
+    """``None`` -> NaN (no target); otherwise a finite number (NaN also means no target)."""
+    if value is None:
+        return np.nan
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number") from None
+    if isinstance(value, bool) or np.isinf(number):
+        raise ValueError("must be a number")
+    return number
+
+
+def _fix_after(value: Any) -> float:
+    """``None``/NaN -> inf (never fixed); otherwise a whole number >= 12 (NHSRplotthedots rule)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return np.inf
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = np.nan
+    if isinstance(value, bool) or not np.isfinite(number) or number != int(number) or number < MIN_FIX_AFTER_N_POINTS:
+        raise ValueError(f"must be a whole number >= {MIN_FIX_AFTER_N_POINTS}")
+    return number
+
+
+def _screen(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError("must be TRUE or FALSE")
+
+
+def _split_rebase(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
+    if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
+        return [v for v in value if not (isinstance(v, float) and np.isnan(v)) and v is not None and v != ""]
+    return [value]
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+class SpcSettings(BaseModel):
     """Run-wide settings (same for every series)."""
 
-    chart: str = "xmr"
-    two_in_three_counts_outside: bool = False
-    trend_points: int = 7
-    explain: bool = True
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chart: Literal["xmr", "p", "u", "c"] = "xmr"
+    #: Making Data Count 2023: points beyond the limits count towards two-in-three (the reference: they don't)
+    two_in_three_counts_outside: Flag = False
+    trend_points: Annotated[Literal[6, 7], BeforeValidator(_trend_points)] = 7
+    explain: Flag = True
+
+
+class SeriesOption(BaseModel):
+    """One series' options, or the defaults for every series (NHSRplotthedots ``ptd_spc_options`` defaults)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    improvement_direction: Literal["increase", "neutral", "decrease"] = "increase"
+    target: Annotated[float, BeforeValidator(_target)] = np.nan  # NaN: no target
+    fix_after_n_points: Annotated[float, BeforeValidator(_fix_after)] = np.inf  # inf: limits never fixed
+    screen_outliers: Annotated[bool, BeforeValidator(_screen)] = True
+    #: dates or whole numbers; parsed against the kind of x once the data is known
+    rebase: Annotated[list, BeforeValidator(_split_rebase)] = Field(default_factory=list)
+
+    @property
+    def direction(self) -> int:
+        return DIRECTIONS[self.improvement_direction]
+
+
+#: how each option's failure is worded (the model's field name -> text after "<option> ")
+_REASONS = {
+    "chart": lambda v: f"must be one of {', '.join(CHARTS)} (got {v!r})",
+    "two_in_three_counts_outside": lambda v: "must be True or False",
+    "trend_points": lambda v: f"must be 6 or 7 (got {v!r})",
+    "explain": lambda v: "must be True or False",
+    "improvement_direction": lambda v: f"must be one of increase, decrease, neutral (got {v!r})",
+    "target": lambda v: f"must be a number (got {v!r})",
+    "fix_after_n_points": lambda v: f"must be a whole number >= {MIN_FIX_AFTER_N_POINTS} (got {v!r})",
+    "screen_outliers": lambda v: f"must be TRUE or FALSE (got {v!r})",
+}
+
+
+def _where(series_label: Any) -> str:
+    return "all series" if series_label is None else f"series {series_label!r}"
+
+
+def _first_problem(exc: pydantic.ValidationError, given: dict) -> str:
+    err = exc.errors(include_url=False)[0]
+    name = str(err["loc"][0])
+    reason = _REASONS.get(name)
+    return f"{name} {reason(given.get(name))}" if reason else f"{name}: {err['msg']}"
+
+
+def validate_settings(chart: str, two_in_three_counts_outside: Any, trend_points: Any, explain: Any) -> SpcSettings:
+    """Check the run-wide settings and return them frozen."""
+    given = {"chart": chart, "two_in_three_counts_outside": two_in_three_counts_outside,
+             "trend_points": trend_points, "explain": explain}
+    try:
+        return SpcSettings.model_validate(given)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(_first_problem(exc, given)) from None
+
+
+def series_option(series_label: Any = None, **given: Any) -> SeriesOption:
+    """Validate one series' options (``series_label`` None: the defaults for all series)."""
+    try:
+        return SeriesOption.model_validate(given)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(f"{_where(series_label)}: {_first_problem(exc, given)}") from None
+
+
+def check_direction(value: Any, series_label: Any = None) -> int:
+    return series_option(series_label, improvement_direction=value).direction
+
+
+def check_fix_after(value: Any, series_label: Any = None) -> float:
+    """``None``/NaN means never fix; otherwise a whole number >= 12 (NHSRplotthedots rule)."""
+    return series_option(series_label, fix_after_n_points=value).fix_after_n_points
+
+
+def check_target(value: Any, series_label: Any = None) -> float:
+    return series_option(series_label, target=value).target
+
+
+def check_screen(value: Any, series_label: Any = None) -> bool:
+    return series_option(series_label, screen_outliers=value).screen_outliers
 
 
 @dataclass
@@ -56,74 +205,6 @@ class SeriesOptions:
     screen_outliers: np.ndarray  # bool
     rebase_series: np.ndarray  # int64 series code of each rebase date
     rebase_x: pd.Series  # the rebase dates / integers (same kind as x)
-
-
-def validate_settings(chart: str, two_in_three_counts_outside: Any, trend_points: Any, explain: Any) -> SpcSettings:
-    """Check the run-wide settings and return them frozen."""
-    if chart not in CHARTS:
-        raise ValidationError(f"chart must be one of {', '.join(CHARTS)} (got {chart!r})")
-    if not isinstance(two_in_three_counts_outside, bool | np.bool_):
-        raise ValidationError("two_in_three_counts_outside must be True or False")
-    if (
-        isinstance(trend_points, bool)
-        or not isinstance(trend_points, int | np.integer)
-        or (int(trend_points) not in TREND_POINTS_ALLOWED)
-    ):
-        raise ValidationError(f"trend_points must be 6 or 7 (got {trend_points!r})")
-    if not isinstance(explain, bool | np.bool_):
-        raise ValidationError("explain must be True or False")
-    return SpcSettings(chart, bool(two_in_three_counts_outside), int(trend_points), bool(explain))
-
-
-def _where(series_label: Any) -> str:
-    return "all series" if series_label is None else f"series {series_label!r}"
-
-
-def check_direction(value: Any, series_label: Any = None) -> int:
-    if value not in DIRECTIONS:
-        raise ValidationError(
-            f"{_where(series_label)}: improvement_direction must be one of increase, decrease, neutral (got {value!r})"
-        )
-    return DIRECTIONS[value]
-
-
-def check_fix_after(value: Any, series_label: Any = None) -> float:
-    """``None``/NaN means never fix; otherwise a whole number >= 12 (NHSRplotthedots rule)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.inf
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = np.nan
-    if isinstance(value, bool) or not np.isfinite(number) or number != int(number) or number < MIN_FIX_AFTER_N_POINTS:
-        raise ValidationError(
-            f"{_where(series_label)}: fix_after_n_points must be a whole number >= {MIN_FIX_AFTER_N_POINTS} "
-            f"(got {value!r})"
-        )
-    return number
-
-
-def check_target(value: Any, series_label: Any = None) -> float:
-    if value is None:
-        return np.nan
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = np.nan
-        bad = True
-    else:
-        bad = isinstance(value, bool) or np.isinf(number)
-    if bad:
-        raise ValidationError(f"{_where(series_label)}: target must be a number (got {value!r})")
-    return number
-
-
-def check_screen(value: Any, series_label: Any = None) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise ValidationError(f"{_where(series_label)}: screen_outliers must be TRUE or FALSE (got {value!r})")
 
 
 def parse_x(values: pd.Series | np.ndarray | list, *, what: str = "x") -> tuple[np.ndarray, str]:
@@ -156,18 +237,6 @@ def parse_x(values: pd.Series | np.ndarray | list, *, what: str = "x") -> tuple[
     if bad.any():
         raise ValueError(f"{what} must be an ISO date (YYYY-MM-DD) or a whole number", int(np.flatnonzero(bad)[0]))
     return parsed.to_numpy(dtype="datetime64[ns]"), "date"
-
-
-def _split_rebase(value: Any) -> list:
-    if value is None:
-        return []
-    if isinstance(value, float) and np.isnan(value):
-        return []
-    if isinstance(value, str):
-        return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
-    if isinstance(value, list | tuple | np.ndarray | pd.Series | pd.Index):
-        return [v for v in value if not (isinstance(v, float) and np.isnan(v)) and v is not None and v != ""]
-    return [value]
 
 
 def _text(col: pd.Series) -> pd.Series:
@@ -215,11 +284,13 @@ def resolve_series_options(
     ``labels`` are the series labels in engine order. Unknown series in ``options`` are an error.
     """
     n = len(labels)
-    direction = np.full(n, check_direction(improvement_direction), dtype=np.int8)
-    target_arr = np.full(n, check_target(target), dtype=float)
-    fix_arr = np.full(n, check_fix_after(fix_after_n_points), dtype=float)
-    screen_arr = np.full(n, check_screen(screen_outliers), dtype=bool)
-    default_rebase = _split_rebase(rebase)
+    defaults = series_option(None, improvement_direction=improvement_direction, target=target,
+                             fix_after_n_points=fix_after_n_points, screen_outliers=screen_outliers, rebase=rebase)
+    direction = np.full(n, defaults.direction, dtype=np.int8)
+    target_arr = np.full(n, defaults.target, dtype=float)
+    fix_arr = np.full(n, defaults.fix_after_n_points, dtype=float)
+    screen_arr = np.full(n, defaults.screen_outliers, dtype=bool)
+    default_rebase = defaults.rebase
     rb_series = [np.repeat(np.arange(n, dtype=np.int64), len(default_rebase))]
     rb_values: list = [pd.Series(list(default_rebase) * n, dtype=object)]
 
@@ -259,7 +330,7 @@ def resolve_series_options(
             bad = given & ~np.isfinite(num)
             if bad.any():
                 i = first_bad(bad)
-                raise ValidationError(f"series {series_of[i]!r}: target must be a number (got {col.iloc[i]!r})")
+                raise ValidationError(f"{_where(series_of[i])}: target {_REASONS['target'](col.iloc[i])}")
             target_arr[codes[given]] = num[given]
         if "fix_after_n_points" in opt:
             col = opt["fix_after_n_points"]
