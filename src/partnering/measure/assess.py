@@ -20,8 +20,12 @@ Default parameters are judgements, not national rules, and are configurable
 * ``good_practice_min_share = 0.6``: "better than its peers" means better than at least 60% of
   them over the last ``good_practice_window`` months, so a value a hair above the median does
   not count as practice worth protecting.
+* ``good_practice_similar = 10``: without a peer list, good practice is judged against the
+  ten organisations of the same kind most similar in catchment (NHS RightCare "Similar 10",
+  https://www.england.nhs.uk/rightcare/rightcare-methodology/), see :func:`similar_organisations`.
 * ``concern_recent_points = 3``: a key metric counts as "in concern" when one of
-  its last three points is a special-cause concern (a quarter's worth of months).
+  its last three months is a special-cause concern (a quarter's worth of months); the
+  SPC points are on a full month grid, so a month not reported is a month without concern.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class AssessConfig:
     track_min_months: int = 18
     good_practice_window: int = 12
     good_practice_min_share: float = 0.6
+    good_practice_similar: int = 10  # NHS RightCare "Similar 10": the 10 most similar organisations
     segment: SegmentConfig = field(default_factory=SegmentConfig)
 
     def validate(self) -> None:
@@ -68,6 +73,8 @@ class AssessConfig:
             raise ValidationError("difficulty_min_months must be between 1 and difficulty_window")
         if not 1 <= self.track_min_months <= self.track_window:
             raise ValidationError("track_min_months must be between 1 and track_window")
+        if self.good_practice_similar < 3:
+            raise ValidationError("good_practice_similar must be at least 3 (good practice needs 3 to compare with)")
         if self.concern_min_metrics < 1 or self.concern_recent_points < 1:
             raise ValidationError("concern_min_metrics and concern_recent_points must be at least 1")
         self.segment.validate()
@@ -108,7 +115,8 @@ def assess(
 
     orgs = repo.organisations_frame(engine, config.kinds)
     obs = repo.observations_frame(engine, orgs=list(orgs["org_code"]), **scope)
-    return assess_frames(obs, orgs, config, peers=peers)
+    context = repo.attributes_frame(engine)
+    return assess_frames(obs, orgs, config, peers=peers, context=context)
 
 
 def assess_frames(
@@ -117,7 +125,14 @@ def assess_frames(
     config: AssessConfig = AssessConfig(),
     peers: dict[str, list[str]] | None = None,
     catalogue=None,
+    context: pd.DataFrame | None = None,
 ) -> Assessment:
+    """The assessment of ``orgs`` (org_code, name, kind) from observations (org_code, indicator, period, value).
+
+    ``peers`` (``{org_code: [peer codes]}``) fixes whom an organisation's good practice is compared with;
+    otherwise ``context`` (one row per organisation indexed by org_code, catchment attributes as the store's
+    ``attributes_frame`` gives them) finds the most similar organisations of its kind.
+    """
     config.validate()
     cat = catalogue or load_catalogue()
     orgs = orgs[orgs["kind"].isin(config.kinds)] if "kind" in orgs else orgs
@@ -137,8 +152,9 @@ def assess_frames(
     icons.insert(1, "org_name", icons["org_code"].map(names))
     segments = monthly_segments(obs, config.segment, cat)
     standing = _standing(obs, periods, config, cat)
-    flags = _flags(orgs, segments, icons, standing, periods, metrics, config, cat)
-    good = _good_practice(obs, flags[flags["persistent_difficulty"]]["org_code"].tolist(), periods, peers, config, cat)
+    flags = _flags(orgs, segments, icons, points, periods, metrics, config, cat)
+    in_difficulty = flags[flags["persistent_difficulty"]]["org_code"].tolist()
+    good = _good_practice(obs, orgs, in_difficulty, periods, peers, context, config, cat)
     summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))).to_dict()
     flags["good_practice"] = [summary.get(c, "") for c in flags["org_code"]]
     return Assessment(icons, standing, segments, flags, good, points, metrics, config)
@@ -342,25 +358,48 @@ def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) 
 # ---------------------------------------------------------------------------------------------- flags
 
 
-def _concerns(icons: pd.DataFrame, points: pd.DataFrame | None, metrics: list[str], k: int) -> dict[str, list[str]]:
-    key = icons[icons["indicator"].isin(metrics)]
+def _concerns(icons: pd.DataFrame, points: pd.DataFrame, metrics: list[str], k: int) -> dict[str, list[str]]:
+    """Key metrics "in concern" per organisation: one of the series' last ``k`` months is a special-cause concern.
+
+    Months, not reported values: the SPC points are on a full month grid, so a month not reported counts as a
+    month without concern (``concern_recent_points``, default 3: a quarter's worth of months).  ``k = 1`` is the
+    Making Data Count variation icon of the latest point alone.  Each entry cites the most recent concern point.
+    """
+    key = points[points["indicator"].isin(metrics)].sort_values(["series", "x"])
+    recent = key.groupby("series", sort=False).tail(k)
+    hit = recent[recent["point_type"] == "special_cause_concern"].groupby("series", sort=False).tail(1)
+    meta = icons.set_index(["org_code", "indicator"])[["indicator_name", "unit"]]
     out: dict[str, list[str]] = {}
-    for row in key.itertuples():
-        if row.variation_icon in ("concern_high", "concern_low") or row.point_type == "special_cause_concern":
-            out.setdefault(row.org_code, []).append(
-                f"{row.indicator_name} ({_fmt(row.latest_value, row.unit)} in {row.latest_period}: "
-                f"{row.explanation.rstrip('.') or 'special cause concern'})"
-            )
+    for row in hit.sort_values(["org_code", "indicator"]).itertuples():
+        name, unit = meta.loc[(row.org_code, row.indicator)]
+        month = pd.Timestamp(row.x).strftime("%Y-%m")
+        why = (row.explanation if isinstance(row.explanation, str) else "").rstrip(".") or "special cause concern"
+        out.setdefault(row.org_code, []).append(f"{name} ({_fmt(row.y, unit)} in {month}: {why})")
     return out
 
 
-def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConfig, cat) -> pd.DataFrame:
+def _months(k: int) -> str:
+    return "month" if k == 1 else f"{k} months"
+
+
+def _metric_list(codes, cat) -> str:
+    """Catalogue names of metric codes, in the order given: "A, B and C"."""
+    names = [cat[c].name if c in cat else c for c in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _scored(rows: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """The key metrics scored in any of the segment rows given (their ``scored_metrics``), in key-metric order."""
+    seen = {m for text in rows["scored_metrics"] for m in text.split(", ")}
+    return [m for m in metrics if m in seen]
+
+
+def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig, cat) -> pd.DataFrame:
     rows = []
     dwin = periods[-config.difficulty_window :]
     twin = periods[-config.track_window :]
-    concern = _concerns(icons, None, metrics, config.concern_recent_points)
+    concern = _concerns(icons, points, metrics, config.concern_recent_points)
     seg_by_org = {k: g.set_index("period") for k, g in segments.groupby("org_code")}
-    metric_names = ", ".join(cat[m].name for m in metrics if m in cat)
     for code, name in zip(orgs["org_code"], orgs["name"]):
         s = seg_by_org.get(code)
         if s is None or s.empty:
@@ -375,7 +414,7 @@ def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConf
                     "track_record": False,
                     "difficulty_reason": "",
                     "track_record_reason": "",
-                    "summary": "Not segmented: no key metrics reported.",
+                    "summary": "Not segmented: no month with scores on more than half of the key metrics.",
                 }
             )
             continue
@@ -390,8 +429,9 @@ def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConf
         difficulty = False
         if seg4 >= config.difficulty_min_months:
             difficulty = True
+            scored = _metric_list(_scored(in_d[in_d["segment"] == 4], metrics), cat)
             reasons.append(
-                f"In segment 4 (bottom quartile of average metric score across {metric_names}) in "
+                f"In segment 4 (bottom quartile of average metric score across {scored}) in "
                 f"{seg4} of the last {len(dwin)} months ({dwin[0]} to {dwin[-1]})."
             )
         if len(conc) >= config.concern_min_metrics and seg34 >= config.difficulty_min_months:
@@ -406,18 +446,21 @@ def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConf
             track = True
             treason = (
                 f"In segment 1 (top quartile of average metric score) in {seg1} of the last {len(twin)} months "
-                f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric now."
+                f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric in the last "
+                f"{_months(config.concern_recent_points)}."
             )
         elif seg1 >= config.track_min_months:
             treason = (
-                f"Not a track record despite {seg1} months in segment 1: special cause concern now on "
+                f"Not a track record despite {seg1} months in segment 1: special cause concern in the last "
+                f"{_months(config.concern_recent_points)} on "
                 + "; ".join(conc)
                 + "."
             )
         seg = int(latest["segment"])
         summary = (
             f"{SEGMENT_WORDS[seg].capitalize()} in {latest.name} (average metric score "
-            f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics)."
+            f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics: "
+            f"{_metric_list(_scored(s.iloc[[-1]], metrics), cat)})."
         )
         rows.append(
             {
@@ -443,16 +486,75 @@ def _flags(orgs, segments, icons, standing, periods, metrics, config: AssessConf
 # ---------------------------------------------------------------------------------------------- good practice
 
 
-def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig, cat) -> pd.DataFrame:
-    cols = ["org_code", "indicator", "value", "peer_median", "better_than", "n_peers", "explanation"]
+#: Context attributes the store holds for "similar organisations", one per theme of NHS RightCare's "Similar 10"
+#: (deprivation, age structure) plus size, which the Model Health System also offers peers on; the catchment
+#: population is compared on a log scale because trust sizes are skewed.
+SIMILARITY_ATTRIBUTES: dict[str, str] = {
+    "imd_score": "deprivation",
+    "pct_over_65": "age",
+    "catchment_population": "size",
+}
+
+
+def similar_organisations(code: str, orgs: pd.DataFrame, context: pd.DataFrame | None, k: int) -> list[str] | None:
+    """The ``k`` organisations most similar to ``code``: same kind, nearest on the stored catchment context.
+
+    Method (the nearest-neighbour approach of NHS RightCare "Similar 10" and the CIPFA nearest neighbours model):
+    each attribute of :data:`SIMILARITY_ATTRIBUTES` that at least half of the kind has is standardised to a
+    z-score over the organisations of the kind (a missing value takes the median first), and organisations are
+    ranked by Euclidean distance, each theme weighing the same.  Ties in distance go by code, so the list is
+    reproducible.  ``None`` when there is no context to compare on (then nothing is "similar"; the caller says
+    what it compares with instead).
+    """
+    if context is None or context.empty or code not in context.index:
+        return None
+    kind = orgs.loc[orgs["org_code"] == code, "kind"] if "kind" in orgs else pd.Series(dtype=object)
+    same = orgs[orgs["kind"] == kind.iloc[0]]["org_code"] if len(kind) else orgs["org_code"]
+    ctx = context.reindex(index=sorted(set(same) & set(context.index)))
+    cols = [c for c in SIMILARITY_ATTRIBUTES if c in ctx.columns and ctx[c].notna().mean() >= 0.5]
+    if not cols or len(ctx) < 2:
+        return None
+    x = ctx[cols].astype(float)
+    if "catchment_population" in cols:
+        x["catchment_population"] = np.log(x["catchment_population"].where(x["catchment_population"] > 0))
+    x = x.fillna(x.median())
+    sd = x.std(ddof=0).replace(0.0, 1.0)
+    z = (x - x.mean()) / sd
+    dist = np.sqrt(((z - z.loc[code]) ** 2).sum(axis=1)).drop(code)
+    order = sorted(dist.index, key=lambda c: (dist[c], c))
+    return order[:k]
+
+
+def _similar_words(context: pd.DataFrame | None) -> str:
+    cols = [c for c in SIMILARITY_ATTRIBUTES if context is not None and c in context.columns]
+    themes = [SIMILARITY_ATTRIBUTES[c] for c in cols]
+    return "catchment " + (themes[0] if len(themes) == 1 else ", ".join(themes[:-1]) + " and " + themes[-1])
+
+
+def _good_practice(obs, orgs, orgs_in_difficulty, periods, peers, context, config: AssessConfig, cat) -> pd.DataFrame:
+    """Indicators on which an organisation in difficulty beats at least ``good_practice_min_share`` of the
+    organisations it is compared with: its peer list when one is given; else the ``good_practice_similar`` most
+    similar organisations of its kind (:func:`similar_organisations`); else, with no context to judge similarity,
+    every other organisation of its kind assessed, and the sentence says so."""
+    cols = ["org_code", "indicator", "value", "peer_median", "better_than", "n_peers", "compared_with", "explanation"]
     if not orgs_in_difficulty:
         return pd.DataFrame(columns=cols)
     win = set(periods[-config.good_practice_window :])
     recent = obs[obs["period"].isin(win)]
     means = recent.groupby(["indicator", "org_code"])["value"].mean()
+    kind_of = dict(zip(orgs["org_code"], orgs["kind"])) if "kind" in orgs else {}
     out = []
     for code in orgs_in_difficulty:
         peer_list = (peers or {}).get(code)
+        if peer_list:
+            allowed, compared_with = set(peer_list), "peers"
+        else:
+            similar = similar_organisations(code, orgs, context, config.good_practice_similar)
+            if similar is not None:
+                allowed, compared_with = set(similar), "similar"
+            else:
+                allowed = {c for c, k in kind_of.items() if k == kind_of.get(code)} if kind_of else None
+                compared_with = "kind"
         for ind, vals in means.groupby(level=0):
             d: IndicatorDef = indicator(ind, cat)
             if not _comparable(d):
@@ -461,8 +563,8 @@ def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig
             if code not in vals.index:
                 continue
             pool = vals.drop(code)
-            if peer_list:
-                pool = pool[pool.index.isin(peer_list)]
+            if allowed is not None:
+                pool = pool[pool.index.isin(allowed)]
             if len(pool) < 3:
                 continue
             mine = vals[code]
@@ -470,7 +572,14 @@ def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig
             med = float(pool.median())
             if better / len(pool) < config.good_practice_min_share:
                 continue
-            who = "its peers" if peer_list else "similar organisations nationally"
+            if compared_with == "peers":
+                who = f"{int(better)} of {len(pool)} of its peers"
+            elif compared_with == "similar":
+                of = f"{len(pool)} of the {len(allowed)}" if len(pool) < len(allowed) else f"the {len(pool)}"
+                who = f"{int(better)} of {of} organisations of its kind most similar in {_similar_words(context)}"
+            else:
+                who = (f"{int(better)} of {len(pool)} other organisations of its kind nationally (no context data to "
+                       f"find similar ones)")
             out.append(
                 {
                     "org_code": code,
@@ -479,10 +588,10 @@ def _good_practice(obs, orgs_in_difficulty, periods, peers, config: AssessConfig
                     "peer_median": med,
                     "better_than": int(better),
                     "n_peers": len(pool),
+                    "compared_with": compared_with,
                     "explanation": (
-                        f"{d.name}: {_fmt(mine, d.unit)} over the last {len(win)} months, better than "
-                        f"{int(better)} of {len(pool)} {who} (median {_fmt(med, d.unit)}) — good practice a "
-                        f"partnership must not lose."
+                        f"{d.name}: {_fmt(mine, d.unit)} over the last {len(win)} months, better than {who} "
+                        f"(median {_fmt(med, d.unit)}) — good practice a partnership must not lose."
                     ),
                     "_share": better / len(pool),
                 }

@@ -15,6 +15,20 @@ or segment 5 (Recovery Support Programme) which need data we do not hold, and we
 compute a segment for every month so that persistence can be judged.  The
 quartile cut can be replaced by fixed thresholds on the average score (as the
 2026/27 manual does) through :class:`SegmentConfig`.
+
+Two rules the manual leaves to judgement, stated so they can be checked:
+
+* Ties.  Organisations with the same average score are in the same segment (the
+  manual ranks scores, not organisation codes).  A tie that straddles a quartile
+  boundary goes to the worse segment: nobody escapes segment 4, or enters
+  segment 1, by sharing a score.
+* Coverage.  An organisation is segmented in a month only if it has a score on
+  more than half of the key metrics that have data that month (3 of 4, 2 of 3,
+  2 of 2), so an average over one metric is never ranked against averages over
+  four.  The manual scores a provider on the metrics it reports ("providers will
+  receive scores for each of these metrics if they report the data", *technical
+  metric specification 2025/26*); the majority rule is ours, and
+  ``SegmentConfig.min_metrics`` replaces it with a fixed number.
 """
 
 from __future__ import annotations
@@ -33,7 +47,9 @@ class SegmentConfig:
     metrics: tuple[str, ...] | None = None  # default: catalogue indicators with key = true
     # fixed cut points on the average metric score (segment k if score <= thresholds[k-1]); None = quartiles
     thresholds: tuple[float, float, float] | None = None
-    min_metrics: int = 1  # an organisation needs at least this many scored metrics in a month
+    # an organisation needs at least this many scored metrics in a month; None = more than half of the key
+    # metrics that have data that month (a judgement: see the module docstring)
+    min_metrics: int | None = None
     min_orgs: int = 8  # a month with fewer organisations scored is too small to rank
 
     def validate(self) -> None:
@@ -41,7 +57,7 @@ class SegmentConfig:
             t = self.thresholds
             if len(t) != 3 or not (1.0 <= t[0] < t[1] < t[2] <= 4.0):
                 raise ValidationError("segment thresholds must be three increasing numbers between 1 and 4")
-        if self.min_metrics < 1 or self.min_orgs < 2:
+        if (self.min_metrics is not None and self.min_metrics < 1) or self.min_orgs < 2:
             raise ValidationError("min_metrics must be ≥ 1 and min_orgs ≥ 2")
 
 
@@ -76,28 +92,52 @@ def metric_scores(obs: pd.DataFrame, metrics: list[str], catalogue=None) -> pd.D
     return df.drop(columns="_key")
 
 
+def required_metrics(metrics_with_data: int, min_metrics: int | None = None) -> int:
+    """Scored metrics an organisation needs in a month: ``min_metrics`` if given, else more than half of the key
+    metrics that have data that month (``metrics_with_data // 2 + 1``: 3 of 4, 2 of 3, 2 of 2, 1 of 1)."""
+    if min_metrics is not None:
+        return min_metrics
+    return metrics_with_data // 2 + 1
+
+
 def monthly_segments(obs: pd.DataFrame, config: SegmentConfig = SegmentConfig(), catalogue=None) -> pd.DataFrame:
     """Average metric score and segment for every organisation and month.
 
-    Returns org_code, period, avg_score, metrics_scored, n_orgs, segment (1..4).
+    Returns org_code, period, avg_score, metrics_scored, scored_metrics (the codes averaged, comma-separated, in
+    catalogue order), metrics_required, n_orgs, segment (1..4).  Tied average scores share a segment.
     """
     config.validate()
     metrics = key_metrics(config, catalogue)
     scores = metric_scores(obs, metrics, catalogue)
+    cols = ["org_code", "period", "avg_score", "metrics_scored", "scored_metrics", "metrics_required", "n_orgs",
+            "segment"]
     if scores.empty:
-        return pd.DataFrame(columns=["org_code", "period", "avg_score", "metrics_scored", "n_orgs", "segment"])
-    seg = scores.groupby(["org_code", "period"]).agg(avg_score=("score", "mean"), metrics_scored=("score", "size"))
-    seg = seg[seg["metrics_scored"] >= config.min_metrics].reset_index()
+        return pd.DataFrame(columns=cols)
+    order = {m: i for i, m in enumerate(metrics)}
+    scores = scores.assign(_order=scores["indicator"].map(order)).sort_values(["org_code", "period", "_order"])
+    seg = scores.groupby(["org_code", "period"]).agg(
+        avg_score=("score", "mean"),
+        metrics_scored=("score", "size"),
+        scored_metrics=("indicator", ", ".join),
+    )
+    with_data = scores.groupby("period")["indicator"].nunique()
+    seg = seg.reset_index()
+    seg["metrics_required"] = [required_metrics(int(m), config.min_metrics) for m in seg["period"].map(with_data)]
+    seg = seg[seg["metrics_scored"] >= seg["metrics_required"]].copy()
     seg["n_orgs"] = seg.groupby("period")["org_code"].transform("size")
     seg = seg[seg["n_orgs"] >= config.min_orgs].copy()
     if config.thresholds is not None:
         t = np.asarray(config.thresholds)
         seg["segment"] = 1 + np.searchsorted(t, seg["avg_score"].to_numpy(), side="left")
     else:
-        r = seg.groupby("period")["avg_score"].rank(method="first", ascending=True)
+        # quartile of the rank among the month's organisations.  Tied scores share a segment (ranking by "first"
+        # split a tie by code order): every tied organisation takes the rank of the last of them, so a tie that
+        # straddles a quartile boundary goes to the worse segment and nobody escapes segment 4, or enters
+        # segment 1, by sharing a score.  Scores equal but for float rounding count as tied.
+        r = seg["avg_score"].round(9).groupby(seg["period"]).rank(method="max", ascending=True)
         seg["segment"] = (1 + np.floor(4.0 * (r - 1.0) / seg["n_orgs"])).astype(int).clip(1, 4)
     seg["segment"] = seg["segment"].astype(int)
-    return seg.sort_values(["org_code", "period"]).reset_index(drop=True)
+    return seg[cols].sort_values(["org_code", "period"]).reset_index(drop=True)
 
 
 @dataclass
