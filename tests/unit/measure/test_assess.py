@@ -114,8 +114,11 @@ def test_demo_designed_profiles_are_found():
     f = a.flags.set_index("org_code")
     designed_bad = truth[truth == "persistent_difficulty"].index
     designed_good = truth[truth == "track_record"].index
-    assert f.loc[f.index.intersection(designed_bad), "persistent_difficulty"].all()
-    assert f.loc[f.index.intersection(designed_good), "track_record"].all()
+    # every designed organisation is assessed (an empty intersection would make the .all() below vacuous)
+    assert len(designed_bad) > 0 and len(designed_good) > 0
+    assert set(designed_bad) | set(designed_good) <= set(f.index)
+    assert f.loc[designed_bad, "persistent_difficulty"].all()
+    assert f.loc[designed_good, "track_record"].all()
     assert not (f["persistent_difficulty"] & f["track_record"]).any()
     # every flag explains itself
     assert (f.loc[f["persistent_difficulty"], "difficulty_reason"].str.len() > 40).all()
