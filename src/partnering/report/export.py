@@ -1,40 +1,23 @@
-"""Writing tables to CSV, XLSX and Parquet for analysts and board papers."""
+"""Exports of store data for analysts and board papers (CSV, XLSX and Parquet via :mod:`partnering.report.tables`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from partnering.report.tables import FORMATS, format_of, write_table  # noqa: F401  (write_table: public here too)
 
-import pandas as pd
-
-from partnering.errors import ValidationError
-from partnering.report.suppression import suppress_observations
-
-FORMATS = ("csv", "xlsx", "parquet")
 OBS_EXPORT_COLUMNS = ["org_code", "indicator", "period", "numerator", "denominator", "value"]
+OGL_ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0 "
+                   "(NHS England). Synthetic demo values, where present, are not real NHS data.")
 
 
-def write_table(df: pd.DataFrame, out: str | Path, fmt: str | None = None, sheet: str = "data",
-                attribution: str | None = None) -> None:
-    out = Path(out)
-    fmt = (fmt or out.suffix.lstrip(".")).lower()
-    if fmt not in FORMATS:
-        raise ValidationError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".partial")
-    if fmt == "csv":
-        df.to_csv(tmp, index=False)
-    elif fmt == "parquet":
-        df.to_parquet(tmp, index=False)
-    else:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            df.to_excel(xl, sheet_name=sheet[:31], index=False)
-            if attribution:
-                pd.DataFrame({"notes": attribution.splitlines()}).to_excel(xl, sheet_name="notes", index=False)
-    tmp.replace(out)  # never leave a half-written file under the requested name
+def export_observations(engine, out, fmt: str | None = None, indicators=None, suppress: bool = False,
+                        **scope) -> int:
+    """Write the current observations (one row per organisation, indicator and month) and return the row count.
 
-
-def export_observations(engine, out, fmt: str, indicators=None, suppress: bool = False, **scope) -> int:
+    ``fmt`` is ``csv``, ``xlsx`` or ``parquet``; ``None`` takes it from the extension of ``out``. With
+    ``suppress`` the NHS small-number rule is applied to count indicators (:mod:`partnering.report.suppression`).
+    """
     from partnering.indicators.catalogue import indicator
+    from partnering.report.suppression import suppress_observations
     from partnering.store import repository as repo
 
     df = repo.observations_frame(engine, indicators, **scope)
@@ -42,7 +25,5 @@ def export_observations(engine, out, fmt: str, indicators=None, suppress: bool =
     if suppress:
         counts = {c for c in df["indicator"].unique() if (d := indicator(c)) is not None and d.unit == "count"}
         df = suppress_observations(df, counts)
-    write_table(df, out, fmt, sheet="observations",
-                attribution="Contains public sector information licensed under the Open Government Licence v3.0 "
-                            "(NHS England). Synthetic demo values, where present, are not real NHS data.")
+    write_table(df, out, fmt or format_of(out), sheet="observations", attribution=OGL_ATTRIBUTION)
     return len(df)
