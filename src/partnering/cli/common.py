@@ -1,13 +1,19 @@
-"""Shared plumbing for CLI commands: the chosen store, consoles, progress bars, table output."""
+"""Shared plumbing for CLI commands: the chosen store, consoles, progress bars, table output.
+
+Nothing heavy at import time (no pandas, SQLAlchemy, plots): ``partnering --help`` must start fast.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:  # pandas is imported by the commands that print a frame, not at start
+    import pandas as pd
 
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # piped or captured: wide tables rather than 80-column wrapping
@@ -37,6 +43,8 @@ def progress() -> Progress:
 
 
 def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
+    import pandas as pd
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in df.columns:
         table.add_column(str(c), overflow="fold")

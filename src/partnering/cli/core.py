@@ -124,8 +124,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def export(
         what: str = typer.Argument("observations", help="What to export: observations."),
-        format: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv | xlsx | parquet"),
-        out: Path = typer.Option(..., "--out", help="File to write."),
+        format: Optional[ExportFormat] = typer.Option(
+            None, "--format", help="csv | xlsx | parquet (default: from the --out extension, else csv)"),
+        out: Path = typer.Option(..., "--out", help="File to write (.csv, .xlsx or .parquet)."),
         indicator: Optional[list[str]] = typer.Option(None, "--indicator", help="Indicator code (repeatable)."),
         suppress: bool = typer.Option(False, help="Apply NHS small-number suppression (for publication)."),
     ) -> None:
@@ -134,7 +135,8 @@ def register(app: typer.Typer) -> None:
 
         if what != "observations":
             raise ValidationError(f"cannot export {what!r}: only 'observations'")
-        n = export_observations(engine(), out, format.value, indicator or None, suppress=suppress)
+        n = export_observations(engine(), out, format.value if format else None, indicator or None,
+                                suppress=suppress)
         console.print(f"Wrote {n:,} rows to {out}")
 
     @app.command()

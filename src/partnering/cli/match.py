@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import pandas as pd
 import typer
 
 from partnering.cli.common import console, engine, print_frame
 from partnering.errors import ValidationError
+
+if TYPE_CHECKING:  # pandas is imported by the commands, not at start
+    import pandas as pd
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -34,6 +36,15 @@ def _pins(pin: list[str] | None, pin_file: Path | None) -> list[str]:
             if cell and not cell.startswith("#") and cell not in ("ORG_CODE", "PEER_CODE", "CODE"):
                 codes.append(cell)
     return codes
+
+
+def _travel_line(travel: dict | None) -> str:
+    """What the minutes rest on: the loaded road matrices, else the drive-time model and its fit."""
+    m = (travel or {}).get("model") or {}
+    used = ", ".join((travel or {}).get("matrices") or []) or "none loaded"
+    return (f"Travel minutes: road matrix where it holds the pair ({used}); otherwise {m.get('formula')} "
+            f"(fitted on {m.get('fitted_on')}: n = {m.get('n_pairs')}, R² = {m.get('r2')}, "
+            f"RMSE = {m.get('rmse_minutes')} min).")
 
 
 def _check_minutes(v: float | None) -> None:
@@ -84,7 +95,7 @@ def register(app: typer.Typer) -> None:
         code = org.strip().upper()
         if as_json:
             _emit_json({"org_code": code, "in_persistent_difficulty": bool(res.attrs.get("recipient_in_difficulty")),
-                        "candidates": _records(res)})
+                        "candidates": _records(res), "travel": res.attrs.get("travel")})
             return
         if not res.attrs.get("recipient_in_difficulty"):
             console.print(f"Note: {code} is not in persistent difficulty; candidates are shown all the same.")
@@ -99,11 +110,15 @@ def register(app: typer.Typer) -> None:
         learn = res[res["two_way_learning"] != ""]
         for row in learn.itertuples(index=False):
             console.print(f"{row.supporter}: {row.two_way_learning}")
+        console.print(_travel_line(res.attrs.get("travel")))
 
     @app.command()
     def plan(
         capacity: int = typer.Option(1, "--capacity", help="Most organisations one trust supports in total."),
         max_minutes: Optional[float] = typer.Option(90.0, "--max-minutes", help="Longest drive between a pair."),
+        min_suitability: Optional[float] = typer.Option(
+            None, "--min-suitability", help="Lowest suitability (0-100) a new pair may have; below it an "
+            "organisation has 'no suitable partner'. Default 32.5: docs/methods/buddying-plan.md."),
         require: Optional[list[str]] = typer.Option(None, "--require", help="REC:SUP pair that must be used."),
         forbid: Optional[list[str]] = typer.Option(None, "--forbid", help="REC:SUP pair that must not be used."),
         second_kind: Optional[str] = typer.Option(
@@ -122,30 +137,42 @@ def register(app: typer.Typer) -> None:
         _check_minutes(max_minutes)
         if out is not None and out.suffix.lower() not in (".json", ".csv"):
             raise ValidationError("--out must end in .json or .csv")
+        floor = {} if min_suitability is None else {"min_suitability": min_suitability}
         res = buddying_plan(engine(), capacity=capacity, max_minutes=max_minutes, required=require or (),
-                            forbidden=forbid or (), second_kind=second_kind, catalogue=catalogue)
+                            forbidden=forbid or (), second_kind=second_kind, catalogue=catalogue, **floor)
         payload = res.to_dict()
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             if out.suffix.lower() == ".json":
                 out.write_text(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
             else:
+                import pandas as pd
+
                 rows = pd.DataFrame(payload["pairs"])
                 um = pd.DataFrame(payload["unmatched"])
                 if len(um):
                     um = um.assign(supporter=None, score=None)
-                pd.concat([rows, um], ignore_index=True).to_csv(out, index=False)
+                held = pd.DataFrame(payload["existing"])
+                if len(held):
+                    held = held.assign(role="existing")
+                pd.concat([rows, held, um], ignore_index=True).to_csv(out, index=False)
         if as_json:
             _emit_json(payload)
             return
         console.print(
-            f"{res.n_matched} of {res.n_recipients} organisations in persistent difficulty matched; total score "
+            f"{res.n_matched} of {res.n_recipients} organisations in persistent difficulty matched"
+            f"{f' ({res.n_existing} more already have a lead partner, held fixed)' if res.n_existing else ''}; "
+            f"minimum suitability {res.parameters['min_suitability']:g}; total score "
             f"{res.total_score:.1f}; {res.solver}{'' if res.proven_optimal else ' (optimality NOT proven)'}."
         )
+        console.print(_travel_line(res.travel))
         if len(res.pairs):
             print_frame(res.pairs[["recipient", "recipient_name", "supporter", "supporter_name", "role", "score",
                                    "reason"]], "Plan", 200)
+        if res.n_existing:
+            print_frame(res.existing[["recipient", "recipient_name", "supporter", "supporter_name", "form"]],
+                        "Held fixed (registered partnerships)", 200)
         if len(res.unmatched):
-            print_frame(res.unmatched, "Unmatched", 200)
+            print_frame(res.unmatched[["recipient", "recipient_name", "role", "reason"]], "Unmatched", 200)
         if out is not None:
             console.print(f"Wrote {out}")

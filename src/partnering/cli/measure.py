@@ -10,6 +10,9 @@ import typer
 from partnering.cli.common import console, engine, print_frame
 from partnering.errors import ValidationError
 
+#: What ``assess --out`` writes, by the file's extension.
+OUT_FORMATS = ("csv", "parquet", "xlsx")
+
 
 def _config(kind: list[str] | None, window: int, min_months: int, track_window: int, track_min: int):
     from partnering.measure.assess import AssessConfig
@@ -23,7 +26,8 @@ def register(app: typer.Typer) -> None:
     def assess(
         org: Optional[str] = typer.Option(None, "--org", help="Show one organisation's icon table and flags."),
         kind: Optional[list[str]] = typer.Option(None, "--kind", help="Organisation kinds (default acute_trust)."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Write the assessment: .xlsx (all sheets) or .csv."),
+        out: Optional[Path] = typer.Option(
+            None, "--out", help="Write the assessment: .xlsx (all sheets), .csv or .parquet (icon table with flags)."),
         window: int = typer.Option(12, help="Months over which difficulty must persist."),
         min_months: int = typer.Option(9, help="Months in segment 4 within the window to count as persistent."),
         track_window: int = typer.Option(24, help="Months over which a track record is judged."),
@@ -32,7 +36,10 @@ def register(app: typer.Typer) -> None:
         """Latest SPC status and icons per organisation and indicator, Oversight-style segments, persistent
         difficulty, track record of high performance and good practice to protect — each flag explained."""
         from partnering.measure.assess import assess as run
+        from partnering.report.tables import format_of
 
+        if out is not None:
+            format_of(out, OUT_FORMATS, default=None)  # refuse a bad file name before the work, not after
         a = run(engine(), _config(kind, window, min_months, track_window, track_min))
         if out is not None:
             _write(a, out)
@@ -76,28 +83,24 @@ def register(app: typer.Typer) -> None:
 
 
 def _write(a, out: Path) -> None:
-    from partnering.report.export import write_table
+    """The assessment as one table (.csv or .parquet: the icon table with each organisation's flags) or as a
+    workbook (.xlsx: every sheet)."""
+    from partnering.report.tables import format_of, write_table, write_xlsx
 
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        table = a.icons.merge(a.flags[["org_code", "segment", "persistent_difficulty", "track_record",
-                                       "difficulty_reason", "track_record_reason"]], on="org_code", how="left")
-        write_table(table, out, "csv")
-    elif suffix == ".xlsx":
-        import pandas as pd
-
+    fmt = format_of(out, OUT_FORMATS, default=None)
+    if fmt == "xlsx":
         tmp = out.with_name(out.name + ".partial")
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            a.flags.to_excel(xl, sheet_name="flags", index=False)
-            a.icons.to_excel(xl, sheet_name="icon table", index=False)
-            a.segments.to_excel(xl, sheet_name="segments by month", index=False)
-            a.standing.to_excel(xl, sheet_name="standing", index=False)
-            a.good_practice.to_excel(xl, sheet_name="good practice", index=False)
-            pd.DataFrame({"notes": [
-                "Partnering assessment. Method: docs/methods/assessment.md.",
-                "Contains public sector information licensed under the Open Government Licence v3.0.",
-                "Synthetic demo organisations, where present, are not real NHS organisations.",
-            ]}).to_excel(xl, sheet_name="notes", index=False)
-        tmp.replace(out)
-    else:
-        raise ValidationError("--out must end in .csv or .xlsx")
+        try:
+            write_xlsx({"flags": a.flags, "icon table": a.icons, "segments by month": a.segments,
+                        "standing": a.standing, "good practice": a.good_practice}, tmp,
+                       attribution="Partnering assessment. Method: docs/methods/assessment.md.\n"
+                                   "Contains public sector information licensed under the Open Government Licence "
+                                   "v3.0.\nSynthetic demo organisations, where present, are not real NHS "
+                                   "organisations.")
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return
+    table = a.icons.merge(a.flags[["org_code", "segment", "persistent_difficulty", "track_record",
+                                   "difficulty_reason", "track_record_reason"]], on="org_code", how="left")
+    write_table(table, out, fmt)
