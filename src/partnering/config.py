@@ -27,8 +27,8 @@ Variable                               Meaning and default
                                        ``partnering serve``.
 =====================================  ================================================================================
 
-Test-only variables (``PARTNERING_TEST_PG_URL``, ``PARTNERING_CHROMIUM``) are read by the test suite, not the
-library.
+Test-only variables (``PARTNERING_TEST_PG_URL``, ``PARTNERING_TEST_REDIS_URL``, ``PARTNERING_CHROMIUM``) are read
+by the test suite, not the library.
 """
 
 from __future__ import annotations
