@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from partnering.config import Settings
 from partnering.errors import ConfigError
+from partnering.store.repository import sync_catalogue
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ENGINES: dict[str, Engine] = {}
@@ -50,6 +51,7 @@ def get_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         migrate(engine)
+        sync_indicators(engine)
     except OperationalError as exc:
         raise ConfigError(f"cannot open the store at {url!r}: {exc.orig}") from exc
     _ENGINES[url] = engine
@@ -68,6 +70,13 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def sync_indicators(engine: Engine) -> None:
+    """Bring the stored indicator definitions up to the catalogue (``indicators.toml``, which users may edit)
+    where the store is opened, so that reads never write (:func:`partnering.store.repository.sync_catalogue`)."""
+    with engine.begin() as conn:
+        sync_catalogue(conn)
 
 
 def table_names(engine: Engine) -> list[str]:

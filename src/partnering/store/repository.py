@@ -374,8 +374,22 @@ def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int
         )
 
 
-def batches_frame(engine: Engine | Connection, limit: int | None = None) -> pd.DataFrame:
+def batches_frame(
+    engine: Engine | Connection,
+    limit: int | None = None,
+    *,
+    viewer_org: str | None = None,
+    viewer_is_admin: bool = True,
+) -> pd.DataFrame:
+    """Import batches, newest first, that a viewer may see, scoped as :func:`observations_frame` scopes values:
+    published batches, and unpublished uploads only to their own organisation's users (``viewer_org``) and admins.
+    """
     stmt = select(ImportBatch).order_by(ImportBatch.id.desc())
+    if not viewer_is_admin:
+        visible = ImportBatch.published.is_(True) | ImportBatch.published.is_(None)
+        if viewer_org:
+            visible = visible | (ImportBatch.owner_org == viewer_org)
+        stmt = stmt.where(visible)
     if limit:
         stmt = stmt.limit(limit)
     return _read(engine, stmt)

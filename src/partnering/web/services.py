@@ -301,15 +301,7 @@ def buddying_plan(engine, user, params: PlanParams) -> PlanResult:
 
 def batches(engine, user, limit: int | None = None) -> pd.DataFrame:
     """Import history the user may see: published batches, their organisation's own, or all (admins)."""
-    df = repo.batches_frame(engine)
-    if df.empty:
-        return df
-    if not user.is_admin:
-        visible = df["published"].fillna(True).astype(bool)
-        if user.org_code:
-            visible |= df["owner_org"] == user.org_code
-        df = df[visible]
-    return df.head(limit) if limit else df
+    return repo.batches_frame(engine, limit, **user.scope())
 
 
 def batch(engine, user, batch_id: int) -> dict:
