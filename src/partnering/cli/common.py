@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-if TYPE_CHECKING:  # pandas is imported by the commands that print a frame, not at start
+if TYPE_CHECKING:  # pandas and rich's progress/table are imported by the commands that use them, not at start
     import pandas as pd
+    from rich.progress import Progress
 
 console = Console(soft_wrap=True)
 if not console.is_terminal:  # piped or captured: wide tables rather than 80-column wrapping
@@ -36,6 +35,8 @@ def engine():
 
 
 def progress() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, transient=False,
@@ -44,6 +45,7 @@ def progress() -> Progress:
 
 def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
     import pandas as pd
+    from rich.table import Table
 
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in df.columns:

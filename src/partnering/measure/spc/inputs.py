@@ -92,9 +92,11 @@ def check_points(frame: pd.DataFrame, source: str, *, first_line: int = 2, heade
             row=first_line + i, column="x",
         ) from None
 
-    data = pd.DataFrame({"series": series.to_numpy(dtype=object), "x": x, "y": y})
-    codes, _ = pd.factorize(data["series"])
-    dup = pd.DataFrame({"s": codes, "x": x.view(np.int64)}).duplicated().to_numpy()
+    data = pd.DataFrame({"series": series.reset_index(drop=True), "x": x, "y": y})
+    # one integer key per (series, x): hashing 600,000 int64 keys is ~10x faster than a two-column duplicated()
+    series_code, _ = pd.factorize(series.array)
+    x_code, x_values = pd.factorize(x.view(np.int64))
+    dup = pd.Series(series_code.astype(np.int64) * len(x_values) + x_code).duplicated().to_numpy()
     if dup.any():
         raise where.row(
             dup, lambda i: f"series {series.iloc[i]!r} already has a row for x = {_x_text(frame['x'], i)}", "x"
@@ -126,7 +128,7 @@ def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line:
     if unknown:
         raise where.header(f"unknown column (expected {', '.join(OPTION_COLUMNS)})", unknown[0])
     series = _text(frame["series"])
-    missing = ~series.isin(pd.Index(known_series)).to_numpy(dtype=bool)
+    missing = pd.Index(known_series).get_indexer(series.to_numpy(dtype=object)) < 0
     if missing.any():
         raise where.row(missing, lambda i: f"series {series.iloc[i]!r} is not in the input", "series")
     dup = series.duplicated().to_numpy()
@@ -137,7 +139,7 @@ def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line:
     if "improvement_direction" in frame.columns:
         col = frame["improvement_direction"]
         text = _text(col).str.lower()
-        bad = ((text != "") & ~text.isin(list(DIRECTIONS))).to_numpy(dtype=bool)
+        bad = (text != "").to_numpy(dtype=bool) & ~np.isin(text.to_numpy(dtype=object), list(DIRECTIONS))
         if bad.any():
             raise where.row(bad, lambda i: f"improvement_direction must be one of increase, decrease, neutral "
                                            f"(got {_shown(col, i)})", "improvement_direction")
@@ -171,7 +173,7 @@ def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line:
             out["screen_outliers"] = col.to_numpy(dtype=bool)
         else:
             text = _text(col).str.lower()
-            bad = ((text != "") & ~text.isin(SCREEN_TRUE + SCREEN_FALSE)).to_numpy(dtype=bool)
+            bad = (text != "").to_numpy(dtype=bool) & ~np.isin(text.to_numpy(dtype=object), SCREEN_TRUE + SCREEN_FALSE)
             if bad.any():
                 raise where.row(bad, lambda i: f"screen_outliers must be TRUE or FALSE (got {_shown(col, i)})",
                                 "screen_outliers")
