@@ -4,9 +4,11 @@
 option at fault; a user who handed over a *file* also wants the line to fix. These checks run on
 the table as read (CSV read as text, or Parquet with its own types), column-wise with numpy (no
 per-row Python loop: a points file has hundreds of thousands of rows), and raise
-:class:`partnering.errors.IngestError` for the first bad row. They mirror the rules of
-:mod:`partnering.measure.spc.options` (NHSRplotthedots 0.2.2 ``ptd_spc_options``), which still run
-inside the engine, so anything these checks let through is caught there.
+:class:`partnering.errors.IngestError` for the first bad row. For the options file the rule itself is
+the library's pydantic model :class:`partnering.measure.spc.options.SeriesOption` (NHSRplotthedots
+0.2.2 ``ptd_spc_options``): a vectorised pre-check finds the rows that may break it, and the model
+judges them and words the reason (:meth:`IngestError.from_validation`), so the file and the Python
+API refuse the same values with the same words.
 
 Line numbers: ``first_line`` is the line of the first data row (2 for a CSV file with a header on
 line 1) and ``header_line`` the line of the header (``None`` for Parquet, which has none: a row
@@ -19,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.measure.spc.options import DIRECTIONS, MIN_FIX_AFTER_N_POINTS, OPTION_COLUMNS, parse_x
+from partnering.measure.spc.options import (
+    DIRECTIONS,
+    MIN_FIX_AFTER_N_POINTS,
+    OPTION_COLUMNS,
+    SeriesOption,
+    parse_x,
+)
 
 POINT_COLUMNS = ("series", "x", "y")
 #: Text accepted for screen_outliers, as partnering.measure.spc.options accepts it (R's TRUE/FALSE and friends).
@@ -111,6 +119,17 @@ def _x_text(col: pd.Series, i: int) -> str:
     return str(value).strip()
 
 
+def _refuse_rows(where: _Where, suspect: np.ndarray, column: str, values: np.ndarray) -> None:
+    """Let the library's option model judge the suspect rows; the first it refuses becomes the error."""
+    import pydantic
+
+    for i in np.flatnonzero(suspect):
+        try:
+            SeriesOption.model_validate({column: values[i]})
+        except pydantic.ValidationError as exc:
+            raise IngestError.from_validation(exc, where.source, row=where.first_line + int(i)) from None
+
+
 def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line: int = 2,
                   header_line: int | None = 1) -> pd.DataFrame:
     """Check a per-series options table (one row per series) and return it ready for ``run_spc``.
@@ -137,35 +156,29 @@ def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line:
     out = pd.DataFrame({"series": series.to_numpy(dtype=object)})
 
     if "improvement_direction" in frame.columns:
-        col = frame["improvement_direction"]
-        text = _text(col).str.lower()
-        bad = (text != "").to_numpy(dtype=bool) & ~np.isin(text.to_numpy(dtype=object), list(DIRECTIONS))
-        if bad.any():
-            raise where.row(bad, lambda i: f"improvement_direction must be one of increase, decrease, neutral "
-                                           f"(got {_shown(col, i)})", "improvement_direction")
+        text = _text(frame["improvement_direction"]).str.lower()
+        values = text.to_numpy(dtype=object)
+        _refuse_rows(where, (values != "") & ~np.isin(values, list(DIRECTIONS)), "improvement_direction", values)
         out["improvement_direction"] = text.where(text != "").to_numpy(dtype=object)
     for column in ("target", "fix_after_n_points"):
         if column not in frame.columns:
             continue
         col = frame[column]
-        if pd.api.types.is_bool_dtype(col.dtype):
-            raise where.row(np.ones(len(col), bool), f"{column} must be a number (got a TRUE/FALSE column)", column)
-        if pd.api.types.is_numeric_dtype(col.dtype):
+        if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
             num = col.to_numpy(dtype=float, na_value=np.nan)
-            given = ~np.isnan(num)
+            given, values = ~np.isnan(num), num
         else:
             text = _text(col)
-            given = (text != "").to_numpy(dtype=bool)
+            values = text.to_numpy(dtype=object)
+            given = values != ""
             num = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        if column == "target":
-            bad = given & ~np.isfinite(num)
-            reason = "target must be a number"
-        else:
-            with np.errstate(invalid="ignore"):
-                bad = given & (~np.isfinite(num) | (num != np.round(num)) | (num < MIN_FIX_AFTER_N_POINTS))
-            reason = f"fix_after_n_points must be a whole number >= {MIN_FIX_AFTER_N_POINTS}"
-        if bad.any():
-            raise where.row(bad, lambda i, c=col, r=reason: f"{r} (got {_shown(c, i)})", column)
+            if pd.api.types.is_bool_dtype(col.dtype):
+                values, num = col.to_numpy(dtype=object), np.full(len(col), np.nan)
+        with np.errstate(invalid="ignore"):
+            suspect = given & ~np.isfinite(num)
+            if column == "fix_after_n_points":
+                suspect |= given & ((num != np.round(num)) | (num < MIN_FIX_AFTER_N_POINTS))
+        _refuse_rows(where, suspect, column, values)
         out[column] = np.where(given, num, np.nan)
     if "screen_outliers" in frame.columns:
         col = frame["screen_outliers"]
@@ -173,10 +186,9 @@ def check_options(frame: pd.DataFrame, known_series, source: str, *, first_line:
             out["screen_outliers"] = col.to_numpy(dtype=bool)
         else:
             text = _text(col).str.lower()
-            bad = (text != "").to_numpy(dtype=bool) & ~np.isin(text.to_numpy(dtype=object), SCREEN_TRUE + SCREEN_FALSE)
-            if bad.any():
-                raise where.row(bad, lambda i: f"screen_outliers must be TRUE or FALSE (got {_shown(col, i)})",
-                                "screen_outliers")
+            values = text.to_numpy(dtype=object)
+            _refuse_rows(where, (values != "") & ~np.isin(values, SCREEN_TRUE + SCREEN_FALSE), "screen_outliers",
+                         values)
             out["screen_outliers"] = text.where(text != "").to_numpy(dtype=object)
     if "rebase" in frame.columns:
         text = _text(frame["rebase"])

@@ -81,7 +81,7 @@ def test_parquet_rows_are_counted_from_one():
         (("series", "improvement_direction"), ["A", "up"], 3, "improvement_direction", "(got 'up')"),
         (("series", "fix_after_n_points"), ["A", "3"], 3, "fix_after_n_points", "whole number >= 12"),
         (("series", "fix_after_n_points"), ["A", "12.5"], 3, "fix_after_n_points", "whole number >= 12"),
-        (("series", "target"), ["A", "high"], 3, "target", "target must be a number (got 'high')"),
+        (("series", "target"), ["A", "high"], 3, "target", "must be a number (got 'high')"),
         (("series", "screen_outliers"), ["A", "perhaps"], 3, "screen_outliers", "TRUE or FALSE"),
         (("series", "colour"), ["A", "red"], 1, "colour", "unknown column"),
     ],
