@@ -15,6 +15,13 @@ from partnering.store import repository as repo
 pytestmark = pytest.mark.integration
 
 
+def _trusts(engine, *codes):
+    """Organisations the store knows (a KPI file may only write for known organisations)."""
+    orgs = pd.DataFrame({"org_code": list(codes), "name": [f"Trust {c}" for c in codes], "kind": "acute_trust"})
+    with engine.begin() as conn:
+        repo.upsert_organisations(conn, orgs)
+
+
 def _rtt(nhs, month="Mar25"):
     return next((nhs / "rtt-incomplete-provider").glob(f"Incomplete-Provider-{month}-*.csv"))
 
@@ -92,6 +99,7 @@ def test_kpi_csv_xlsx_parquet_and_rejections(tmp_path, engine, snapshot):
     })
     f = tmp_path / "kpis.csv"
     df.to_csv(f, index=False)
+    _trusts(engine, "RAA", "RBB", "RCC", "RDD")
     rep = load_kpi(f, engine)
     assert rep.rows_read == 7 and rep.rows_loaded == 3
     rej = repo.rejected_frame(engine, rep.batch_id)
@@ -146,7 +154,7 @@ def test_successor_codes_join_a_series_across_a_merger(tmp_path, engine):
     })
     obs2 = pd.DataFrame({"org_code": ["RNEW"], "indicator": ["ae_4h_pct_all"], "period": ["2024-02"],
                          "numerator": [150], "denominator": [200], "value": [75.0]})
-    commit_parsed(Parsed(kind="kpi", file="merger.csv", organisations=orgs,
+    commit_parsed(Parsed(kind="ae-monthly", file="merger.csv", organisations=orgs,
                          observations=pd.concat([obs, obs2], ignore_index=True)), "x1", engine)
     joined = repo.observations_frame(engine, ["ae_attendances_total", "ae_4h_pct_all"])
     att = joined[joined.indicator == "ae_attendances_total"].set_index("period")
@@ -161,6 +169,7 @@ def test_successor_codes_join_a_series_across_a_merger(tmp_path, engine):
 def test_identical_private_uploads_are_kept_apart_by_organisation(tmp_path, engine):
     f = tmp_path / "kpis.csv"
     f.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\n")
+    _trusts(engine, "RAA", "RBB")
     a = load_kpi(f, engine, owner_org="RAA", published=False)
     assert a.status == "loaded"
     # the same bytes from another organisation are its own upload, not "unchanged" (which would name RAA's batch)
@@ -179,6 +188,7 @@ def test_identical_private_uploads_are_kept_apart_by_organisation(tmp_path, engi
 def test_a_private_upload_never_hides_published_values(tmp_path, engine):
     pub = tmp_path / "official.csv"
     pub.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\n")
+    _trusts(engine, "RAA")
     load_kpi(pub, engine)
     draft = tmp_path / "draft.csv"
     draft.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,9.9\n")
@@ -198,6 +208,7 @@ def test_a_private_upload_never_hides_published_values(tmp_path, engine):
 def test_publishing_an_upload_makes_it_everyones_current_value_and_keeps_history(tmp_path, engine):
     pub = tmp_path / "official.csv"
     pub.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,3.1\nRAA,falls_per_1000,2025-02,3.0\n")
+    _trusts(engine, "RAA")
     load_kpi(pub, engine)
     draft = tmp_path / "draft.csv"
     draft.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2025-01,9.9\nRAA,falls_per_1000,2025-03,2.0\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from partnering.errors import IngestError
@@ -15,6 +16,11 @@ from partnering.store import repository as repo
 pytestmark = pytest.mark.integration
 
 
+def _known(engine, code="RWA"):
+    with engine.begin() as conn:
+        repo.upsert_organisations(conn, pd.DataFrame({"org_code": [code], "name": ["Hull"], "kind": ["acute_trust"]}))
+
+
 def _kpi(tmp_path, name="my-measures.csv", value="12"):
     f = tmp_path / name
     f.write_text(f"org_code,indicator,period,value\nRWA,own_falls_per_1000,2026-01,{value}\n", encoding="utf-8")
@@ -22,6 +28,7 @@ def _kpi(tmp_path, name="my-measures.csv", value="12"):
 
 
 def test_a_load_by_the_library_is_audited_with_the_command_line_user(tmp_path, engine):
+    _known(engine)
     rep = load_kpi(_kpi(tmp_path), engine)
     events = audit.audit_frame(engine)
     assert events["action"].tolist() == ["data.load"]
@@ -43,6 +50,7 @@ def test_a_refused_file_leaves_no_audit_event(tmp_path, engine):
 
 
 def test_publishing_is_audited_with_its_actor_and_moves_the_data_version(tmp_path, engine):
+    _known(engine)
     rep = load_kpi(_kpi(tmp_path), engine, owner_org="RWA", published=False, uploaded_by="analyst@nhs.net")
     assert audit.audit_frame(engine).iloc[0]["actor"] == "analyst@nhs.net"
     before = repo.data_version(engine)

@@ -18,6 +18,7 @@ from partnering.errors import ConfigError
 DEFAULT_CATALOGUE = Path(__file__).with_name("indicators.toml")
 UNITS = ("percent", "count", "weeks", "rate", "ratio", "minutes", "score")
 DIRECTIONS = ("increase", "decrease", "neutral")
+KPI_OWNER = "kpi"  # owner of indicators that organisations define and load themselves
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ class IndicatorDef:
     key: bool = False
     source: str | None = None
     parent_code: str | None = None
+    owner: str | None = None  # the official loader that alone may write it; None = an organisation's own KPI
     extra: dict = field(default_factory=dict)
+
+    @property
+    def official(self) -> bool:
+        return self.owner is not None and self.owner != KPI_OWNER
 
     @property
     def is_ratio(self) -> bool:
@@ -54,6 +60,7 @@ class IndicatorDef:
             key=False,
             source=self.source,
             parent_code=self.code,
+            owner=self.owner,
         )
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
 from partnering.errors import IngestError
+from partnering.ingest import rules
 from partnering.store import audit
 from partnering.store import repository as repo
 from partnering.store.db import get_engine
@@ -46,6 +48,10 @@ class Parsed:
     period: str | None = None
     rows_loaded: int | None = None
     notes: list[str] = field(default_factory=list)
+    # organisations the store does not know: "create" (official files that define them), "reject" (KPI files by
+    # default), or an organisation kind to create them as (a KPI load that says so explicitly)
+    unknown_organisations: str = "create"
+    units: dict[str, str] = field(default_factory=dict)  # units a KPI file declares for its new indicators
 
 
 @dataclass
@@ -62,14 +68,18 @@ class BatchReport:
     observations_superseded: int
     seconds: float
     message: str = ""
+    organisations_created: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         if self.status == "unchanged":
             return f"{self.file}: unchanged ({self.message})"
+        created = self.organisations_created
         return (
             f"{self.file}: {self.rows_loaded:,} of {self.rows_read:,} rows loaded, {self.rows_rejected:,} rejected; "
             f"{self.observations_new:,} new values, {self.observations_superseded:,} superseded"
             + (f" [{self.period}]" if self.period else "")
+            + (f"; new organisations: {', '.join(created[:20])}{' ...' if len(created) > 20 else ''}"
+               if created else "")
         )
 
 
@@ -126,8 +136,15 @@ def commit_parsed(
         )
         if parsed.organisations is not None:
             repo.upsert_organisations(conn, parsed.organisations)
+        admitted = admit_observations(conn, parsed)
+        created: list[str] = []
         if parsed.organisations_seen is not None:
-            repo.ensure_organisations(conn, parsed.organisations_seen, guess_kind)
+            seen = parsed.organisations_seen
+            if admitted is not None and parsed.unknown_organisations != "create":
+                seen = seen[seen["org_code"].isin(admitted["org_code"])]
+            created = sorted(set(seen["org_code"]) - repo.known_organisations(conn, seen["org_code"]))
+            policy = parsed.unknown_organisations
+            repo.ensure_organisations(conn, seen, guess_kind if policy in ("create", "reject") else (lambda c: policy))
         if parsed.acute_codes:
             _mark_acute(conn, parsed.acute_codes)
         if parsed.successions is not None:
@@ -137,11 +154,13 @@ def commit_parsed(
         if parsed.attributes is not None:
             repo.replace_attributes(conn, parsed.attributes)
         new = sup = 0
-        if parsed.observations is not None and not parsed.observations.empty:
-            repo.ensure_indicators(conn, parsed.observations["indicator"].unique())
-            new, sup = repo.write_observations(conn, batch_id, parsed.observations, published, owner_org)
+        if admitted is not None and not admitted.empty:
+            repo.ensure_indicators(conn, admitted["indicator"].unique(), parsed.units)
+            new, sup = repo.write_observations(conn, batch_id, admitted, published, owner_org)
         repo.add_rejections(conn, batch_id, parsed.rejected)
         rows_loaded = parsed.rows_loaded if parsed.rows_loaded is not None else parsed.rows_read - len(parsed.rejected)
+        if admitted is not None and parsed.rows_loaded is not None:
+            rows_loaded -= len(parsed.observations) - len(admitted)
         secs = time.perf_counter() - t0
         repo.finish_batch(
             conn, batch_id, rows_read=parsed.rows_read, rows_loaded=rows_loaded, rows_rejected=len(parsed.rejected),
@@ -153,7 +172,47 @@ def commit_parsed(
             "published": published, "rows_loaded": rows_loaded, "rows_rejected": len(parsed.rejected),
             "values_new": new, "values_superseded": sup})
     return BatchReport(batch_id, parsed.kind, parsed.file, "loaded", parsed.period, parsed.rows_read, rows_loaded,
-                       len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes))
+                       len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes), created)
+
+
+def admit_observations(conn, parsed: Parsed) -> pd.DataFrame | None:
+    """The rows of ``parsed.observations`` that :mod:`partnering.ingest.rules` allows; the others join
+    ``parsed.rejected`` with their line (where the loader kept it), column and reason."""
+    obs = parsed.observations
+    if obs is None:
+        return None
+    obs = obs.reset_index(drop=True)
+    n = len(obs)
+    if n == 0:
+        return obs.drop(columns="line", errors="ignore")
+    why: list[tuple[str, str] | None] = [None] * n
+    if parsed.unknown_organisations == "reject":
+        known = repo.known_organisations(conn, obs["org_code"].unique())
+        for i in np.flatnonzero(~obs["org_code"].isin(known).to_numpy()):
+            why[i] = ("org_code", f"organisation '{obs['org_code'].iat[i]}' is not in the store (load the ODS "
+                                  "files first, or allow new organisations and say of which kind)")
+    defs = repo.indicator_rules(conn, obs["indicator"].unique())
+    owners = obs["indicator"].map(defs["owner"]).to_numpy(dtype=object)
+    for i in range(n):
+        own = owners[i] if isinstance(owners[i], str) else None
+        if why[i] is None and not rules.may_write(parsed.kind, own):
+            why[i] = ("indicator", rules.owner_reason(obs["indicator"].iat[i], own))
+    units = obs["indicator"].map(defs["unit"]).to_numpy(dtype=object).copy()
+    for i in range(n):
+        if not isinstance(units[i], str):
+            units[i] = parsed.units.get(obs["indicator"].iat[i], rules.UNDECLARED_UNIT)
+    lower = obs["indicator"].map(defs["lower"]).to_numpy(dtype=float)
+    upper = obs["indicator"].map(defs["upper"]).to_numpy(dtype=float)
+    for i, reason in enumerate(rules.unit_violations(obs["value"].to_numpy(dtype=float), units, lower, upper)):
+        if why[i] is None and reason is not None:
+            why[i] = ("value", reason)
+    bad = np.array([w is not None for w in why])
+    if bad.any():
+        lines = obs["line"].to_numpy() if "line" in obs else np.full(n, None)
+        parsed.rejected.extend((None if lines[i] is None else int(lines[i]), why[i][0], why[i][1])
+                               for i in np.flatnonzero(bad))
+        parsed.rejected.sort(key=lambda r: (r[0] or 0))
+    return obs[~bad].drop(columns="line", errors="ignore").reset_index(drop=True)
 
 
 def already_loaded(kind: str, data_checksum: str, file: str, engine: Engine, owner_org: str | None = None,
@@ -177,9 +236,10 @@ def load_file(kind: str, path, parse, engine: Engine | None = None, **batch_opts
     period = batch_opts.pop("period", None)
     if period is not None and not valid_period(period):
         raise IngestError(str(path), f"period {period!r} is not an ISO month (YYYY-MM)")
+    salt = batch_opts.pop("checksum_salt", "")
     engine = engine or get_engine()
     data = read_bytes(path)
-    digest = checksum(data)
+    digest = checksum(data + salt.encode()) if salt else checksum(data)
     prior = already_loaded(kind, digest, str(path), engine, batch_opts.get("owner_org"),
                            batch_opts.get("published", True))
     if prior is not None:

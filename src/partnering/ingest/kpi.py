@@ -20,10 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from partnering.errors import IngestError
+from partnering.errors import IngestError, ValidationError
+from partnering.indicators.catalogue import UNITS, indicator
+from partnering.ingest import rules
 from partnering.ingest.base import Parsed, decode_text, load_file
 from partnering.ingest.values import month_from_text, parse_numbers, valid_period
-from partnering.indicators.catalogue import indicator
+from partnering.store.models import ORG_KINDS
 
 KIND = "kpi"
 MAX_ROWS = 5_000_000
@@ -106,8 +108,11 @@ def parse_kpi(data: bytes, file: str) -> Parsed:
                        "value": value, "line": lines})
     dup = df.duplicated(["org_code", "indicator", "period"], keep="first") & ~bad
     reject(dup.to_numpy(), "org_code", "duplicate row for this organisation, indicator and period")
+    units = _declared_units(raw, ind, ~np.isnan(num) & ~np.isnan(den), reject)
     keep = df[~bad]
-    parsed.observations = keep.drop(columns="line")
+    parsed.observations = keep  # with its line: rows the store's rules refuse are reported by line
+    parsed.unknown_organisations = "reject"
+    parsed.units = {k: v for k, v in units.items() if k in set(keep["indicator"])}
     parsed.organisations_seen = pd.DataFrame({"org_code": keep["org_code"].unique(), "name": None})
     parsed.rows_loaded = len(keep)
     ps = sorted(keep["period"].unique())
@@ -116,5 +121,43 @@ def parse_kpi(data: bytes, file: str) -> Parsed:
     return parsed
 
 
-def load_kpi(path: str | Path, engine=None, **batch_opts):
-    return load_file(KIND, path, parse_kpi, engine, **batch_opts)
+def _declared_units(raw: pd.DataFrame, ind: np.ndarray, ratio_rows: np.ndarray, reject) -> dict[str, str]:
+    """Units a file declares for its indicators (optional ``unit`` column): one unit per indicator, from UNITS.
+
+    Undeclared, an indicator given as numerator and denominator is a percentage, otherwise a plain number."""
+    as_ratio = set(ind[ratio_rows])
+    col = raw["unit"].astype(str).str.strip().str.lower().to_numpy() if "unit" in raw.columns else None
+    if col is None:
+        return {x: rules.declared_unit(None, x in as_ratio) for x in set(ind)}
+    reject(np.array([u not in UNITS and u not in ("", "nan") for u in col]), "unit",
+           lambda i: f"unit '{col[i][:20]}' is not one of {', '.join(UNITS)}")
+    first: dict[str, str] = {}
+    for x, u in zip(ind, col):
+        if u in UNITS:
+            first.setdefault(x, u)
+    reject(np.array([u in UNITS and first.get(x) != u for x, u in zip(ind, col)]), "unit",
+           lambda i: f"unit '{col[i]}' differs from the unit '{first.get(ind[i])}' given for '{ind[i]}' above")
+    return {x: rules.declared_unit(first.get(x), x in as_ratio) for x in set(ind)}
+
+
+def load_kpi(path: str | Path, engine=None, create_organisations: str | None = None, **batch_opts):
+    """Load an organisation's own measures.
+
+    Rows for organisations the store does not know are rejected, unless ``create_organisations`` names the kind
+    of organisation to create them as (one of :data:`partnering.store.models.ORG_KINDS`); the report then lists
+    them.  Rows for official indicators and values impossible for their unit are rejected
+    (:mod:`partnering.ingest.rules`).
+    """
+    if create_organisations is None:
+        return load_file(KIND, path, parse_kpi, engine, **batch_opts)
+    if create_organisations not in ORG_KINDS:
+        raise ValidationError(f"cannot create organisations of kind {create_organisations!r}: choose one of "
+                              f"{', '.join(ORG_KINDS)}")
+
+    def parse(data: bytes, file: str) -> Parsed:
+        parsed = parse_kpi(data, file)
+        parsed.unknown_organisations = create_organisations
+        return parsed
+
+    # the same bytes loaded with another rule for new organisations is another load, not a repeat
+    return load_file(KIND, path, parse, engine, checksum_salt=f"create:{create_organisations}", **batch_opts)

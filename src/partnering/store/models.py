@@ -113,6 +113,8 @@ class Indicator(Base):
     standard_name: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str | None] = mapped_column(Text)
     parent_code: Mapped[str | None] = mapped_column(String(80))  # for breakdowns, e.g. per treatment function
+    # who may write it: an official loader's kind ("ae-monthly", "rtt", ...) or "kpi" (organisations' own measures)
+    owner: Mapped[str | None] = mapped_column(String(40))
 
 
 class ImportBatch(Base):
@@ -136,6 +138,9 @@ class ImportBatch(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     uploaded_by: Mapped[str | None] = mapped_column(String(120))
     message: Mapped[str | None] = mapped_column(Text)
+    # when the source published the file: the latest publication's value is current, whatever the order of loading
+    published_on: Mapped[date | None] = mapped_column(Date)
+    publication_basis: Mapped[str | None] = mapped_column(String(40))  # file | given | inferred: revised | load time
 
 
 class RejectedRow(Base):

@@ -6,6 +6,7 @@ import os
 import re
 from unittest import mock
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,19 +68,18 @@ def admin(client):
 @pytest.fixture
 def fresh_app(tmp_path):
     """A small store without the demo (for tests that upload): two trusts, four users."""
-    from partnering.ingest import load
+    from partnering.ingest.base import Parsed, commit_parsed
     from partnering.store.db import get_engine
     from partnering.web.auth import create_user
 
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     eng = get_engine(url)
-    seed = tmp_path / "seed.csv"
-    rows = ["org_code,indicator,period,value"]
-    for org in ("ZA1", "ZA2"):
-        for m in range(1, 13):
-            rows.append(f"{org},ae_attendances_total,2024-{m:02d},{1000 + m}")
-    seed.write_text("\n".join(rows) + "\n")
-    load("kpi", seed, eng)
+    # two trusts with a year of official A&E attendances (as the A&E loader would write them)
+    orgs = pd.DataFrame({"org_code": ["ZA1", "ZA2"], "name": ["Trust ZA1", "Trust ZA2"], "kind": "acute_trust"})
+    obs = pd.DataFrame([{"org_code": org, "indicator": "ae_attendances_total", "period": f"2024-{m:02d}",
+                         "numerator": None, "denominator": None, "value": 1000 + m}
+                        for org in ("ZA1", "ZA2") for m in range(1, 13)])
+    commit_parsed(Parsed(kind="ae-monthly", file="seed.csv", organisations=orgs, observations=obs), "seed", eng)
     for email, (role, org) in USERS.items():
         create_user(eng, email, role, org, password=PASSWORD)
     return make_app(url, tmp_path)
