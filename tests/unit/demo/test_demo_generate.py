@@ -195,24 +195,27 @@ def test_packaged_icb_centres():
 @pytest.mark.shared
 def test_coordinates_inside_real_icb_polygons(demo, geo):
     """Most organisations and sites fall inside the union of the real ICB polygons (i.e. on English land)."""
-    from partnering.demo.geometry import load_polygons, points_in_rings
+    from partnering.demo.geometry import area_of_points, load_polygons
 
-    rings = [ring for _, rs in load_polygons(geo / "boundaries" / "icb22-with-region.geojson") for ring in rs]
+    areas = [geom for _, geom in load_polygons(geo / "boundaries" / "icb22-with-region.geojson")]
     org = demo.organisations
     trusts = org[org.kind.isin(["acute_trust", "mental_health_trust", "community_trust"])]
-    inside = points_in_rings(trusts.longitude.to_numpy(), trusts.latitude.to_numpy(), rings)
+    inside = area_of_points(trusts.longitude.to_numpy(), trusts.latitude.to_numpy(), areas) >= 0
     assert inside.mean() >= 0.95, trusts.loc[~inside, ["org_code", "latitude", "longitude"]]
     everything = _located(demo)
-    inside_all = points_in_rings(everything.longitude.to_numpy(), everything.latitude.to_numpy(), rings)
+    inside_all = area_of_points(everything.longitude.to_numpy(), everything.latitude.to_numpy(), areas) >= 0
     assert inside_all.mean() >= 0.95
 
 
-def test_point_in_polygon_ray_casting():
-    from partnering.demo.geometry import points_in_rings
+def test_point_in_polygon_with_a_hole():
+    import shapely
 
-    square = np.array([[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], dtype=float)
-    hole = np.array([[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]], dtype=float)
-    got = points_in_rings(np.array([0.5, 2.0, 5.0, 3.5]), np.array([0.5, 2.0, 2.0, 3.5]), [square, hole])
+    from partnering.demo.geometry import points_in_area
+
+    square = [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]
+    hole = [(1, 1), (3, 1), (3, 3), (1, 3), (1, 1)]
+    got = points_in_area(np.array([0.5, 2.0, 5.0, 3.5]), np.array([0.5, 2.0, 2.0, 3.5]),
+                         shapely.Polygon(square, [hole]))
     assert got.tolist() == [True, False, False, True]
 
 
