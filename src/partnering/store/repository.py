@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from partnering.indicators.catalogue import IndicatorDef, indicator, load_catalogue
+from partnering.indicators.catalogue import KPI_OWNER, IndicatorDef, indicator, load_catalogue
 from partnering.store.audit import last_event_id, record
 from partnering.store.models import (
     ImportBatch,
@@ -238,8 +238,12 @@ def attributes_frame(engine: Engine | Connection, wide: bool = True) -> pd.DataF
 # --------------------------------------------------------------------------- indicators
 
 
-def ensure_indicators(conn: Connection, codes: Iterable[str]) -> None:
-    """Make sure every indicator code has a row, from the catalogue (breakdowns inherit their parent)."""
+def ensure_indicators(conn: Connection, codes: Iterable[str], units: dict[str, str] | None = None) -> None:
+    """Make sure every indicator code has a row, from the catalogue (breakdowns inherit their parent).
+
+    A code the catalogue does not know is an organisation's own KPI (owner ``kpi``), of the unit its file declared
+    (``units``; a plain number, ``score``, when none was declared).
+    """
     codes = set(codes)
     known = set(conn.execute(select(Indicator.code)).scalars())
     cat = load_catalogue()
@@ -248,11 +252,41 @@ def ensure_indicators(conn: Connection, codes: Iterable[str]) -> None:
         d = indicator(code, cat)
         if d is None:
             d = IndicatorDef(
-                code=code, name=code, unit="count", improvement_direction="neutral", source="user KPI file"
+                code=code, name=code, unit=(units or {}).get(code, "score"), improvement_direction="neutral",
+                source="user KPI file", owner=KPI_OWNER,
             )
         rows.append(_indicator_row(d))
     if rows:
         conn.execute(insert(Indicator), rows)
+
+
+def indicator_rules(conn: Connection, codes: Iterable[str]) -> pd.DataFrame:
+    """Unit, owner and bounds of each code, from the store where it has the indicator, else from the catalogue.
+
+    Indexed by code; a code known to neither has NaN unit and owner (a new KPI).
+    """
+    codes = sorted(set(codes))
+    stored = {r.code: (r.unit, r.owner) for r in conn.execute(
+        select(Indicator.code, Indicator.unit, Indicator.owner).where(Indicator.code.in_(codes))) if codes}
+    cat = load_catalogue()
+    rows = []
+    for code in codes:
+        d = indicator(code, cat)
+        unit, owner = stored.get(code, (d.unit, d.owner) if d is not None else (None, None))
+        extra = d.extra if d is not None else {}
+        lo, hi = extra.get("min"), extra.get("max")
+        rows.append((code, unit, owner if owner is not None else (d.owner if d is not None else None),
+                     float(lo) if lo is not None else np.nan, float(hi) if hi is not None else np.nan))
+    return pd.DataFrame(rows, columns=["code", "unit", "owner", "lower", "upper"]).set_index("code")
+
+
+def known_organisations(conn: Connection, codes: Iterable[str]) -> set[str]:
+    codes = sorted(set(codes))
+    out: set[str] = set()
+    for i in range(0, len(codes), 900):
+        out.update(conn.execute(select(Organisation.org_code).where(
+            Organisation.org_code.in_(codes[i: i + 900]))).scalars())
+    return out
 
 
 def _indicator_row(d: IndicatorDef) -> dict:
@@ -264,6 +298,7 @@ def _indicator_row(d: IndicatorDef) -> dict:
         "national_standard": d.national_standard,
         "standard_name": d.standard_name,
         "source": d.source,
+        "owner": d.owner,
         "parent_code": d.parent_code,
     }
 
@@ -676,3 +711,48 @@ def parse_iso_date(s) -> date | None:
         return date.fromisoformat(s[:10])
     except ValueError:
         return None
+
+
+# --------------------------------------------------------------------------- reads for matching (plain frames)
+# The match stage reads the store only through these (issue #8 s.1): no ORM object or connection leaves here.
+
+
+def organisations_by_code(engine: Engine | Connection, codes: Iterable[str]) -> pd.DataFrame:
+    """Rows of :data:`ORG_COLUMNS` for the given organisation codes (unknown codes are simply absent)."""
+    codes = sorted({str(c) for c in codes})
+    if not codes:
+        return pd.DataFrame(columns=ORG_COLUMNS)
+    parts = [
+        _read(engine, select(*[getattr(Organisation, c) for c in ORG_COLUMNS]).where(
+            Organisation.org_code.in_(codes[i : i + 500])))
+        for i in range(0, len(codes), 500)
+    ]
+    return pd.concat(parts, ignore_index=True).sort_values("org_code", ignore_index=True)
+
+
+def org_attributes_long(
+    engine: Engine | Connection, attributes: Iterable[str], orgs: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Long ``org_code, attribute, value`` rows of the named attributes (optionally only for ``orgs``)."""
+    stmt = select(OrgAttribute.org_code, OrgAttribute.attribute, OrgAttribute.value).where(
+        OrgAttribute.attribute.in_(list(attributes))
+    )
+    df = _read(engine, stmt)
+    if orgs is not None:
+        df = df[df["org_code"].isin(set(orgs))].reset_index(drop=True)
+    return df
+
+
+def partnerships_frame(engine: Engine | Connection, active_in: str | None = None) -> pd.DataFrame:
+    """Registered partnerships: ``recipient_code, supporter_code, form, start_period, end_period``.
+
+    ``active_in`` (an ISO month) keeps those not ended before that month (open-ended ones included).
+    """
+    from partnering.store.models import Partnership
+
+    cols = ["recipient_code", "supporter_code", "form", "start_period", "end_period"]
+    df = _read(engine, select(*[getattr(Partnership, c) for c in cols]).order_by(Partnership.id))
+    if active_in:
+        end = df["end_period"]
+        df = df[end.isna() | (end.astype(str) >= str(active_in))].reset_index(drop=True)
+    return df
