@@ -191,16 +191,22 @@ def month_grid(obs: pd.DataFrame) -> pd.DataFrame:
     cols = ["org_code", "indicator", "period", "value"]
     if obs.empty:
         return obs[cols].reset_index(drop=True)
-    period = obs["period"].astype(str)
-    bad = ~period.str.fullmatch(_ISO_MONTH)
+    # parse each distinct period once (a few dozen months, not one string per row)
+    pcode, plabels = pd.factorize(obs["period"].astype(str))
+    plabels = pd.Series(plabels)
+    bad = ~plabels.str.fullmatch(_ISO_MONTH)
     if bad.any():
-        row = obs[bad.to_numpy()].iloc[0]
+        row = obs[pcode == int(np.flatnonzero(bad.to_numpy())[0])].iloc[0]
         raise ValidationError(
             f"period {row['period']!r} of {row['org_code']} / {row['indicator']} is not an ISO month (YYYY-MM)"
         )
-    month = (period.str.slice(0, 4).astype(np.int64) * 12 + period.str.slice(5, 7).astype(np.int64) - 1).to_numpy()
-    code, labels = pd.factorize(obs["org_code"].astype(str) + "|" + obs["indicator"].astype(str))
-    n = len(labels)
+    pmonth = (plabels.str.slice(0, 4).astype(np.int64) * 12 + plabels.str.slice(5, 7).astype(np.int64) - 1)
+    month = pmonth.to_numpy()[pcode]
+    # one integer code per organisation x indicator (factorised separately: no per-row string building)
+    ocode, olabels = pd.factorize(obs["org_code"])
+    icode, ilabels = pd.factorize(obs["indicator"])
+    code, pairs = pd.factorize(ocode.astype(np.int64) * len(ilabels) + icode)
+    n = len(pairs)
     first = np.full(n, np.iinfo(np.int64).max)
     last = np.full(n, np.iinfo(np.int64).min)
     np.minimum.at(first, code, month)
@@ -212,21 +218,23 @@ def month_grid(obs: pd.DataFrame) -> pd.DataFrame:
     if (counts > 1).any():
         dup = int(np.flatnonzero(counts[pos] > 1)[0])
         raise ValidationError(
-            f"series {labels[code[dup]]!r} has more than one value for {period.iloc[dup]} (one value per month)"
+            f"series {obs['org_code'].iloc[dup]}|{obs['indicator'].iloc[dup]} has more than one value for "
+            f"{obs['period'].iloc[dup]} (one value per month)"
         )
     total = int(span.sum())
     series = np.repeat(np.arange(n), span)
     months = first[series] + (np.arange(total) - start[series])
     value = np.full(total, np.nan)
     value[pos] = obs["value"].to_numpy(dtype=float, na_value=np.nan)
-    split = pd.Series(labels).str.split("|", n=1)
-    years = pd.Series(months // 12).astype(str).str.zfill(4)
-    mons = pd.Series(months % 12 + 1).astype(str).str.zfill(2)
+    mcode, mlabels = pd.factorize(months)
+    years, mons = pd.Series(mlabels // 12).astype(str), pd.Series(mlabels % 12 + 1).astype(str)
+    text = years.str.zfill(4) + "-" + mons.str.zfill(2)
+    pairs = np.asarray(pairs)
     out = pd.DataFrame(
         {
-            "org_code": split.str[0].to_numpy()[series],
-            "indicator": split.str[1].to_numpy()[series],
-            "period": (years + "-" + mons).to_numpy(),
+            "org_code": np.asarray(olabels)[pairs // len(ilabels)][series],
+            "indicator": np.asarray(ilabels)[pairs % len(ilabels)][series],
+            "period": text.to_numpy()[mcode],
             "value": value,
         }
     )
@@ -264,12 +272,17 @@ def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, catalogue=None):
         }
     )
     res = run_spc(data, options)
-    split = res.points["series"].str.split("|", n=1)
-    points = res.points.assign(org_code=split.str[0], indicator=split.str[1])
+    points = res.points.assign(**_org_and_indicator(res.points["series"]))
     if not with_icons:
         return points
-    isplit = res.icons["series"].str.split("|", n=1)
-    return points, res.icons.assign(org_code=isplit.str[0], indicator=isplit.str[1])
+    return points, res.icons.assign(**_org_and_indicator(res.icons["series"]))
+
+
+def _org_and_indicator(series: pd.Series) -> dict[str, np.ndarray]:
+    """``org_code`` and ``indicator`` columns from ``org|indicator`` labels (each distinct label split once)."""
+    code, labels = pd.factorize(series)
+    split = pd.Series(labels).str.split("|", n=1)
+    return {"org_code": split.str[0].to_numpy()[code], "indicator": split.str[1].to_numpy()[code]}
 
 
 def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -506,11 +519,16 @@ def similar_organisations(code: str, orgs: pd.DataFrame, context: pd.DataFrame |
     reproducible.  ``None`` when there is no context to compare on (then nothing is "similar"; the caller says
     what it compares with instead).
     """
-    if context is None or context.empty or code not in context.index:
-        return None
     kind = orgs.loc[orgs["org_code"] == code, "kind"] if "kind" in orgs else pd.Series(dtype=object)
     same = orgs[orgs["kind"] == kind.iloc[0]]["org_code"] if len(kind) else orgs["org_code"]
-    ctx = context.reindex(index=sorted(set(same) & set(context.index)))
+    return _nearest(_similarity_space(same, context), code, k)
+
+
+def _similarity_space(codes, context: pd.DataFrame | None) -> pd.DataFrame | None:
+    """z-scores of the similarity attributes over ``codes`` (one kind), or ``None`` with nothing to compare on."""
+    if context is None or context.empty:
+        return None
+    ctx = context.reindex(index=sorted(set(codes) & set(context.index)))
     cols = [c for c in SIMILARITY_ATTRIBUTES if c in ctx.columns and ctx[c].notna().mean() >= 0.5]
     if not cols or len(ctx) < 2:
         return None
@@ -519,10 +537,16 @@ def similar_organisations(code: str, orgs: pd.DataFrame, context: pd.DataFrame |
         x["catchment_population"] = np.log(x["catchment_population"].where(x["catchment_population"] > 0))
     x = x.fillna(x.median())
     sd = x.std(ddof=0).replace(0.0, 1.0)
-    z = (x - x.mean()) / sd
-    dist = np.sqrt(((z - z.loc[code]) ** 2).sum(axis=1)).drop(code)
-    order = sorted(dist.index, key=lambda c: (dist[c], c))
-    return order[:k]
+    return (x - x.mean()) / sd
+
+
+def _nearest(z: pd.DataFrame | None, code: str, k: int) -> list[str] | None:
+    if z is None or code not in z.index:
+        return None
+    values = z.to_numpy()
+    dist = np.sqrt(((values - values[z.index.get_loc(code)]) ** 2).sum(axis=1))
+    order = np.lexsort((z.index.to_numpy(), dist))  # by distance, then by code
+    return [c for c in z.index.to_numpy()[order] if c != code][:k]
 
 
 def _similar_words(context: pd.DataFrame | None) -> str:
@@ -543,13 +567,18 @@ def _good_practice(obs, orgs, orgs_in_difficulty, periods, peers, context, confi
     recent = obs[obs["period"].isin(win)]
     means = recent.groupby(["indicator", "org_code"])["value"].mean()
     kind_of = dict(zip(orgs["org_code"], orgs["kind"])) if "kind" in orgs else {}
+    spaces: dict = {}  # kind -> standardised context, computed once per kind
     out = []
     for code in orgs_in_difficulty:
         peer_list = (peers or {}).get(code)
         if peer_list:
             allowed, compared_with = set(peer_list), "peers"
         else:
-            similar = similar_organisations(code, orgs, context, config.good_practice_similar)
+            kind = kind_of.get(code)
+            if kind not in spaces:
+                spaces[kind] = _similarity_space([c for c, k in kind_of.items() if k == kind] or orgs["org_code"],
+                                                 context)
+            similar = _nearest(spaces[kind], code, config.good_practice_similar)
             if similar is not None:
                 allowed, compared_with = set(similar), "similar"
             else:

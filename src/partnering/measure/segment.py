@@ -113,15 +113,18 @@ def monthly_segments(obs: pd.DataFrame, config: SegmentConfig = SegmentConfig(),
             "segment"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
-    order = {m: i for i, m in enumerate(metrics)}
-    scores = scores.assign(_order=scores["indicator"].map(order)).sort_values(["org_code", "period", "_order"])
-    seg = scores.groupby(["org_code", "period"]).agg(
+    # which metrics were scored: one bit per key metric, summed per organisation and month, then named once per
+    # distinct combination (in key-metric order)
+    bit = scores["indicator"].map({m: 1 << i for i, m in enumerate(metrics)}).astype(np.int64)
+    seg = scores.assign(_bit=bit).groupby(["org_code", "period"]).agg(
         avg_score=("score", "mean"),
         metrics_scored=("score", "size"),
-        scored_metrics=("indicator", ", ".join),
+        _bits=("_bit", "sum"),
     )
+    names = {b: ", ".join(m for i, m in enumerate(metrics) if b >> i & 1) for b in seg["_bits"].unique()}
+    seg["scored_metrics"] = seg["_bits"].map(names)
     with_data = scores.groupby("period")["indicator"].nunique()
-    seg = seg.reset_index()
+    seg = seg.drop(columns="_bits").reset_index()
     seg["metrics_required"] = [required_metrics(int(m), config.min_metrics) for m in seg["period"].map(with_data)]
     seg = seg[seg["metrics_scored"] >= seg["metrics_required"]].copy()
     seg["n_orgs"] = seg.groupby("period")["org_code"].transform("size")
