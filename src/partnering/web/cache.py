@@ -22,6 +22,7 @@ from typing import Any, Callable
 import cachetools
 from sqlalchemy import func, select
 
+from partnering.store.audit import last_event_id
 from partnering.store.models import ImportBatch
 
 MAX_ENTRIES = 1024  # most entries are small frames (peers, candidates); page views are a few hundred kB
@@ -55,9 +56,11 @@ def _read_version(engine) -> tuple:
         row = conn.execute(select(func.max(b.id), func.count(b.id), func.coalesce(func.sum(b.observations_new), 0),
                                   func.coalesce(func.sum(b.observations_superseded), 0))).first()
         unpublished = conn.execute(select(b.id, b.owner_org).where(b.published.is_(False))).all()
-    # the unpublished batch ids change when an upload is published, so every cached view is refreshed then
+        audited = last_event_id(conn)
+    # the unpublished batch ids change when an upload is published, so every cached view is refreshed then; the
+    # last audit event moves with any other audited write (partnerships, cases, undo ...), so results refresh too
     return (row[0] or 0, row[1], int(row[2]), int(row[3]), frozenset(o or "" for _, o in unpublished),
-            frozenset(i for i, _ in unpublished))
+            frozenset(i for i, _ in unpublished), audited)
 
 
 def scope_key(version: tuple, user) -> str:

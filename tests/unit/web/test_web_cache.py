@@ -144,3 +144,21 @@ def test_scope_key_separates_viewers_only_when_unpublished_data_exists():
     some = (1, 1, 1, 0, frozenset({"RXX"}), frozenset({7}))
     assert {cache.scope_key(none_unpublished, u) for u in (None, user, admin)} == {"all"}
     assert [cache.scope_key(some, u) for u in (None, user, admin)] == ["public", "org:RXX", "admin"]
+
+
+def test_any_audited_write_moves_the_data_version_and_refreshes_results(sqlite_engine):
+    """A write that adds no batch (a partnership, a case, an undo ...) is audited, and the audit moves the version."""
+    from partnering.store import audit
+
+    counter = Counter("result")
+    cache.invalidate_version()
+    first = cache.data_version(sqlite_engine)
+    cache.cached(sqlite_engine, "view", None, counter)
+    cache.cached(sqlite_engine, "view", None, counter)
+    assert counter.calls == 1
+    with sqlite_engine.begin() as conn:
+        audit.record(conn, "analyst@nhs.net", "partnership.create", "RWA-RR8")
+    cache.invalidate_version(sqlite_engine)
+    assert cache.data_version(sqlite_engine) != first
+    cache.cached(sqlite_engine, "view", None, counter)
+    assert counter.calls == 2
