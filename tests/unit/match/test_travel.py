@@ -84,3 +84,6 @@ def test_default_model_is_the_fit_on_the_stroke_unit_matrix(geo):
     assert f.minutes_per_km == pytest.approx(DEFAULT_DRIVE_MODEL.minutes_per_km, abs=1e-4)
     assert f.r2 == pytest.approx(DEFAULT_DRIVE_MODEL.r2, abs=1e-3)
     assert f.rmse == pytest.approx(DEFAULT_DRIVE_MODEL.rmse, abs=0.1)
+    assert f.minutes_per_sqrt_km == pytest.approx(DEFAULT_DRIVE_MODEL.minutes_per_sqrt_km, abs=1e-3)
+    assert f.min_fitted_km == pytest.approx(DEFAULT_DRIVE_MODEL.min_fitted_km, abs=0.01)
+    assert f.max_fitted_km == pytest.approx(DEFAULT_DRIVE_MODEL.max_fitted_km, abs=0.1)
