@@ -7,8 +7,9 @@ Recipients r (organisations in difficulty) and supporters s; an allowed pair (r,
 
     each recipient has at most one lead partner      sum_s x_rs <= 1
     each supporter leads for at most k recipients    sum_r x_rs <= k_s
-    required pairs are fixed to 1; forbidden pairs, pairs over the travel limit and supporters that are
-    themselves in difficulty are removed.
+    required pairs are fixed to 1; forbidden pairs, pairs over the travel limit, pairs scoring below the
+    minimum suitability and supporters that are themselves in difficulty are removed; existing partnerships
+    are held fixed: their recipient is covered (no new lead) and they use their supporter's capacity.
 
 Objective, lexicographic: first the number of recipients with a lead partner, then the total score.
 
@@ -63,6 +64,8 @@ class BuddyingPlan:
     proven_optimal: bool = True
     solve_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    existing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["recipient", "supporter", "score"]))
+    """Existing partnerships held fixed (recipient, supporter, score where listed): not part of ``pairs``."""
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -83,7 +86,11 @@ class _Problem:
     cap: np.ndarray  # capacity per supporter (before required pairs)
     cap_left: np.ndarray  # capacity after required pairs
     order: np.ndarray  # rows sorted by (recipient, supporter)
-    alive3: np.ndarray  # row passes travel, difficulty and forbidden filters
+    alive_pre_cap: np.ndarray  # row passes travel, difficulty, forbidden and minimum-score filters
+    best_unsuitable: np.ndarray  # per recipient: best score among rows that pass the filters before the minimum
+    min_score: float | None
+    covered: np.ndarray  # per recipient: held by an existing partnership
+    existing: pd.DataFrame
     reason_stage: np.ndarray  # per recipient: first stage that left no candidate (-1 = has free candidates)
     fixed_rec: np.ndarray  # per recipient: fixed by a required pair
     k_label: str
@@ -139,6 +146,8 @@ def _prepare(
     max_travel_minutes: float | None,
     recipients: Iterable[str] | None,
     exclude: pd.DataFrame | None = None,
+    existing: Iterable[Pair] = (),
+    min_score: float | None = None,
 ) -> _Problem:
     if not isinstance(suitability, pd.DataFrame):
         raise ValidationError("suitability must be a DataFrame with columns recipient, supporter, score")
@@ -152,11 +161,31 @@ def _prepare(
         raise ValidationError(f"scores must be finite and > 0; e.g. {bad.to_records(index=False).tolist()}")
     if max_travel_minutes is not None and "travel_minutes" not in table.columns:
         raise ValidationError("max_travel_minutes given but suitability has no travel_minutes column")
+    if min_score is not None and (
+        isinstance(min_score, bool) or not isinstance(min_score, (int, float, np.number)) or not np.isfinite(min_score)
+        or min_score < 0
+    ):
+        raise ValidationError(f"the minimum suitability must be a number >= 0, got {min_score!r}")
 
     r_codes, rec_uniques = pd.factorize(table["recipient"])
     s_codes, sup_uniques = pd.factorize(table["supporter"])
-    required = [tuple(p) for p in required]
+    existing = list(dict.fromkeys(tuple(p) for p in existing))
+    ex_set = set(existing)
+    required = [tuple(p) for p in required if tuple(p) not in ex_set]  # an existing pair is held anyway
     forbidden = [tuple(p) for p in forbidden]
+    ex_rec = {p[0]: p[1] for p in existing}
+    for rr, ss in required:
+        if rr in ex_rec:
+            raise ValidationError(
+                f"required pair ({rr}, {ss}): {rr} already has a lead partner, {ex_rec[rr]} "
+                "(a registered partnership, held fixed)"
+            )
+    for pair in forbidden:
+        if pair in ex_set:
+            raise ValidationError(
+                f"forbidden pair {pair} is a registered partnership, which the plan holds fixed; end it in the "
+                "register to plan without it"
+            )
     extra_rec = [x for x in list(recipients or []) + [p[0] for p in required] if x not in rec_uniques]
     rec_codes = pd.Index(rec_uniques).append(pd.Index(pd.unique(pd.Series(extra_rec, dtype=object))))
     sup_codes = pd.Index(sup_uniques)
@@ -172,6 +201,10 @@ def _prepare(
         raise ValidationError(f"suitability lists a pair twice: {dup.to_records(index=False).tolist()}")
 
     cap, k_label = _capacity_array(capacity, sup_codes)
+    covered = rec_codes.isin(list(ex_rec)) if ex_rec else np.zeros(n_rec, dtype=bool)
+    if existing:  # existing partnerships use their supporter's capacity (never below 0: they exist)
+        ex_sup = sup_codes.get_indexer([p[1] for p in existing])
+        cap = np.maximum(cap - np.bincount(ex_sup[ex_sup >= 0], minlength=n_sup), 0)
     difficulty = set(supporters_in_difficulty or ())
     in_difficulty = sup_codes.isin(list(difficulty)) if difficulty else np.zeros(n_sup, dtype=bool)
 
@@ -187,6 +220,7 @@ def _prepare(
     ok_difficulty = ~in_difficulty[s]
     forb_key = _pairs_key(forbidden, rec_codes, sup_codes, n_sup)
     ok_forbidden = ~np.isin(key, forb_key) if len(forb_key) else np.ones(len(table), dtype=bool)
+    ok_score = score >= min_score if min_score is not None else np.ones(len(table), dtype=bool)
     if exclude is not None and len(exclude):
         ex_key = _pairs_key(exclude[["recipient", "supporter"]].itertuples(index=False), rec_codes, sup_codes, n_sup)
         ok_forbidden &= ~np.isin(key, ex_key)
@@ -248,19 +282,29 @@ def _prepare(
         not_self & within,
         ok_difficulty,
         ok_forbidden,
+        ok_score,
         cap_left[s] > 0,
     ]
     alive = np.ones(len(table), dtype=bool)
     reason_stage = np.full(n_rec, -1, dtype=np.int64)
-    alive3 = alive
+    alive_pre_cap = alive
+    best_unsuitable = np.full(n_rec, np.nan)
     for i, m in enumerate(stages):
+        if i == 4 and len(table):  # best score of each recipient's candidates before the minimum applies
+            best_unsuitable = np.full(n_rec, -np.inf)
+            np.maximum.at(best_unsuitable, r[alive], score[alive])
         alive = alive & m
-        if i == 3:
-            alive3 = alive
+        if i == 4:
+            alive_pre_cap = alive
         count = np.bincount(r[alive], minlength=n_rec)
         newly = (count == 0) & (reason_stage < 0)
         reason_stage[newly] = i
-    free = alive & ~fixed_rec[r]
+    free = alive & ~fixed_rec[r] & ~covered[r]
+    ex_frame = pd.DataFrame(existing, columns=["recipient", "supporter"]) if existing else pd.DataFrame(
+        {"recipient": pd.Series(dtype=object), "supporter": pd.Series(dtype=object)})
+    listed = pd.Series(score, index=pd.MultiIndex.from_arrays([table["recipient"], table["supporter"]]))
+    ex_frame["score"] = listed.reindex(pd.MultiIndex.from_frame(ex_frame[["recipient", "supporter"]])).to_numpy(
+        dtype=float) if len(ex_frame) else pd.Series(dtype=float)
     return _Problem(
         role=role,
         table=table,
@@ -274,7 +318,11 @@ def _prepare(
         cap=cap,
         cap_left=cap_left,
         order=order,
-        alive3=alive3,
+        alive_pre_cap=alive_pre_cap,
+        best_unsuitable=best_unsuitable,
+        min_score=None if min_score is None else float(min_score),
+        covered=covered,
+        existing=ex_frame,
         reason_stage=reason_stage,
         fixed_rec=fixed_rec,
         k_label=k_label,
@@ -437,7 +485,7 @@ def _group(keys: np.ndarray, values: np.ndarray) -> dict[int, list[int]]:
 def _reasons(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
     matched = np.zeros(len(p.rec_codes), dtype=bool)
     matched[p.r[chosen_rows]] = True
-    matched |= p.fixed_rec
+    matched |= p.fixed_rec | p.covered
     idx = np.nonzero(~matched)[0]
     reasons = []
     # candidates of the unmatched recipients, grouped once (never a scan of all pairs per recipient)
@@ -445,13 +493,18 @@ def _reasons(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
     is_unmatched[idx] = True
     in_idx = is_unmatched[p.r]
     cand_free = _group(p.r[in_idx & p.free], p.s[in_idx & p.free])
-    cand_cap = _group(p.r[in_idx & p.alive3], p.s[in_idx & p.alive3])
+    cand_cap = _group(p.r[in_idx & p.alive_pre_cap], p.s[in_idx & p.alive_pre_cap])
     sup_load: dict[int, list[str]] = {}
     rows = np.concatenate([chosen_rows, p.fixed_rows])
     if len(idx):
         rec_names = p.table["recipient"].to_numpy()
         for j, rr in zip(p.s[rows], rec_names[rows], strict=True):
             sup_load.setdefault(int(j), []).append(str(rr))
+        if len(p.existing):  # existing partnerships use capacity too: name them
+            js = p.sup_codes.get_indexer(p.existing["supporter"])
+            for j, rr in zip(js, p.existing["recipient"], strict=True):
+                if j >= 0:
+                    sup_load.setdefault(int(j), []).append(f"{rr} (existing)")
     for i in idx:  # one step per *unmatched* recipient, to word its reason (not on the solving path)
         st = int(p.reason_stage[i])
         if st == 1:
@@ -461,15 +514,23 @@ def _reasons(p: _Problem, chosen_rows: np.ndarray) -> pd.DataFrame:
                 else "no candidate supporter listed"
             )
         elif st == 4:
+            why = (
+                f"no suitable partner: every candidate within reach scores below the minimum suitability of "
+                f"{p.min_score:g} (best {p.best_unsuitable[i]:.1f})"
+            )
+        elif st == 5:
             cands = cand_cap.get(int(i), [])
             bits = [
                 f"{p.sup_codes[j]} (required for {', '.join(map(str, p.required_by_sup[j]))})"
                 for j in cands
                 if j in p.required_by_sup
             ][:3]
+            held = [f"{p.sup_codes[j]} supports {', '.join(sup_load[j])}" for j in cands if j in sup_load][:3]
             why = (
                 ("required pairs use all the capacity of every candidate: " + "; ".join(bits))
                 if bits
+                else ("existing partnerships use all the capacity of every candidate: " + "; ".join(held))
+                if held
                 else "every candidate has capacity 0"
             )
         elif st in _STAGE_REASON:
@@ -525,6 +586,8 @@ def _plan(
     kernel: str,
     time_limit: float = 600.0,
     require_proof: bool = True,
+    existing: Iterable[Pair] | None = None,
+    min_score: float | None = None,
 ) -> BuddyingPlan:
     t0 = time.perf_counter()
     forbidden = list(forbidden or [])
@@ -538,6 +601,8 @@ def _plan(
         supporters_in_difficulty=difficulty,
         max_travel_minutes=max_travel_minutes,
         recipients=recipients,
+        existing=existing or (),
+        min_score=min_score,
     )
     rows, proven, notes = _run(lead, kernel, time_limit)
     pairs = [_pairs(lead, rows)]
@@ -554,7 +619,9 @@ def _plan(
             supporters_in_difficulty=difficulty,
             max_travel_minutes=max_travel_minutes,
             recipients=recipients,
-            exclude=pairs[0][["recipient", "supporter"]],  # the second partner is not the lead again
+            # the second partner is not the lead again, new or existing
+            exclude=pd.concat([pairs[0][["recipient", "supporter"]], lead.existing[["recipient", "supporter"]]]),
+            min_score=min_score,
         )
         rows2, proven2, notes2 = _run(second, kernel, time_limit)
         proven, notes = proven and proven2, notes + notes2
@@ -574,6 +641,7 @@ def _plan(
         proven_optimal=proven,
         solve_seconds=time.perf_counter() - t0,
         notes=notes,
+        existing=lead.existing,
     )
 
 
@@ -588,6 +656,8 @@ def buddying_plan(
     recipients: Iterable[str] | None = None,
     second_kind_suitability: pd.DataFrame | None = None,
     second_capacity: int | Mapping[str, int] = 1,
+    existing: Iterable[Pair] | None = None,
+    min_score: float | None = None,
 ) -> BuddyingPlan:
     """Exact optimal assignment of lead partners (and optionally a second partner of another kind).
 
@@ -609,6 +679,13 @@ def buddying_plan(
     second_kind_suitability, second_capacity
         A second partner of another kind (e.g. technology), solved as its own exact assignment after the lead one,
         never repeating a recipient's lead supporter.
+    existing
+        ``(recipient, supporter)`` partnerships already in place, held fixed: the recipient is covered (it gets no
+        new lead and is not reported unmatched) and the pair uses one unit of the supporter's capacity. They are
+        not filtered (they exist) and are returned in ``existing``, not in ``pairs``.
+    min_score
+        The minimum suitability of a chosen pair (required pairs excepted): a recipient whose candidates all score
+        below it is unmatched with the reason "no suitable partner". ``None``: any listed pair will do.
 
     Raises ``ValidationError`` for inconsistent inputs (a required pair also forbidden, a required supporter in
     difficulty, two required leads for one recipient) and ``InfeasibleError`` when required pairs cannot all hold.
@@ -624,6 +701,8 @@ def buddying_plan(
         second_kind_suitability,
         second_capacity,
         kernel="assignment",
+        existing=existing,
+        min_score=min_score,
     )
 
 
@@ -640,6 +719,8 @@ def plan_mip_highs(
     second_capacity: int | Mapping[str, int] = 1,
     time_limit: float = 600.0,
     require_proof: bool = True,
+    existing: Iterable[Pair] | None = None,
+    min_score: float | None = None,
 ) -> BuddyingPlan:
     """:func:`buddying_plan` solved as a HiGHS MIP (two lexicographic stages), built from numpy arrays.
 
@@ -659,4 +740,6 @@ def plan_mip_highs(
         kernel="mip",
         time_limit=time_limit,
         require_proof=require_proof,
+        existing=existing,
+        min_score=min_score,
     )
