@@ -409,7 +409,9 @@ def score_pairs(
 
 
 def ordinal(n) -> str:
-    n = int(round(float(n)))
+    """``1st``, ``2nd`` ... A tied (average) rank such as 77.5 is shown at its whole part (77th), a position the
+    tie covers (the ranks come from ``rank(method="average")`` in ``measure.segment``)."""
+    n = int(np.floor(float(n) + 1e-9))
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 

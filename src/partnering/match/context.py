@@ -84,39 +84,21 @@ def activity_frame(engine, org_codes, assessment=None, months: int = ACTIVITY_MO
     return out
 
 
-def read_frame(engine, stmt) -> pd.DataFrame:
-    """Rows of a select as a DataFrame, built from plain tuples (much faster than from Row objects)."""
-    from partnering.store.repository import _conn
-
-    with _conn(engine) as conn:
-        res = conn.execute(stmt)
-        keys = list(res.keys())
-        return pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=keys)
-
-
 def _attributes(engine, codes: list[str]) -> pd.DataFrame:
     """Wide org x attribute values of the context attributes used here, for ``codes``."""
-    from sqlalchemy import select
-
-    from partnering.store.models import OrgAttribute
+    from partnering.store import repository as repo
 
     names = ["imd_score", "pct_over_65", "rurality", "catchment_population", "beds", "case_mix_index"]
-    stmt = select(OrgAttribute.org_code, OrgAttribute.attribute, OrgAttribute.value).where(
-        OrgAttribute.attribute.in_(names)
-    )
-    df = read_frame(engine, stmt)
-    df = df[df["org_code"].isin(codes)]
+    df = repo.org_attributes_long(engine, names, orgs=codes)
     wide = df.pivot(index="org_code", columns="attribute", values="value") if len(df) else pd.DataFrame()
     return wide.reindex(index=pd.Index(codes, name="org_code"))
 
 
 def org_codes_of_kind(engine, kind: str) -> list[str]:
-    from sqlalchemy import select
+    """Codes of the store's organisations of ``kind``, sorted."""
+    from partnering.store import repository as repo
 
-    from partnering.store.models import Organisation
-
-    stmt = select(Organisation.org_code).where(Organisation.kind == kind).order_by(Organisation.org_code)
-    return read_frame(engine, stmt)["org_code"].tolist()
+    return repo.organisations_frame(engine, kinds=[kind])["org_code"].sort_values().tolist()
 
 
 def peer_context(engine, kind: str = "acute_trust", assessment=None) -> pd.DataFrame:

@@ -9,9 +9,16 @@ cached here: the web layer caches.
 * :func:`partner_candidates` — candidate supporters ranked by the weighted suitability score of
   :mod:`partnering.match.candidates`, each with a plain-English reason and two-way learning.
 * :func:`buddying_plan` — the exact optimal system plan (``match.plan.buddying_plan``) over every organisation in
-  persistent difficulty, with reasons, unmatched organisations and the binding constraint, and map lines.
+  persistent difficulty, with reasons, unmatched organisations and the binding constraint, and map lines;
+  registered partnerships are held fixed and pairs below :data:`DEFAULT_MIN_SUITABILITY` are "no suitable partner".
+* :func:`parse_pairs` — the one parser of ``RECIPIENT:SUPPORTER`` pairs (:mod:`partnering.match.pairs`).
 
-Method and weights: ``docs/methods/partner-matching.md``.
+Every function is pure with respect to its inputs: frames passed in (an ``assessment``, cached ``inputs``, a
+``context``) are read, never written, so callers may share them between threads without a lock. The store is read
+only through :mod:`partnering.store.repository` (plain frames).
+
+Method and weights: ``docs/methods/partner-matching.md``; plan: ``docs/methods/buddying-plan.md``; travel time:
+``docs/methods/travel-time.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ from partnering.match.candidates import (
     DEFAULT_WEIGHTS,
     METHOD_KINDS,
     NHS_TRUST_KINDS,
+    NO_CONTEXT_SIMILARITY,
+    TRAVEL_SCALE_MINUTES,
     MatchInputs,
     SuitabilityWeights,
     explain_pairs,
@@ -37,19 +46,46 @@ from partnering.match.candidates import (
     performance_arrays,
     score_pairs,
 )
-from partnering.match.context import context_weights, peer_context, read_frame
+from partnering.match.context import context_weights, peer_context
+from partnering.match.pairs import parse_pairs
 from partnering.match.peers import explain_peer, find_peers
 
 __all__ = [
+    "DEFAULT_MIN_SUITABILITY",
     "PlanResult",
     "buddying_plan",
     "match_inputs",
+    "no_help_score",
+    "parse_pairs",
     "partner_candidates",
     "peer_context",
     "peers_for",
 ]
 
-MIN_PLAN_SCORE = 0.01  # the exact plan needs scores > 0; a pair scoring 0 still counts as "some help"
+DEFAULT_MAX_MINUTES = 90.0  # the plan's default travel limit (judgement: a half-day visit; partner-matching.md)
+
+
+def no_help_score(weights: SuitabilityWeights = DEFAULT_WEIGHTS, at_minutes: float = DEFAULT_MAX_MINUTES) -> float:
+    """Suitability of a candidate that brings the recipient nothing it needs (docs/methods/buddying-plan.md).
+
+    A same-kind NHS trust supporting nobody (spare capacity 1, kind fit 1), of neutral similarity
+    (:data:`~partnering.match.candidates.NO_CONTEXT_SIMILARITY`), ``at_minutes`` away by road (proximity
+    ``1 - minutes / 180``), with no track record and no better than the recipient on any measure where the
+    recipient is weak (capability 0). With the default weights and the default 90-minute limit: 32.5.
+    """
+    w = weights.normalised()
+    proximity = min(max(1.0 - float(at_minutes) / TRAVEL_SCALE_MINUTES, 0.0), 1.0)
+    parts = {"capability": 0.0, "track_record": 0.0, "similarity": NO_CONTEXT_SIMILARITY, "proximity": proximity,
+             "spare_capacity": 1.0, "kind_fit": 1.0}
+    return 100.0 * sum(w[k] * v for k, v in parts.items())
+
+
+# The plan's minimum suitability: a pair must score at least what a trust that brings nothing the recipient needs
+# would score (no_help_score with the default weights at the default travel limit: 7.5 similarity + 10 proximity
+# + 10 spare capacity + 5 kind fit). Below it the recipient is shown as "no suitable partner", not given a pair
+# that only fills a slot. Judgement anchored on the score's own scale; docs/methods/buddying-plan.md.
+DEFAULT_MIN_SUITABILITY = 32.5
+_SCORE_FLOOR = 0.01  # the exact core needs scores > 0; matters only when the minimum suitability is set to 0
 
 
 def _code(org_code: str) -> str:
@@ -67,16 +103,12 @@ def _assessment(engine, assessment, kind: str):
 
 
 def _org_kind(engine, code: str) -> str:
-    from sqlalchemy import select
+    from partnering.store import repository as repo
 
-    from partnering.store.models import Organisation
-    from partnering.store.repository import _conn
-
-    with _conn(engine) as conn:
-        kind = conn.execute(select(Organisation.kind).where(Organisation.org_code == code)).scalar_one_or_none()
-    if kind is None:
+    row = repo.organisations_by_code(engine, [code])
+    if row.empty or pd.isna(row["kind"].iloc[0]):
         raise NotFoundError(f"organisation {code!r} is not in the store")
-    return kind
+    return str(row["kind"].iloc[0])
 
 
 # ---------------------------------------------------------------------------------------------- peers
@@ -123,12 +155,9 @@ def peers_for(
     k = min(int(k), max(len(ctx) - 1, 1))
     res = find_peers(ctx, k=k, weights=w, pinned=pin)
     res = res[res["org_code"] == code].reset_index(drop=True)
-    from sqlalchemy import select
+    from partnering.store import repository as repo
 
-    from partnering.store.models import Organisation
-
-    names = read_frame(engine, select(Organisation.org_code, Organisation.name).where(Organisation.kind == kind))
-    names = names.set_index("org_code")["name"]
+    names = repo.organisations_frame(engine, kinds=[kind]).set_index("org_code")["name"]
     res.insert(2, "peer_name", res["peer_code"].map(names))
     res["explanation"] = [explain_peer(r) for _, r in res.iterrows()]
     return res
@@ -137,63 +166,73 @@ def peers_for(
 # ---------------------------------------------------------------------------------------------- inputs
 
 
-def _loads(engine, latest_period: str | None) -> dict[str, list[str]]:
-    """supporter -> recipients it supports now (registered partnerships not ended before the latest month)."""
-    from sqlalchemy import select
+def _partnerships(engine, latest_period: str | None) -> pd.DataFrame:
+    """Registered partnerships not ended before the latest month (``repository.partnerships_frame``)."""
+    from partnering.store import repository as repo
 
-    from partnering.store.models import Partnership
+    return repo.partnerships_frame(engine, active_in=latest_period)
 
-    p = read_frame(engine, select(Partnership.recipient_code, Partnership.supporter_code, Partnership.end_period))
-    if p.empty:
+
+def _loads(partnerships: pd.DataFrame) -> dict[str, list[str]]:
+    """supporter -> recipients it supports now."""
+    if partnerships.empty:
         return {}
-    if latest_period:
-        p = p[p["end_period"].isna() | (p["end_period"].astype(str) >= latest_period)]
-    return {s: sorted(set(g["recipient_code"])) for s, g in p.groupby("supporter_code")}
+    return {s: sorted(set(g["recipient_code"])) for s, g in partnerships.groupby("supporter_code")}
 
 
-def _travel_fn(locs: pd.DataFrame):
-    """A callable (recipients, supporters) -> (minutes, km, from_matrix) arrays.
+class _Travel:
+    """A callable (recipients, supporters) -> (minutes, km, from_matrix) arrays, and what it rests on.
 
-    Straight-line km between the organisations' coordinates and the fitted drive-time model
-    (``match.travel.DEFAULT_DRIVE_MODEL``); where a road travel-time matrix has been loaded
-    (``partnering ingest geo``) and holds both postcodes, its minutes replace the estimate.
+    Every loaded road travel-time matrix (``match.travel.loaded_travel_matrix``) gives the minutes of every pair
+    of organisations whose postcodes it holds; other pairs get the fitted drive-time model
+    (``match.travel.DEFAULT_DRIVE_MODEL``) on the straight-line km between their coordinates.
     """
-    from partnering.match.travel import distance_matrix_km, estimated_drive_minutes, read_travel_matrix, travel_minutes
 
-    try:
-        matrix = read_travel_matrix()
-    except NotFoundError:
-        matrix = None
+    def __init__(self, locs: pd.DataFrame, home=None):
+        from partnering.match.travel import DEFAULT_DRIVE_MODEL, loaded_travel_matrix
 
-    def fn(recipients, supporters):
-        a = locs.reindex(list(recipients))
-        b = locs.reindex(list(supporters))
+        self.locs = locs
+        self.model = DEFAULT_DRIVE_MODEL
+        self.matrix, self.matrices = loaded_travel_matrix(home)
+
+    def summary(self) -> dict:
+        """What the minutes rest on: the matrices loaded and the model's fit (shown with every answer)."""
+        return {"matrices": list(self.matrices), "model": self.model.summary()}
+
+    def __call__(self, recipients, supporters):
+        from partnering.match.travel import distance_matrix_km, norm_key
+
+        a = self.locs.reindex(list(recipients))
+        b = self.locs.reindex(list(supporters))
         km = distance_matrix_km(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
-        minutes = np.asarray(estimated_drive_minutes(km), dtype=float)
+        minutes = np.asarray(self.model.minutes(km), dtype=float)
         minutes[np.isnan(km)] = np.nan
         from_matrix = np.zeros(km.shape, dtype=bool)
-        if matrix is not None:
-            pa, pb = a["postcode"].fillna(""), b["postcode"].fillna("")
-            if (pa != "").any() and (pb != "").any():
-                tt = travel_minutes(pa.tolist(), pb.tolist(), matrix=matrix).minutes.to_numpy(dtype=float)
-                ok = np.isfinite(tt) & (pa.to_numpy() != "")[:, None] & (pb.to_numpy() != "")[None, :]
-                minutes[ok] = tt[ok]
-                from_matrix = ok
+        m = self.matrix
+        if m is not None:
+            pa = pd.Index([norm_key(x) if isinstance(x, str) and x.strip() else "" for x in a["postcode"]])
+            pb = pd.Index([norm_key(x) if isinstance(x, str) and x.strip() else "" for x in b["postcode"]])
+            ri = m.index.get_indexer(pa)
+            ci = m.columns.get_indexer(pb)
+            ri[pa == ""], ci[pb == ""] = -1, -1
+            vals = m.to_numpy(dtype=float)
+            cell = vals[np.ix_(np.maximum(ri, 0), np.maximum(ci, 0))] if vals.size else np.full(km.shape, np.nan)
+            ok = (ri >= 0)[:, None] & (ci >= 0)[None, :] & np.isfinite(cell)
+            minutes[ok] = cell[ok]
+            from_matrix = ok
         return minutes, km, from_matrix
-
-    return fn
 
 
 def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_trust") -> MatchInputs:
-    """Read everything the scoring needs once (the web layer may cache the result per store version)."""
-    from sqlalchemy import select
+    """Read everything the scoring needs once (the web layer may cache the result per store version).
 
-    from partnering.store.models import Organisation
+    The result is shared read-only: no function here writes into it.
+    """
+    from partnering.store import repository as repo
 
     a = _assessment(engine, assessment, kind)
-    cols = [Organisation.org_code, Organisation.name, Organisation.kind, Organisation.postcode,
-            Organisation.latitude, Organisation.longitude]
-    orgs = read_frame(engine, select(*cols)).set_index("org_code")
+    cols = ["org_code", "name", "kind", "postcode", "latitude", "longitude"]
+    orgs = repo.organisations_frame(engine)[cols].set_index("org_code")
     cat = load_catalogue(catalogue)
     locs = orgs[["latitude", "longitude", "postcode"]].copy()
     if len(cat):
@@ -213,6 +252,8 @@ def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_tru
     flags = a.flags
     latest = a.standing["latest_period"].dropna().max() if len(a.standing) else None
     ctx = peer_context(engine, kind, a)
+    partnerships = _partnerships(engine, latest)
+    travel = _Travel(locs)
     return MatchInputs(
         orgs=orgs,
         perf=perf,
@@ -220,9 +261,9 @@ def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_tru
         in_difficulty=set(flags.loc[flags["persistent_difficulty"].astype(bool), "org_code"]),
         track_record=set(flags.loc[flags["track_record"].astype(bool), "org_code"]),
         similarity=pd.DataFrame(),
-        loads=_loads(engine, latest),
+        loads=_loads(partnerships),
         catalogue=cat,
-        travel=_travel_fn(locs),
+        travel=travel,
         track_window=a.config.track_window,
         nhs_kind=kind,
         extra={
@@ -230,6 +271,9 @@ def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_tru
             "assessed": list(flags["org_code"]),
             "current": sorted(set(a.standing.loc[a.standing["latest_period"] == latest, "org_code"])),
             "assessment": a,
+            "partnerships": partnerships,
+            "locations": locs[["latitude", "longitude"]],
+            "travel": travel.summary(),
         },
     )
 
@@ -324,6 +368,7 @@ def partner_candidates(
     if scored.empty:
         out = pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "recipient"])
         out.attrs["recipient_in_difficulty"] = code in inp.in_difficulty
+        out.attrs["travel"] = _travel_summary(inp)
         return out
     top = scored.sort_values(["score", "supporter"], ascending=[False, True]).head(int(k)).reset_index(drop=True)
     top = explain_pairs(top, inp)
@@ -332,7 +377,17 @@ def partner_candidates(
     rest = [c for c in top.columns if c not in CANDIDATE_COLUMNS]
     out = top[CANDIDATE_COLUMNS + rest]
     out.attrs["recipient_in_difficulty"] = code in inp.in_difficulty
+    out.attrs["travel"] = _travel_summary(inp)
     return out
+
+
+def _travel_summary(inp: MatchInputs) -> dict:
+    """What the minutes rest on (loaded matrices, the model's fit); inputs built elsewhere may not say."""
+    if "travel" in inp.extra:
+        return inp.extra["travel"]
+    from partnering.match.travel import DEFAULT_DRIVE_MODEL
+
+    return {"matrices": [], "model": DEFAULT_DRIVE_MODEL.summary()}
 
 
 # ---------------------------------------------------------------------------------------------- plan
@@ -340,7 +395,14 @@ def partner_candidates(
 
 @dataclass
 class PlanResult:
-    """The system buddying plan: pairs with scores and reasons, unmatched with the binding constraint, map lines."""
+    """The system buddying plan: pairs with scores and reasons, unmatched with the binding constraint, map lines.
+
+    ``pairs`` are the plan's new pairs; ``existing`` the registered partnerships it held fixed (their recipients
+    are covered, so they get no second lead). Both carry ``recipient_lat, recipient_lon, supporter_lat,
+    supporter_lon`` (WGS84 degrees, NaN where unknown) so a map needs no lookup of its own; ``unmatched`` carries
+    ``recipient_lat, recipient_lon``. ``travel`` says what the minutes rest on: the loaded road matrices and the
+    drive-time model's fit (formula, R², RMSE, n, what it was fitted on).
+    """
 
     pairs: pd.DataFrame
     unmatched: pd.DataFrame
@@ -355,24 +417,36 @@ class PlanResult:
     lead_suitability: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     second_suitability: pd.DataFrame | None = field(repr=False, default=None)
     plan_kwargs: dict = field(repr=False, default_factory=dict)
+    existing: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    n_existing: int = 0
+    travel: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-serialisable: parameters, total_score, counts, pairs, unmatched and map data."""
+        """JSON-serialisable: parameters, total_score, counts, pairs, existing, unmatched, travel and map data."""
         pair_cols = ["recipient", "recipient_name", "supporter", "supporter_name", "supporter_kind", "role",
-                     "score", "required", "travel_minutes", "distance_km", "reason", "two_way_learning"]
+                     "score", "required", "travel_minutes", "distance_km", "travel_from_matrix", "reason",
+                     "two_way_learning", *COORDINATE_COLUMNS]
+        existing_cols = ["recipient", "recipient_name", "supporter", "supporter_name", "form", "start_period",
+                         "score", *COORDINATE_COLUMNS]
         return _jsonable(
             {
                 "parameters": self.parameters,
                 "total_score": self.total_score,
                 "n_recipients": self.n_recipients,
                 "n_matched": self.n_matched,
+                "n_existing": self.n_existing,
                 "solver": self.solver,
                 "proven_optimal": self.proven_optimal,
+                "travel": self.travel,
                 "pairs": self.pairs.reindex(columns=pair_cols).to_dict("records"),
+                "existing": self.existing.reindex(columns=existing_cols).to_dict("records"),
                 "unmatched": self.unmatched.to_dict("records"),
                 "map": {"lines": self.map_lines, "unmatched": self.map_unmatched},
             }
         )
+
+
+COORDINATE_COLUMNS = ["recipient_lat", "recipient_lon", "supporter_lat", "supporter_lon"]
 
 
 def _jsonable(x):
@@ -389,24 +463,29 @@ def _jsonable(x):
     return x
 
 
-def _parse_pairs(pairs, what: str) -> list[tuple[str, str]]:
-    out = []
-    for p in pairs or ():
-        if isinstance(p, str):
-            bits = p.split(":")
-            if len(bits) != 2 or not all(b.strip() for b in bits):
-                raise ValidationError(f"{what} pair {p!r} must be RECIPIENT:SUPPORTER")
-            p = bits
-        if len(p) != 2:
-            raise ValidationError(f"{what} pair {p!r} must be (recipient, supporter)")
-        out.append((_code(p[0]), _code(p[1])))
+def _with_coordinates(df: pd.DataFrame, locs: pd.DataFrame, supporter: bool = True) -> pd.DataFrame:
+    """A copy of ``df`` with recipient (and supporter) latitude/longitude from ``locs``."""
+    out = df.copy()
+    lat, lon = locs["latitude"].astype(float), locs["longitude"].astype(float)
+    out["recipient_lat"] = out["recipient"].map(lat).astype(float)
+    out["recipient_lon"] = out["recipient"].map(lon).astype(float)
+    if supporter:
+        out["supporter_lat"] = out["supporter"].map(lat).astype(float)
+        out["supporter_lon"] = out["supporter"].map(lon).astype(float)
     return out
+
+
+def _check_min_suitability(v) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not math.isfinite(float(v)) \
+            or not 0 <= float(v) <= 100:
+        raise ValidationError(f"the minimum suitability must be a number from 0 to 100, got {v!r}")
+    return float(v)
 
 
 def buddying_plan(
     engine,
     capacity: int = 1,
-    max_minutes: float | None = 90,
+    max_minutes: float | None = DEFAULT_MAX_MINUTES,
     required: Iterable = (),
     forbidden: Iterable = (),
     second_kind: str | None = None,
@@ -416,16 +495,20 @@ def buddying_plan(
     weights: SuitabilityWeights = DEFAULT_WEIGHTS,
     inputs: MatchInputs | None = None,
     kind: str = "acute_trust",
+    min_suitability: float = DEFAULT_MIN_SUITABILITY,
 ) -> PlanResult:
     """The optimal system plan: a lead NHS supporter for every organisation in persistent difficulty.
 
     Suitability of every (organisation in difficulty, eligible trust) pair from the same score as
-    :func:`partner_candidates`; pairs beyond ``max_minutes`` by road are dropped; solved exactly by
-    :func:`partnering.match.plan.buddying_plan` (most organisations helped, then the greatest total score).
-    ``capacity`` is the most organisations one trust may support in total, counting partnerships already
-    registered. ``required``/``forbidden``: ``"REC:SUP"`` strings or pairs. ``second_kind``: also give each
-    organisation a partner of that catalogue kind (e.g. ``technology_partner``), within each partner's catalogue
-    capacity.
+    :func:`partner_candidates`; pairs beyond ``max_minutes`` by road and pairs scoring below ``min_suitability``
+    (default :data:`DEFAULT_MIN_SUITABILITY`; a recipient left with none is "no suitable partner") are dropped;
+    solved exactly by :func:`partnering.match.plan.buddying_plan` (most organisations helped, then the greatest
+    total score). Registered partnerships with an NHS trust as supporter, active in the latest month, are held
+    fixed: their recipient is covered and gets no second lead (``existing``). ``capacity`` is the most
+    organisations one trust may support in total, counting partnerships already registered.
+    ``required``/``forbidden``: pairs in any form :func:`parse_pairs` reads (``"REC:SUP"``, ``"REC-SUP"``, tuples);
+    required pairs are kept whatever their score. ``second_kind``: also give each organisation a partner of that
+    catalogue kind (e.g. ``technology_partner``), within each partner's catalogue capacity.
     """
     from partnering.match import plan as plan_core
 
@@ -435,7 +518,8 @@ def buddying_plan(
         raise ValidationError(f"max_minutes must be a non-negative number, got {max_minutes!r}")
     if second_kind is not None and second_kind not in CATALOGUE_KINDS:
         raise ValidationError(f"second kind must be one of {', '.join(CATALOGUE_KINDS)}, got {second_kind!r}")
-    req, forb = _parse_pairs(required, "required"), _parse_pairs(forbidden, "forbidden")
+    min_score = _check_min_suitability(min_suitability)
+    req, forb = list(parse_pairs(required, "required")), list(parse_pairs(forbidden, "forbidden"))
     inp = inputs if inputs is not None else match_inputs(engine, assessment, catalogue, kind)
     for r, s in req + forb:
         for c in (r, s):
@@ -448,9 +532,20 @@ def buddying_plan(
     nhs = _nhs_candidates(inp)
     inp = dataclasses.replace(inp, similarity=_similarity(inp.extra["context"], recipients, nhs))
     lead = score_pairs(inp, recipients, nhs, weights)
-    lead["score"] = lead["score"].clip(lower=MIN_PLAN_SCORE)
+    lead["score"] = lead["score"].clip(lower=_SCORE_FLOOR)
     lead["drive_minutes"] = lead["travel_minutes"]
-    lead_cap = {s: max(0, int(capacity) - len(inp.loads.get(s, []))) for s in nhs}
+
+    # registered partnerships: those of a recipient with an NHS trust are held fixed (the recipient is covered);
+    # every one uses its supporter's capacity
+    held = inp.extra.get("partnerships", pd.DataFrame(columns=["recipient_code", "supporter_code"]))
+    sup_kind = held["supporter_code"].map(inp.orgs["kind"]) if len(held) else pd.Series(dtype=object)
+    cat_codes = set(inp.catalogue["org_code"]) if len(inp.catalogue) else set()
+    is_held = held["recipient_code"].isin(recipients) & sup_kind.isin(NHS_TRUST_KINDS) \
+        & ~held["supporter_code"].isin(cat_codes) if len(held) else pd.Series(dtype=bool)
+    existing_rows = held[is_held] if len(held) else held
+    existing = list(dict.fromkeys(zip(existing_rows["recipient_code"], existing_rows["supporter_code"], strict=True)))
+    other_load = held[~is_held].groupby("supporter_code").size().to_dict() if len(held) else {}
+    lead_cap = {s: max(0, int(capacity) - int(other_load.get(s, 0))) for s in nhs}
 
     second = None
     second_cap: dict[str, int] = {}
@@ -459,7 +554,7 @@ def buddying_plan(
         if not partners:
             raise ValidationError(f"the partner catalogue lists no {second_kind.replace('_', ' ')} (use --catalogue)")
         second = score_pairs(inp, recipients, partners, weights)
-        second["score"] = second["score"].clip(lower=MIN_PLAN_SCORE)
+        second["score"] = second["score"].clip(lower=_SCORE_FLOOR)
         second["drive_minutes"] = second["travel_minutes"]
         if second_kind in METHOD_KINDS:  # remote working: exempt from the travel limit
             second["travel_minutes"] = 0.0
@@ -475,8 +570,11 @@ def buddying_plan(
         recipients=recipients,
         second_kind_suitability=second,
         second_capacity=second_cap or 1,
+        existing=existing,
+        min_score=min_score if min_score > _SCORE_FLOOR else None,
     )
     plan = plan_core.buddying_plan(lead, **kwargs)
+    locs = inp.extra.get("locations", inp.orgs[["latitude", "longitude"]])
     pairs = plan.pairs.copy()
     if len(pairs):
         pairs["travel_minutes"] = pairs["drive_minutes"]
@@ -486,15 +584,23 @@ def buddying_plan(
     names = inp.orgs["name"]
     pairs.insert(1, "recipient_name", pairs["recipient"].map(names))
     pairs.insert(3, "supporter_name", pairs["supporter"].map(names))
-    unmatched = plan.unmatched.copy()
+    pairs = _with_coordinates(pairs, locs)
+    unmatched = _with_coordinates(plan.unmatched, locs, supporter=False)
     unmatched.insert(1, "recipient_name", unmatched["recipient"].map(names))
+    held_pairs = plan.existing.copy()
+    if len(held_pairs):
+        info = existing_rows.drop_duplicates(["recipient_code", "supporter_code"]).set_index(
+            ["recipient_code", "supporter_code"])
+        key = pd.MultiIndex.from_frame(held_pairs[["recipient", "supporter"]])
+        held_pairs["form"] = info["form"].reindex(key).to_numpy()
+        held_pairs["start_period"] = info["start_period"].reindex(key).to_numpy()
+    held_pairs.insert(1, "recipient_name", held_pairs["recipient"].map(names))
+    held_pairs.insert(3, "supporter_name", held_pairs["supporter"].map(names))
+    held_pairs = _with_coordinates(held_pairs, locs)
 
-    locs = inp.orgs[["latitude", "longitude"]]
     lines = []
     for p in pairs.itertuples(index=False):
-        a = locs.loc[p.recipient] if p.recipient in locs.index else None
-        b = locs.loc[p.supporter] if p.supporter in locs.index else None
-        if a is None or b is None or a.isna().any() or b.isna().any():
+        if not np.isfinite([p.recipient_lat, p.recipient_lon, p.supporter_lat, p.supporter_lon]).all():
             continue
         mins = "" if pd.isna(p.travel_minutes) else f", {p.travel_minutes:.0f} min"
         lines.append(
@@ -503,8 +609,8 @@ def buddying_plan(
                 "supporter": p.supporter,
                 "role": p.role,
                 "score": round(float(p.score), 2),
-                "from": {"lat": float(a["latitude"]), "lon": float(a["longitude"])},
-                "to": {"lat": float(b["latitude"]), "lon": float(b["longitude"])},
+                "from": {"lat": float(p.recipient_lat), "lon": float(p.recipient_lon)},
+                "to": {"lat": float(p.supporter_lat), "lon": float(p.supporter_lon)},
                 "label": f"{p.recipient} {p.recipient_name} ← {p.supporter} {p.supporter_name} "
                          f"({p.role}, score {p.score:.0f}{mins})",
             }
@@ -513,12 +619,12 @@ def buddying_plan(
         {
             "recipient": u.recipient,
             "role": u.role,
-            "lat": float(locs.at[u.recipient, "latitude"]),
-            "lon": float(locs.at[u.recipient, "longitude"]),
+            "lat": float(u.recipient_lat),
+            "lon": float(u.recipient_lon),
             "label": f"{u.recipient} {u.recipient_name}: {u.reason}",
         }
         for u in unmatched.itertuples(index=False)
-        if u.recipient in locs.index and locs.loc[u.recipient].notna().all()
+        if np.isfinite([u.recipient_lat, u.recipient_lon]).all()
     ]
     lead_pairs = pairs[pairs["role"] == "lead"] if len(pairs) else pairs
     return PlanResult(
@@ -532,6 +638,7 @@ def buddying_plan(
         parameters={
             "capacity": int(capacity),
             "max_minutes": None if max_minutes is None else float(max_minutes),
+            "min_suitability": min_score,
             "required": [f"{r}:{s}" for r, s in req],
             "forbidden": [f"{r}:{s}" for r, s in forb],
             "second_kind": second_kind,
@@ -542,4 +649,7 @@ def buddying_plan(
         lead_suitability=lead,
         second_suitability=second,
         plan_kwargs=kwargs,
+        existing=held_pairs,
+        n_existing=int(held_pairs["recipient"].nunique()) if len(held_pairs) else 0,
+        travel=_travel_summary(inp),
     )

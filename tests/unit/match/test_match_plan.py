@@ -103,7 +103,7 @@ def _check_feasible(plan, inst) -> None:
 
 def test_assignment_matches_brute_force_on_many_small_instances():
     rng = np.random.default_rng(20261122)
-    checked = 0
+    seen = {"required": 0, "unmatched": 0, "at capacity": 0, "beaten by count": 0, "travel limit": 0}
     for _ in range(300):
         inst = _random_instance(rng)
         count, score = _brute_force(inst)
@@ -111,8 +111,18 @@ def test_assignment_matches_brute_force_on_many_small_instances():
         _check_feasible(plan, inst)
         assert plan.n_lead == count
         assert plan.lead_score == pytest.approx(score, abs=1e-9)
-        checked += 1
-    assert checked == 300
+        # what this instance exercised: the comparison above is only worth as much as the cases it covers
+        cap = inst["capacity"]
+        load = plan.pairs["supporter"].value_counts()
+        seen["required"] += bool(inst["required"])
+        seen["unmatched"] += bool(len(plan.unmatched))
+        seen["at capacity"] += any(n == (cap if isinstance(cap, int) else cap.get(s, 1)) for s, n in load.items())
+        seen["travel limit"] += inst["max_travel_minutes"] is not None and bool(
+            (inst["suitability"]["travel_minutes"] > inst["max_travel_minutes"]).any())
+        best_each = inst["suitability"].groupby("recipient")["score"].max()
+        seen["beaten by count"] += plan.lead_score < best_each.reindex(plan.pairs["recipient"]).sum() - 1e-9
+    assert seen["required"] >= 60 and seen["unmatched"] >= 60 and seen["at capacity"] >= 150
+    assert seen["travel limit"] >= 60 and seen["beaten by count"] >= 30, seen
 
 
 def test_mip_matches_brute_force_on_small_instances():
