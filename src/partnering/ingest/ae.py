@@ -32,7 +32,7 @@ import pandas as pd
 
 from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, decode_text, load_file
-from partnering.ingest.values import month_from_text, parse_numbers
+from partnering.ingest.values import date_from_text, month_from_text, parse_numbers
 
 KIND = "ae-monthly"
 
@@ -320,6 +320,14 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
         period = period or month_from_text(Path(file).name)
     if period is None:
         raise IngestError(file, "the month cannot be known; give --period")
+    published_on = None
+    for r in range(header_row):  # the title block says when NHS England published (or revised) the workbook
+        for c in range(sh.ncols - 1):
+            label = str(sh.cell_value(r, c)).strip().lower()
+            if label in ("published:", "revised:"):
+                when = date_from_text(sh.cell_value(r, c + 1))
+                if when is not None and (published_on is None or when > published_on):
+                    published_on = when
     groups = [str(sh.cell_value(header_row - 1, c)).strip() for c in range(sh.ncols)]
     group = ""
     names = []
@@ -404,6 +412,7 @@ def parse_ae_workbook(data: bytes, file: str, period: str | None = None) -> Pars
     ident = {"period": "Period", "code": "Org Code", "parent": "Parent Org", "name": "Org name"}
     fields = {f: f for f in (*_XLS_COUNTS, "dta_4_12")}
     parsed = _derive(out, ident, fields, file, period, line_offset=0)
+    parsed.published_on = published_on
     # _derive numbered rows from 0; translate to the sheet's row numbers
     parsed.rejected = [
         (int(line_numbers[ln]) if ln is not None and ln < len(line_numbers) else ln, c, why)

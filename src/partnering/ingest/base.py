@@ -14,7 +14,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from partnering.ingest import rules
 from partnering.store import audit
 from partnering.store import repository as repo
 from partnering.store.db import get_engine
+from partnering.store.publication import publication_basis
 
 MAX_REJECTED_SHOWN = 10_000
 
@@ -52,6 +53,7 @@ class Parsed:
     # default), or an organisation kind to create them as (a KPI load that says so explicitly)
     unknown_organisations: str = "create"
     units: dict[str, str] = field(default_factory=dict)  # units a KPI file declares for its new indicators
+    published_on: date | None = None  # when the source published the file, where the file says so
 
 
 @dataclass
@@ -118,8 +120,13 @@ def commit_parsed(
     owner_org: str | None = None,
     published: bool = True,
     uploaded_by: str | None = None,
+    published_on: date | None = None,
 ) -> BatchReport:
-    """Write a parsed file in one transaction (all or nothing)."""
+    """Write a parsed file in one transaction (all or nothing).
+
+    ``published_on`` is when the source published the file, as the person loading it says (``--published``);
+    a date the file itself carries wins (:func:`partnering.store.publication.publication_basis`).
+    """
     engine = engine or get_engine()
     t0 = time.perf_counter()
     with engine.begin() as conn:
@@ -130,9 +137,15 @@ def commit_parsed(
                 len(parsed.rejected), 0, 0, time.perf_counter() - t0,
                 f"identical to batch {prior.id} ({Path(prior.file_name).name}); nothing written",
             )
+        started = datetime.now()
+        pub_date, basis = publication_basis(parsed.file, parsed.published_on, published_on, started.date())
+        if published_on is not None and parsed.published_on is not None and published_on != parsed.published_on:
+            parsed.notes.append(f"the file says it was published on {parsed.published_on:%Y-%m-%d}: that date is "
+                                f"used, not {published_on:%Y-%m-%d}")
         batch_id = repo.create_batch(
             conn, kind=parsed.kind, file_name=parsed.file, checksum=data_checksum, period=parsed.period,
-            owner_org=owner_org, published=published, uploaded_by=uploaded_by, started_at=datetime.now(),
+            owner_org=owner_org, published=published, uploaded_by=uploaded_by, started_at=started,
+            published_on=pub_date, publication_basis=basis,
         )
         if parsed.organisations is not None:
             repo.upsert_organisations(conn, parsed.organisations)
@@ -145,18 +158,21 @@ def commit_parsed(
             created = sorted(set(seen["org_code"]) - repo.known_organisations(conn, seen["org_code"]))
             policy = parsed.unknown_organisations
             repo.ensure_organisations(conn, seen, guess_kind if policy in ("create", "reject") else (lambda c: policy))
-        if parsed.acute_codes:
-            _mark_acute(conn, parsed.acute_codes)
+        kinds_changed = _mark_acute(conn, parsed.acute_codes) if parsed.acute_codes else []
         if parsed.successions is not None:
             repo.upsert_successions(conn, parsed.successions)
         if parsed.sites is not None:
             repo.replace_sites(conn, parsed.sites)
         if parsed.attributes is not None:
             repo.replace_attributes(conn, parsed.attributes)
-        new = sup = 0
+        new = sup = older = 0
+        indicators_created: list[str] = []
         if admitted is not None and not admitted.empty:
-            repo.ensure_indicators(conn, admitted["indicator"].unique(), parsed.units)
-            new, sup = repo.write_observations(conn, batch_id, admitted, published, owner_org)
+            indicators_created = repo.ensure_indicators(conn, admitted["indicator"].unique(), parsed.units)
+            new, sup, older = repo.write_observations(conn, batch_id, admitted, published, owner_org)
+        if older:
+            parsed.notes.append(f"{older:,} values come from an older publication than the current ones: kept as "
+                                "history, superseding nothing")
         repo.add_rejections(conn, batch_id, parsed.rejected)
         rows_loaded = parsed.rows_loaded if parsed.rows_loaded is not None else parsed.rows_read - len(parsed.rejected)
         if admitted is not None and parsed.rows_loaded is not None:
@@ -170,7 +186,11 @@ def commit_parsed(
         audit.record(conn, uploaded_by, "data.load", f"batch {batch_id}", None, {
             "kind": parsed.kind, "file": Path(parsed.file).name, "period": parsed.period, "owner_org": owner_org,
             "published": published, "rows_loaded": rows_loaded, "rows_rejected": len(parsed.rejected),
-            "values_new": new, "values_superseded": sup})
+            "values_new": new, "values_superseded": sup, "values_older_publication": older,
+            "published_on": pub_date, "publication_basis": basis,
+            # what an undo must put back besides the values (partnering.store.undo)
+            "undo": {"organisations_created": created, "indicators_created": indicators_created,
+                     "kinds_changed": kinds_changed, "not_undoable": _not_undoable(parsed)}})
     return BatchReport(batch_id, parsed.kind, parsed.file, "loaded", parsed.period, parsed.rows_read, rows_loaded,
                        len(parsed.rejected), new, sup, secs, "; ".join(parsed.notes), created)
 
@@ -258,8 +278,22 @@ SPECIALIST_NAME = re.compile(
 )
 
 
-def _mark_acute(conn, codes: set[str]) -> None:
-    """Trusts a file shows to have type 1 A&E become acute trusts, or specialist trusts by name."""
+def _not_undoable(parsed: Parsed) -> str | None:
+    """Why a batch cannot be undone exactly, or None: reference data (ODS, geography, context) is replaced in place
+    without history, so only a later load of the same source changes it back."""
+    replaced = [what for what, frame in (("organisations", parsed.organisations), ("successions", parsed.successions),
+                                         ("sites", parsed.sites), ("attributes", parsed.attributes))
+                if frame is not None and not frame.empty]
+    if replaced:
+        return (f"a {parsed.kind} load replaces reference data ({', '.join(replaced)}) without keeping history; "
+                "load the earlier file again instead")
+    return None
+
+
+def _mark_acute(conn, codes: set[str]) -> list[tuple[str, str]]:
+    """Trusts a file shows to have type 1 A&E become acute trusts, or specialist trusts by name.
+
+    Returns (code, kind before) of each organisation whose kind changed."""
     from sqlalchemy import select, update
 
     from partnering.store.models import Organisation
@@ -269,10 +303,15 @@ def _mark_acute(conn, codes: set[str]) -> None:
             Organisation.org_code.in_(sorted(codes)), Organisation.kind.in_(["trust", "other_provider"])
         )
     ).all()
+    before = dict(conn.execute(select(Organisation.org_code, Organisation.kind).where(
+        Organisation.org_code.in_([c for c, _ in rows]))).all()) if rows else {}
+    changed = []
     for kind in ("acute_trust", "specialist_trust"):
         chosen = [c for c, n in rows if bool(SPECIALIST_NAME.search(n or "")) == (kind == "specialist_trust")]
         if chosen:
             conn.execute(update(Organisation).where(Organisation.org_code.in_(chosen)).values(kind=kind))
+            changed += [(c, before[c]) for c in chosen if before.get(c) != kind]
+    return sorted(changed)
 
 
 def guess_kind(code: str) -> str:

@@ -8,6 +8,7 @@ surrounding spaces ignored.  Anything else is an error with a reason.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -86,3 +87,21 @@ def month_from_text(text: str) -> str | None:
 
 def valid_period(p: str) -> bool:
     return bool(re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", str(p)))
+
+
+_DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\s+(\d{4})\s*$")
+
+
+def date_from_text(text) -> date | None:
+    """A publication date as the NHS workbooks write it ("10th April 2025", "10 Apr 2025", "2025-04-10"), else None."""
+    s = str(text or "").strip()
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", s)
+    try:
+        if m:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        m = _DAY_MONTH_YEAR.match(s)
+        if m and m[2].lower() in _MONTHS:
+            return date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+    except ValueError:
+        return None
+    return None

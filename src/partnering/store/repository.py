@@ -26,6 +26,7 @@ from partnering.store.models import (
     Site,
     Succession,
 )
+from partnering.store.publication import Publication, is_later
 
 ORG_COLUMNS = [
     "org_code",
@@ -238,7 +239,7 @@ def attributes_frame(engine: Engine | Connection, wide: bool = True) -> pd.DataF
 # --------------------------------------------------------------------------- indicators
 
 
-def ensure_indicators(conn: Connection, codes: Iterable[str], units: dict[str, str] | None = None) -> None:
+def ensure_indicators(conn: Connection, codes: Iterable[str], units: dict[str, str] | None = None) -> list[str]:
     """Make sure every indicator code has a row, from the catalogue (breakdowns inherit their parent).
 
     A code the catalogue does not know is an organisation's own KPI (owner ``kpi``), of the unit its file declared
@@ -258,6 +259,7 @@ def ensure_indicators(conn: Connection, codes: Iterable[str], units: dict[str, s
         rows.append(_indicator_row(d))
     if rows:
         conn.execute(insert(Indicator), rows)
+    return [r["code"] for r in rows]
 
 
 def indicator_rules(conn: Connection, codes: Iterable[str]) -> pd.DataFrame:
@@ -452,10 +454,14 @@ def write_observations(
     Versions are kept per visibility scope: published data supersedes only published
     data, and an organisation's unpublished upload supersedes only that organisation's
     earlier unpublished values — a private upload never hides published values from
-    anyone else.  Returns (new rows, superseded rows).
+    anyone else.
+
+    The latest *publication* is current (:mod:`partnering.store.publication`): a value from
+    an older publication than the current one's is kept as history, superseded at once by
+    the current value.  Returns (new rows, superseded rows, rows kept as older history).
     """
     if obs.empty:
-        return 0, 0
+        return 0, 0, 0
     obs = obs[OBS_COLUMNS].copy()
     for c in ("numerator", "denominator", "value"):
         obs[c] = pd.to_numeric(obs[c], errors="coerce").astype(float)
@@ -471,7 +477,8 @@ def write_observations(
     has_old = merged["id_old"].notna().to_numpy()
     todo = merged[~(same & has_old)]
     if todo.empty:
-        return 0, 0
+        return 0, 0, 0
+    later = _later_than_current(conn, batch_id, todo)
     rows = _obs_tuples(todo, batch_id)
     ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(
@@ -479,8 +486,9 @@ def write_observations(
         f"VALUES ({', '.join([ph] * 7)})",
         rows,
     )
-    old = todo[todo["id_old"].notna()]
-    if not old.empty:
+    old = todo[todo["id_old"].notna() & later]
+    older = todo[todo["id_old"].notna() & ~later]
+    if not (old.empty and older.empty):
         new_ids = pd.DataFrame(
             conn.execute(
                 select(Observation.id, Observation.org_code, Observation.indicator_code, Observation.period).where(
@@ -490,11 +498,39 @@ def write_observations(
             columns=["new_id", "org_code", "indicator", "period"],
         )
         link = old[key + ["id_old"]].merge(new_ids, on=key)
-        conn.execute(
-            text("UPDATE observations SET superseded_by = :new_id WHERE id = :old_id"),
-            [{"new_id": int(n), "old_id": int(o)} for n, o in zip(link["new_id"], link["id_old"])],
-        )
-    return len(rows), len(old)
+        if not link.empty:
+            conn.execute(
+                text("UPDATE observations SET superseded_by = :new_id WHERE id = :old_id"),
+                [{"new_id": int(n), "old_id": int(o)} for n, o in zip(link["new_id"], link["id_old"])],
+            )
+        hist = older[key + ["id_old"]].merge(new_ids, on=key)
+        if not hist.empty:  # an older publication: history under the current value, superseding nothing
+            conn.execute(
+                text("UPDATE observations SET superseded_by = :cur WHERE id = :new_id"),
+                [{"cur": int(o), "new_id": int(n)} for n, o in zip(hist["new_id"], hist["id_old"])],
+            )
+    return len(rows), len(old), len(older)
+
+
+def publications(conn: Connection, batch_ids: Iterable[int]) -> dict[int, Publication]:
+    ids = sorted({int(b) for b in batch_ids})
+    out = {}
+    for i in range(0, len(ids), 900):
+        for r in conn.execute(select(ImportBatch.id, ImportBatch.published_on, ImportBatch.publication_basis).where(
+                ImportBatch.id.in_(ids[i: i + 900]))):
+            out[int(r.id)] = Publication(int(r.id), r.published_on, r.publication_basis)
+    return out
+
+
+def _later_than_current(conn: Connection, batch_id: int, todo: pd.DataFrame) -> np.ndarray:
+    """Per row of ``todo``: True where this batch's publication is later than the current value's (or none)."""
+    has_old = todo["id_old"].notna().to_numpy()
+    if not has_old.any():
+        return np.ones(len(todo), dtype=bool)
+    pubs = publications(conn, [batch_id, *todo.loc[has_old, "batch_old"].astype(int).unique()])
+    mine = pubs[int(batch_id)]
+    verdict = {b: is_later(mine, p) for b, p in pubs.items() if b != int(batch_id)}
+    return np.array([True if not h else verdict[int(b)] for h, b in zip(has_old, todo["batch_old"])], dtype=bool)
 
 
 def _obs_tuples(df: pd.DataFrame, batch_id: int) -> list[tuple]:
@@ -519,6 +555,7 @@ def _current_for(
     for i in range(0, len(inds), 400):
         stmt = select(
             Observation.id.label("id_old"),
+            Observation.batch_id.label("batch_old"),
             Observation.org_code,
             Observation.indicator_code.label("indicator"),
             Observation.period,
@@ -534,7 +571,8 @@ def _current_for(
         frames.append(
             pd.DataFrame(
                 conn.execute(stmt).all(),
-                columns=["id_old", "org_code", "indicator", "period", "numerator", "denominator", "value"],
+                columns=["id_old", "batch_old", "org_code", "indicator", "period", "numerator", "denominator",
+                         "value"],
             )
         )
     cur = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
