@@ -62,7 +62,7 @@ __all__ = [
     "peers_for",
 ]
 
-DEFAULT_MAX_MINUTES = 90.0  # the plan's default travel limit: judgement, half the 3-hour day-trip scale (buddying-plan.md)
+DEFAULT_MAX_MINUTES = 90.0  # the plan's default travel limit: judgement, half the 3-hour day-trip scale (plan doc)
 
 
 def no_help_score(weights: SuitabilityWeights = DEFAULT_WEIGHTS, at_minutes: float = DEFAULT_MAX_MINUTES) -> float:
