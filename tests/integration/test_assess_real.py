@@ -47,3 +47,14 @@ def test_real_assessment_of_acute_trusts(real_store):
     assert last_year.reindex(bad.org_code).median() < last_year.reindex(f.org_code).median()
     if len(good):
         assert last_year.reindex(good.org_code).median() > last_year.reindex(f.org_code).median()
+
+
+@pytest.mark.shared
+def test_real_assessment_says_that_rtt_stopped_before_ae(real_store):
+    """The real RTT files end in March 2025, the A&E files in March 2026: every organisation's summary says so."""
+    a = assess(real_store)
+    f = a.freshness.set_index("family")
+    assert f.loc["ae-monthly", "latest_period"] == "2026-03" and f.loc["rtt", "latest_period"] == "2025-03"
+    assert bool(f.loc["rtt", "stale"]) and f.loc["rtt", "months_behind"] == 12
+    assert (a.flags["data_note"].str.contains("RTT data end in 2025-03, 12 months before the latest month")).all()
+    assert a.flags["summary"].str.contains("Stale data: RTT").all()

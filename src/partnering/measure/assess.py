@@ -39,6 +39,8 @@ from partnering.errors import NotFoundError, ValidationError
 from partnering.indicators.catalogue import IndicatorDef, indicator, load_catalogue
 from partnering.indicators.catalogue import format_value as _fmt
 from partnering.measure.derive import add_derived
+from partnering.measure.freshness import COLUMNS as FRESHNESS_COLUMNS
+from partnering.measure.freshness import data_freshness, family_of, stale_note
 from partnering.measure.segment import SegmentConfig, key_metrics, metric_scores, monthly_segments
 from partnering.measure.spc import run_spc
 
@@ -90,6 +92,7 @@ class Assessment:
     points: pd.DataFrame  # every SPC point (series = org_code|indicator) for charts
     metrics: list[str]
     config: AssessConfig
+    freshness: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FRESHNESS_COLUMNS))
 
     def org(self, code: str) -> dict:
         if code not in set(self.flags["org_code"]):
@@ -157,7 +160,12 @@ def assess_frames(
     good = _good_practice(obs, orgs, in_difficulty, periods, peers, context, config, cat)
     summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))).to_dict()
     flags["good_practice"] = [summary.get(c, "") for c in flags["org_code"]]
-    return Assessment(icons, standing, segments, flags, good, points, metrics, config)
+    freshness = data_freshness(obs, cat)
+    note = stale_note(freshness, {family_of(m, cat) for m in metrics})
+    flags["data_note"] = note  # the same for every organisation: which key-metric family is stale, and since when
+    if note:
+        flags["summary"] = flags["summary"] + " " + note
+    return Assessment(icons, standing, segments, flags, good, points, metrics, config, freshness)
 
 
 def reported_periods(obs: pd.DataFrame, share: float = 0.5) -> list[str]:
