@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from partnering.errors import PartneringError, ValidationError
+from partnering.match.service import parse_pairs
 from partnering.web import downloads, services
 from partnering.web import map as webmap
 from partnering.web.auth import CurrentUser, audit
@@ -36,8 +37,8 @@ def _plan_params(capacity: str, max_travel: str, forbid: str, require: str) -> s
     except ValueError:
         raise ValidationError("maximum travel time must be a number of minutes, like 90") from None
     p = services.PlanParams(capacity=cap, max_travel_minutes=mt,
-                            forbidden=services.parse_pairs(forbid, "Pairs to forbid"),
-                            required=services.parse_pairs(require, "Pairs to require"))
+                            forbidden=parse_pairs(forbid, "Pairs to forbid"),
+                            required=parse_pairs(require, "Pairs to require"))
     p.validate()
     return p
 
@@ -179,8 +180,8 @@ def partners(request: Request, code: str = CODE, limit: int = LIMIT, offset: int
 
 def _plan(request: Request, user: CurrentUser, body: PlanIn) -> dict:
     params = services.PlanParams(capacity=body.capacity, max_travel_minutes=body.max_travel_minutes,
-                                 forbidden=tuple((a.upper(), b.upper()) for a, b in body.forbidden),
-                                 required=tuple((a.upper(), b.upper()) for a, b in body.required))
+                                 forbidden=parse_pairs(body.forbidden, "forbidden"),
+                                 required=parse_pairs(body.required, "required"))
     res = services.buddying_plan(request.app.state.engine, user, params)
     pairs = res.pairs.copy()
     if not pairs.empty and "reason" not in pairs.columns:
@@ -210,8 +211,8 @@ def plan_get(request: Request, capacity: int = Query(1, ge=1, le=20),
              user: CurrentUser = Depends(api_user)):
     """The optimal buddying plan for organisations in persistent difficulty."""
     body = PlanIn(capacity=capacity, max_travel_minutes=max_travel_minutes,
-                  forbidden=list(services.parse_pairs(forbid, "forbid")),
-                  required=list(services.parse_pairs(require, "require")))
+                  forbidden=list(parse_pairs(forbid, "forbid")),
+                  required=list(parse_pairs(require, "require")))
     return _plan(request, user, body)
 
 

@@ -9,7 +9,6 @@ requests share them without a lock.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -260,20 +259,6 @@ class PlanResult:
     params: PlanParams
     #: one line per pair for the map, from the service: recipient, supporter, ``from``/``to`` {lat, lon}
     map_lines: list[dict]
-
-
-def parse_pairs(text: str | None, what: str) -> tuple[tuple[str, str], ...]:
-    """``"R1-S1, R2-S2"`` (or one pair per line, ``R1 S1`` / ``R1:S1`` / ``R1>S1``) -> pairs of codes."""
-    out = []
-    for raw in (text or "").replace(";", "\n").replace(",", "\n").splitlines():
-        bits = [b for b in re.split(r"[\s:>-]+", raw) if b]
-        if not bits:
-            continue
-        if len(bits) != 2:
-            raise ValidationError(f"{what}: {raw.strip()!r} is not a pair of organisation codes "
-                                  "(write recipient then supporter, e.g. 'ZA1-ZB2')")
-        out.append((bits[0].upper(), bits[1].upper()))
-    return tuple(out)
 
 
 def buddying_plan(engine, user, params: PlanParams) -> PlanResult:

@@ -105,13 +105,11 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
 
 
 def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[int, int]:
-    """Publish an upload (admins): the library does it in one transaction; audited; caches see it at once."""
+    """Publish an upload (admins): the library does it, and audits it as this user, in one transaction
+    (:func:`partnering.store.repository.publish_batch`); caches see it at once."""
     eng = request.app.state.engine
-    before = services.batch(eng, user, batch_id)
+    services.batch(eng, user, batch_id)  # 404 for a batch this user may not see
     with eng.begin() as conn:
-        published, superseded = repo.publish_batch(conn, batch_id)
-        if published or superseded or not before.get("published"):
-            audit(conn, user.email, "data.publish", f"batch {batch_id}", {"published": bool(before.get("published"))},
-                  {"published": True, "values_published": published, "published_values_superseded": superseded})
+        published, superseded = repo.publish_batch(conn, batch_id, actor=user.email)
     invalidate_version(eng)
     return published, superseded

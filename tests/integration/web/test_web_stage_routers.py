@@ -200,3 +200,39 @@ def test_concurrent_requests_leave_the_cached_match_inputs_unchanged(demo_app):
     after = _snapshot(inp)
     changed = [k for k in before if not _same(before[k], after[k])]
     assert not changed, f"requests changed the shared match inputs: {changed}"
+
+
+# ------------------------------------------------------------------------------------------------ audit
+
+
+def test_a_publish_through_the_web_is_audited_once_as_the_signed_in_admin(fresh_app, tmp_path):
+    from partnering.ingest import load
+    from partnering.web.auth import audit_frame, create_token
+
+    eng = fresh_app.state.engine
+    path = tmp_path / "za1-upload.csv"
+    path.write_text("org_code,indicator,period,value\nZA1,own_kpi,2025-01,3\nZA1,own_kpi,2025-02,4\n")
+    report = load("kpi", path, eng, owner_org="ZA1", published=False, uploaded_by="analyst.a@test.nhs.uk")
+    token = create_token(eng, "admin@test.nhs.uk", "publish test")
+    with TestClient(fresh_app) as c:
+        r = c.post(f"/api/v1/imports/{report.batch_id}/publish", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["published"] is True
+    log = audit_frame(eng)
+    events = log[(log["action"] == "data.publish") & (log["target"] == f"batch {report.batch_id}")]
+    assert list(events["actor"]) == ["admin@test.nhs.uk"]
+    assert '"values_published": 2' in events["after"].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------------ pairs
+
+
+def test_plan_pairs_are_read_by_the_librarys_one_parser(api):
+    """Form, query and JSON pairs go through ``partnering.match.service.parse_pairs``: the CLI's ``REC:SUP`` works
+    in the query, and a code that cannot be an organisation code is bad input (400), not a missing one."""
+    plan = api.get("/api/v1/buddying-plan").json()
+    rec, sup = plan["pairs"][0]["recipient"], plan["pairs"][0]["supporter"]
+    for forbid in (f"{rec}:{sup}", f"{rec}-{sup}", f"{rec.lower()} {sup.lower()}"):
+        again = api.get(f"/api/v1/buddying-plan?forbid={forbid}").json()
+        assert (rec, sup) not in {(p["recipient"], p["supporter"]) for p in again["pairs"]}, forbid
+    r = api.post("/api/v1/buddying-plan", json={"forbidden": [[rec, "not a code!"]]})
+    assert r.status_code == 400 and "organisation codes" in r.json()["error"]
