@@ -30,10 +30,11 @@ SECRET_CSV = (
     "org_code,indicator,period,value\n"
     + "".join(f"{ORG_A},{SECRET_INDICATOR},2025-{m:02d},{4 + m / 10:.2f}\n" for m in range(1, 13))
     + f"{ORG_A},{SECRET_INDICATOR},{SECRET_PERIOD},{SECRET_VALUE}\n"
-    + f"{ORG_A},ae_4h_pct_all,{SECRET_PERIOD},{SECRET_VALUE}\n"
-    + f"{ORG_A},ae_attendances_total,{SECRET_PERIOD},98765\n"
     + f"{ORG_A},{SECRET_INDICATOR},not-a-month,1\n"  # one rejected row, so the batch has rejected rows to hide
 ).encode()
+#: org A's unpublished official figures for the same month (a KPI file may not carry official indicators: they come
+#: through their official loader, here as the A&E loader writes an analyst's upload)
+SECRET_OFFICIAL = [("ae_4h_pct_all", SECRET_VALUE), ("ae_attendances_total", 98765)]
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -54,6 +55,21 @@ class Session:
         return self.csrf
 
 
+def _load_unpublished_official_figures(world) -> None:
+    import pandas as pd
+
+    from partnering.ingest.base import Parsed, commit_parsed
+    from partnering.web.cache import invalidate_version
+
+    obs = pd.DataFrame([{"org_code": ORG_A, "indicator": code, "period": SECRET_PERIOD, "numerator": None,
+                         "denominator": None, "value": value} for code, value in SECRET_OFFICIAL])
+    rep = commit_parsed(Parsed(kind="ae-monthly", file="org-a-ae-april.csv", rows_read=len(obs), observations=obs,
+                               period=SECRET_PERIOD), "e2e-org-a-unpublished-ae", world.engine, owner_org=ORG_A,
+                        published=False, uploaded_by=world.accounts["analyst_a"].email)
+    assert rep.rows_loaded == len(SECRET_OFFICIAL), rep
+    invalidate_version(world.engine)
+
+
 @pytest.fixture(scope="module")
 def authz(e2e_home):
     world = build_world(e2e_home / "authz", name="authz")
@@ -67,8 +83,9 @@ def authz(e2e_home):
                    files={"file": (SECRET_FILE, SECRET_CSV, "text/csv")}, timeout=120)
     assert r.status_code == 200, r.text
     report = r.json()[0]
-    assert report["rows_loaded"] == 15 and report["rows_rejected"] == 1, report
+    assert report["rows_loaded"] == 13 and report["rows_rejected"] == 1, report
     world.secret_batch = report["batch_id"]
+    _load_unpublished_official_figures(world)
     with world.engine.connect() as conn:
         from sqlalchemy import text
 
@@ -425,6 +442,9 @@ def test_an_organisations_own_kpi_has_an_spc_chart(authz):
     headers = {"Authorization": f"Bearer {world.accounts['analyst_a'].token}"}
     resp = s.client.get(f"/api/v1/spc?org={ORG_A}&indicator={SECRET_INDICATOR}", headers=headers)
     assert resp.status_code == 200, f"SPC of org {ORG_A}'s own KPI: {resp.status_code} {resp.text[:200]}"
-    assert len(resp.json()["points"]) == 13
+    points = resp.json()["points"]
+    assert len([p for p in points if p["y"] is not None]) == 13  # every value loaded is charted
+    # on the full month grid: the months with no value (2026-01 to 2026-03) are gaps, not bridged
+    assert len(points) == 16 and [p["x"][:7] for p in points if p["y"] is None] == ["2026-01", "2026-02", "2026-03"]
     page = s.client.get(f"/org/{ORG_A}")
     assert page.status_code == 200 and SECRET_INDICATOR in page.text

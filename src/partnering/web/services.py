@@ -16,6 +16,7 @@ import pandas as pd
 from partnering.errors import NotFoundError, ValidationError
 from partnering.match import service as match_service
 from partnering.measure.assess import assess
+from partnering.measure.spc import run_spc
 from partnering.store import repository as repo
 from partnering.web.cache import cached
 
@@ -174,8 +175,6 @@ def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False):
 
 def spc_series(frame: pd.DataFrame, improvement_direction: str = "increase", target=None, chart: str = "xmr"):
     """SPC of one user-supplied series (``x``, ``y`` columns): points and icons."""
-    from partnering.measure.spc import run_spc
-
     data = frame.assign(series="series")
     res = run_spc(data, improvement_direction=improvement_direction, target=target, chart=chart)
     return res.points.drop(columns="series"), res.icons.drop(columns="series")
