@@ -26,6 +26,7 @@ from partnering.store.models import (
     Site,
     Succession,
 )
+from partnering.store.names import display_name
 from partnering.store.publication import Publication, is_later
 
 ORG_COLUMNS = [
@@ -115,12 +116,23 @@ def ensure_organisations(conn: Connection, codes_names: pd.DataFrame, kind_of) -
     return len(rows)
 
 
+def _with_display_names(df: pd.DataFrame) -> pd.DataFrame:
+    """``name`` for display in the NHS's own title case, ``official_name`` the stored string (for matching)
+    — computed at read, no migration (:func:`partnering.store.names.display_name`)."""
+    official = df["name"] if "name" in df else pd.Series(dtype=object)
+    df = df.assign(official_name=official)
+    if not df.empty:
+        df["name"] = [display_name(n) for n in official]
+    return df
+
+
 def organisations_frame(engine: Engine | Connection, kinds: Iterable[str] | None = None) -> pd.DataFrame:
+    """Organisations (:data:`ORG_COLUMNS` and ``official_name``): ``name`` is for display, in the NHS's own title
+    case where ODS stores capitals; ``official_name`` is the string as stored, for matching."""
     stmt = select(*[getattr(Organisation, c) for c in ORG_COLUMNS])
     if kinds:
         stmt = stmt.where(Organisation.kind.in_(list(kinds)))
-    df = _read(engine, stmt.order_by(Organisation.org_code))
-    return df
+    return _with_display_names(_read(engine, stmt.order_by(Organisation.org_code)))
 
 
 def upsert_successions(conn: Connection, succ: pd.DataFrame) -> int:
@@ -403,6 +415,62 @@ def publish_batch(conn: Connection, batch_id: int, actor: str | None = None) -> 
     return len(mine), superseded
 
 
+PREVIEW_COLUMNS = [*OBS_COLUMNS, "published_value", "published_numerator", "published_denominator",
+                   "published_batch_id"]
+
+
+def publish_preview(engine: Engine | Connection, batch_id: int) -> pd.DataFrame:
+    """What :func:`publish_batch` would do, without doing it: the upload's current values, each with the published
+    value it would supersede (``published_value``, ``published_numerator``, ``published_denominator`` and
+    ``published_batch_id``; NaN where nothing published has that organisation, indicator and month yet).
+
+    The same match as :func:`publish_batch` (the published current value of each organisation × indicator × month),
+    so what the preview shows is what publishing replaces.  An already published batch supersedes nothing.
+    """
+    from partnering.errors import NotFoundError
+
+    with _conn(engine) as conn:
+        batch = conn.execute(select(ImportBatch.id, ImportBatch.published).where(ImportBatch.id == batch_id)).first()
+        if batch is None:
+            raise NotFoundError(f"import batch {batch_id} does not exist")
+        o = Observation
+        mine = _read(conn, select(o.org_code, o.indicator_code.label("indicator"), o.period, o.numerator,
+                                  o.denominator, o.value).where(o.batch_id == batch_id, o.superseded_by.is_(None)))
+        for c in ("numerator", "denominator", "value"):
+            mine[c] = pd.to_numeric(mine[c], errors="coerce").astype(float)
+        key = ["org_code", "indicator", "period"]
+        if mine.empty or batch.published:
+            cur = pd.DataFrame(columns=[*key, "batch_old", "numerator", "denominator", "value"])
+        else:
+            cur = _current_for(conn, sorted(mine["indicator"].unique()), sorted(mine["period"].unique()), True, None)
+            cur = cur[cur["batch_old"] != batch_id]
+    cur = cur.rename(columns={"value": "published_value", "numerator": "published_numerator",
+                              "denominator": "published_denominator", "batch_old": "published_batch_id"})
+    out = mine.merge(cur[[*key, "published_value", "published_numerator", "published_denominator",
+                          "published_batch_id"]], on=key, how="left")
+    for c in ("published_value", "published_numerator", "published_denominator", "published_batch_id"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
+    return out[PREVIEW_COLUMNS].sort_values(key).reset_index(drop=True)
+
+
+def latest_periods(
+    engine: Engine | Connection, *, viewer_org: str | None = None, viewer_is_admin: bool = True
+) -> pd.DataFrame:
+    """The latest month with a current value of each indicator (``indicator, period``; breakdowns left out), scoped
+    by viewer as :func:`observations_frame` is: one grouped query, for freshness (:mod:`partnering.measure.freshness`).
+    """
+    o, b = Observation, ImportBatch
+    stmt = (select(o.indicator_code.label("indicator"), func.max(o.period).label("period"))
+            .join(b, b.id == o.batch_id)
+            .where(o.superseded_by.is_(None), o.value.is_not(None), ~o.indicator_code.contains(":")))
+    if not viewer_is_admin:
+        visible = b.published.is_(True)
+        if viewer_org:
+            visible = visible | (b.owner_org == viewer_org)
+        stmt = stmt.where(visible)
+    return _read(engine, stmt.group_by(o.indicator_code).order_by(o.indicator_code))
+
+
 def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int | None, str | None, str]]) -> None:
     if rejected:
         conn.execute(
@@ -597,7 +665,9 @@ def observations_frame(
     ``join_successors`` maps every code to the organisation it finally became
     (ODS successor lookup) and combines rows of merged organisations for the same
     month: counts and numerators/denominators are added, ratios recomputed from
-    them, other values (e.g. median weeks) averaged.  Unpublished uploads are seen
+    them, other values weighted where a weight exists (:func:`_combine_duplicates`:
+    a median wait by the same month's pathway count, a mean by its denominator) and
+    averaged unweighted only where none does.  Unpublished uploads are seen
     only by their own organisation's users (``viewer_org``) and admins.
     ``history=True`` returns every version with ``batch_id`` and ``superseded_by``.
     """
@@ -642,8 +712,9 @@ def observations_frame(
         if smap:
             mapped = df["org_code"].map(smap)
             if mapped.notna().any():
-                df["org_code"] = mapped.fillna(df["org_code"])
-                df = _combine_duplicates(df)
+                merged = df.assign(_orig=df["org_code"], org_code=mapped.fillna(df["org_code"]))
+                weights = _merger_weights(engine, merged, viewer_org=viewer_org, viewer_is_admin=viewer_is_admin)
+                df = _combine_duplicates(merged, weights).drop(columns="_orig")
     if orgs:
         df = df[df["org_code"].isin(list(orgs))]
     return df.sort_values(["indicator", "org_code", "period"]).reset_index(drop=True)
@@ -663,25 +734,101 @@ def _one_version_per_key(df: pd.DataFrame, viewer_org: str | None) -> pd.DataFra
     return df.drop(columns=["_published", "_owner", "_bid", "_rank"])
 
 
-def _combine_duplicates(df: pd.DataFrame) -> pd.DataFrame:
+def weight_indicator(code: str, catalogue=None) -> str | None:
+    """The indicator whose value weights ``code`` when values of merged organisations are combined: the
+    catalogue's ``weighted_by`` (e.g. ``rtt_median_wait_weeks`` by ``rtt_incomplete_pathways``); a breakdown
+    ``parent:part`` is weighted by the same part of its parent's weight."""
+    cat = catalogue or load_catalogue()
+    parent, _, part = code.partition(":")
+    d = cat.get(parent)
+    by = d.extra.get("weighted_by") if d is not None else None
+    if not by:
+        return None
+    return f"{by}:{part}" if part else str(by)
+
+
+def _merger_weights(engine, merged: pd.DataFrame, **viewer) -> pd.DataFrame:
+    """Current values of the weight indicators for the pre-merger codes (``_orig``) of rows that will be combined:
+    ``_orig, indicator (the weighted one), period, weight``."""
+    key = ["org_code", "indicator", "period"]
+    dup = merged[merged.duplicated(key, keep=False)]
+    out = pd.DataFrame(columns=["_orig", "indicator", "period", "weight"])
+    if dup.empty:
+        return out
+    cat = load_catalogue()
+    by = {c: weight_indicator(c, cat) for c in dup["indicator"].unique()}
+    by = {c: w for c, w in by.items() if w}
+    if not by:
+        return out
+    need = dup[dup["indicator"].isin(list(by))]
+    have = merged[merged["indicator"].isin(set(by.values()))]
+    missing = set(by.values()) - set(have["indicator"])
+    if missing:  # the weights were not asked for: read them for the merged organisations only
+        extra = observations_frame(engine, sorted(missing), sorted(set(need["_orig"])), join_successors=False,
+                                   include_breakdowns=True, **viewer).rename(columns={"org_code": "_orig"})
+        have = pd.concat([have[["_orig", "indicator", "period", "value"]], extra[["_orig", "indicator", "period",
+                                                                                    "value"]]], ignore_index=True)
+    parts = []
+    for code, w in by.items():
+        got = have[have["indicator"] == w][["_orig", "period", "value"]].rename(columns={"value": "weight"})
+        parts.append(got.assign(indicator=code))
+    return pd.concat([out, *parts], ignore_index=True) if parts else out
+
+
+def _combine_duplicates(df: pd.DataFrame, weights: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Combine the rows of organisations that merged into one (same successor, indicator and month).
+
+    * counts, numerators and denominators are added, and a percentage with both recomputed from them;
+    * any other value (a median or percentile wait, a mean, a rate) is a weighted mean: by its denominator where
+      every row has one, else by the catalogue's ``weighted_by`` indicator of the same organisation and month
+      (``weights``: a median wait by the pathway count — each trust's median stands for its share of the merged
+      waiting list);
+    * only where no row has a weight is it averaged unweighted: nothing says how large each part was.
+
+    A pathway-weighted mean of medians is not the median of the merged waiting list (that needs the week-band
+    distribution, which the store does not keep); it is the closest the stored values allow, and nearer than an
+    unweighted mean when the merging trusts differ in size (docs/data-dictionary.md, "Merged organisations").
+    """
     key = ["org_code", "indicator", "period"]
     dup = df.duplicated(key, keep=False)
     if not dup.any():
         return df
-    single, multi = df[~dup], df[dup]
+    single, multi = df[~dup], df[dup].copy()
+    multi["_w"] = np.nan
+    den_ok = multi["denominator"].gt(0)
+    multi.loc[den_ok, "_w"] = multi.loc[den_ok, "denominator"]
+    if weights is not None and not weights.empty and "_orig" in multi:
+        w = multi[["_orig", "indicator", "period"]].merge(
+            weights.drop_duplicates(["_orig", "indicator", "period"]), on=["_orig", "indicator", "period"],
+            how="left")["weight"].to_numpy(dtype=float)
+        multi["_w2"] = w
+    else:
+        multi["_w2"] = np.nan
     cat = load_catalogue()
     parts = []
     for code, grp in multi.groupby("indicator"):
         d = indicator(code, cat)
-        agg = grp.groupby(key, as_index=False).agg(
-            numerator=("numerator", lambda s: s.sum(min_count=1)),
-            denominator=("denominator", lambda s: s.sum(min_count=1)),
-            value=("value", "sum" if d is not None and d.unit == "count" else "mean"),
-        )
+        is_count = d is not None and d.unit == "count"
+        g = grp.groupby(key, sort=False)
+        agg = g.agg(numerator=("numerator", lambda s: s.sum(min_count=1)),
+                    denominator=("denominator", lambda s: s.sum(min_count=1)))
+        if is_count:
+            agg["value"] = g["value"].sum()
+        else:
+            # the weight of each row: its denominator where every row in the group has one, else the weight
+            # indicator where every row has that, else none (an unweighted mean)
+            by_den = g["_w"].transform(lambda s: s.notna().all())
+            by_ind = g["_w2"].transform(lambda s: s.notna().all() and (s > 0).any())
+            wt = np.where(by_den, grp["_w"], np.where(by_ind, grp["_w2"], 1.0))
+            tmp = grp.assign(_wv=grp["value"] * wt, _wt=np.where(grp["value"].notna(), wt, np.nan))
+            s = tmp.groupby(key, sort=False)[["_wv", "_wt"]].sum(min_count=1)
+            agg["value"] = s["_wv"] / s["_wt"].where(s["_wt"] > 0)
+        agg = agg.reset_index()
         if d is not None and d.unit == "percent":
             ok = agg["denominator"] > 0
             agg.loc[ok, "value"] = 100.0 * agg.loc[ok, "numerator"] / agg.loc[ok, "denominator"]
         parts.append(agg)
+    single = single.drop(columns=[c for c in ("_w", "_w2") if c in single])
     return pd.concat([single, *parts], ignore_index=True)
 
 
@@ -756,16 +903,17 @@ def parse_iso_date(s) -> date | None:
 
 
 def organisations_by_code(engine: Engine | Connection, codes: Iterable[str]) -> pd.DataFrame:
-    """Rows of :data:`ORG_COLUMNS` for the given organisation codes (unknown codes are simply absent)."""
+    """Rows of :data:`ORG_COLUMNS` (and ``official_name``; ``name`` for display, as in :func:`organisations_frame`)
+    for the given organisation codes (unknown codes are simply absent)."""
     codes = sorted({str(c) for c in codes})
     if not codes:
-        return pd.DataFrame(columns=ORG_COLUMNS)
+        return pd.DataFrame(columns=[*ORG_COLUMNS, "official_name"])
     parts = [
         _read(engine, select(*[getattr(Organisation, c) for c in ORG_COLUMNS]).where(
             Organisation.org_code.in_(codes[i : i + 500])))
         for i in range(0, len(codes), 500)
     ]
-    return pd.concat(parts, ignore_index=True).sort_values("org_code", ignore_index=True)
+    return _with_display_names(pd.concat(parts, ignore_index=True).sort_values("org_code", ignore_index=True))
 
 
 def org_attributes_long(

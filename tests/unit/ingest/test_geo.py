@@ -111,7 +111,8 @@ def test_real_gp_practices(sqlite_engine, geo, snapshot):
     assert a["icb_code"] == "QHM" and a["region_code"] == "Y63"
     attrs = repo.attributes_frame(sqlite_engine)
     assert attrs.loc["A84002", "list_size"] == 6077
-    assert orgs.loc["A81001", "name"] == "THE DENSHAM SURGERY"
+    assert orgs.loc["A81001", "official_name"] == "THE DENSHAM SURGERY"
+    assert orgs.loc["A81001", "name"] == "The Densham Surgery"  # shown in title case (store.names)
     raw = pd.read_csv(geo / "gp" / "gp-practices-registered-2023-07.csv")
     assert attrs["list_size"].sum() == raw.NUMBER_OF_PATIENTS.sum()
     before = snapshot(sqlite_engine)

@@ -85,7 +85,7 @@ def test_a_more_precise_kind_in_the_store_is_kept(nhs, sqlite_engine):
                                                       {"org_code": "RW4", "name": "y", "kind": "mental_health_trust"}]))
     load_ods([nhs / "ods" / "etr.csv", nhs / "ods" / "postcode-latlong.csv"], sqlite_engine)
     orgs = repo.organisations_frame(sqlite_engine).set_index("org_code")
-    assert orgs.loc["RGT", "kind"] == "acute_trust" and orgs.loc["RGT", "name"].startswith("CAMBRIDGE")
+    assert orgs.loc["RGT", "kind"] == "acute_trust" and orgs.loc["RGT", "official_name"].startswith("CAMBRIDGE")
     assert orgs.loc["RW4", "kind"] == "mental_health_trust"
 
 
