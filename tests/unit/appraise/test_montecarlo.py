@@ -1,0 +1,116 @@
+"""Monte Carlo: convergence to the deterministic NPSV, correlations, common random numbers, EVPI.
+
+EVPI check: with option A's NPSV fixed at 0 and option B's NPSV ~ Normal(0, s), EVPI = E[max(0, X)] = s/sqrt(2 pi)
+(the mean of a half-normal over two; Raiffa & Schlaifer 1961 for EVPI's definition).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from partnering.appraise.economics import evaluate
+from partnering.appraise.model import CATEGORIES, EconomicCase, Option, Uncertainty
+from partnering.appraise.montecarlo import multipliers_from_scores, simulate
+from partnering.errors import ValidationError
+
+pytestmark = pytest.mark.unit
+
+COLLAPSED = {
+    "fixed": {"value": 1.0},
+    "normal": {"mean": 1.0, "sd": 0.0},
+    "lognormal": {"median": 1.0, "sigma": 0.0},
+    "uniform": {"low": 1.0, "high": 1.0},
+    "triangular": {"low": 1.0, "mode": 1.0, "high": 1.0},
+    "pert": {"low": 1.0, "mode": 1.0, "high": 1.0},
+}
+
+flows = st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=3, max_size=3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.tuples(st.sampled_from(CATEGORIES), flows), min_size=1, max_size=6),
+    distribution=st.sampled_from(sorted(COLLAPSED)),
+    rho=st.floats(-0.9, 0.9),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_collapsed_distributions_give_the_deterministic_npsv(values, distribution, rho, seed):
+    a = Option("a", "A", "make", {c: v for c, v in values})
+    b = Option("b", "B", "partner", {c: [x / 2 for x in v] for c, v in values})
+    uncertainties = [
+        Uncertainty(f"u{i}", (f"*.{c}",), distribution, COLLAPSED[distribution]) for i, c in enumerate(CATEGORIES)
+    ]
+    case = EconomicCase([a, b], 2026, uncertainties=uncertainties, correlations=[("u0", "u1", rho)],
+                        draws=200, seed=seed)
+    result = simulate(case)
+    expected = evaluate(case)["npsv"].to_numpy()
+    np.testing.assert_allclose(result.summary["mean"].to_numpy(), expected, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(result.summary["p10"].to_numpy(), expected, rtol=1e-12, atol=1e-6)
+
+
+def _two_options(b_distribution, b_params, draws=200_000):
+    a = Option("a", "A", "bau", {"revenue_cost": [0.0]})
+    b = Option("b", "B", "make", {"capital_cost": [100.0], "cash_releasing_benefit": [100.0]})
+    u = Uncertainty("benefit", ("b.cash_releasing_benefit",), b_distribution, b_params)
+    return EconomicCase([a, b], 2026, uncertainties=[u], draws=draws, seed=7)
+
+
+def test_evpi_matches_the_half_normal_formula():
+    result = simulate(_two_options("normal", {"mean": 1.0, "sd": 1.0}))  # NPSV_b ~ N(0, 100)
+    assert result.evpi == pytest.approx(100 / math.sqrt(2 * math.pi), abs=1.0)
+    assert result.summary.loc["b", "p_best"] == pytest.approx(0.5, abs=0.01)
+    assert result.summary.loc["b", "p50"] == pytest.approx(0.0, abs=1.0)
+    assert result.summary.loc["b", "p90"] == pytest.approx(128.155, abs=2.0)  # 1.2816 x 100
+
+
+def test_mean_converges_for_symmetric_uncertainty():
+    result = simulate(_two_options("triangular", {"low": 0.5, "mode": 1.0, "high": 1.5}))
+    se = result.summary.loc["b", "sd"] / math.sqrt(result.draws)
+    assert abs(result.summary.loc["b", "mean"] - 0.0) < 4 * se
+
+
+def test_correlation_of_normal_scores_reaches_the_inputs():
+    a = Option("a", "A", "make", {"capital_cost": [1.0], "revenue_cost": [1.0]})
+    us = [Uncertainty("x", ("a.capital_cost",), "triangular", {"low": 0.8, "mode": 1.0, "high": 1.6}),
+          Uncertainty("y", ("a.revenue_cost",), "pert", {"low": 0.9, "mode": 1.0, "high": 2.0})]
+    case = EconomicCase([a], 2026, uncertainties=us, correlations=[("x", "y", 0.7)], draws=50_000, seed=3)
+    from partnering.appraise.montecarlo import correlated_scores
+
+    z = correlated_scores(case)
+    x = multipliers_from_scores(us[0], z[:, 0])
+    y = multipliers_from_scores(us[1], z[:, 1])
+    assert stats.spearmanr(x, y).statistic == pytest.approx(0.7, abs=0.03)
+
+
+def test_common_random_numbers_move_options_together():
+    a = Option("a", "A", "make", {"cash_releasing_benefit": [100.0]})
+    b = Option("b", "B", "partner", {"cash_releasing_benefit": [101.0]})
+    u = Uncertainty("savings", ("*.cash_releasing_benefit",), "uniform", {"low": 0.5, "high": 1.5})
+    result = simulate(EconomicCase([a, b], 2026, uncertainties=[u], draws=5_000))
+    assert result.summary.loc["b", "p_best"] == 1.0  # the same draw scales both: b is always ahead
+    assert result.evpi == pytest.approx(0.0, abs=1e-9)
+
+
+def test_seed_reproduces_and_multipliers_follow_their_distributions():
+    case = _two_options("lognormal", {"median": 1.0, "sigma": 0.2}, draws=1_000)
+    np.testing.assert_array_equal(simulate(case).npsv, simulate(case).npsv)
+    u = Uncertainty("t", ("*.qalys",), "triangular", {"low": 0.0, "mode": 1.0, "high": 4.0})
+    assert multipliers_from_scores(u, np.array([0.0]))[0] == pytest.approx(4 - math.sqrt(0.5 * 4 * 3))  # median
+
+
+def test_bad_inputs_are_refused():
+    u = [Uncertainty(n, ("a.capital_cost",), "normal", {"mean": 1, "sd": 0.1}) for n in "xyz"]
+    a = Option("a", "A", "make", {"capital_cost": [1.0]})
+    bad = [("x", "y", 0.9), ("y", "z", 0.9), ("x", "z", -0.9)]
+    with pytest.raises(ValidationError, match="positive definite"):
+        simulate(EconomicCase([a], 2026, uncertainties=u, correlations=bad))
+    stray = Uncertainty("s", ("nope.capital_cost",), "fixed", {"value": 1.0})
+    with pytest.raises(ValidationError, match="no option 'nope'"):
+        simulate(EconomicCase([a], 2026, uncertainties=[stray]))
+    with pytest.raises(ValidationError, match="low <= mode <= high"):
+        simulate(EconomicCase([a], 2026, uncertainties=[
+            Uncertainty("t", ("a.capital_cost",), "pert", {"low": 1.2, "mode": 1.0, "high": 1.5})]))
