@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "partnering.cli.match",
     "partnering.cli.spc",
     "partnering.cli.web",
+    "partnering.cli.appraise",
 )
 
 
