@@ -488,7 +488,7 @@ def _toml_value(v) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             raise ValidationError("a case cannot hold NaN or infinite values")
-        return repr(round(v, 6)) if v != int(v) or abs(v) >= 1e15 else f"{v:.1f}"
+        return repr(v)  # the shortest text that reads back to the same float
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     if isinstance(v, list):

@@ -11,10 +11,23 @@ import json
 from typing import Annotated
 
 import typer
+import typer.core
 
 from partnering.errors import ValidationError
 
-appraise_app = typer.Typer(help="Appraise make, buy, partner or merge the Green Book way.", no_args_is_help=True)
+
+class _CaseFirstGroup(typer.core.TyperGroup):
+    """``partnering appraise CASE.toml ...`` runs the case: a first argument that is not a command means ``run``."""
+
+    def parse_args(self, ctx, args):
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+appraise_app = typer.Typer(help="Appraise make, buy, partner or merge the Green Book way. "
+                                "'partnering appraise CASE.toml' runs a case (the same as 'appraise run CASE.toml').",
+                           no_args_is_help=True, cls=_CaseFirstGroup)
 
 
 def parse_flows(text: str) -> list[float]:
@@ -50,6 +63,95 @@ def discount(
         typer.echo(json.dumps({"present_value": pv}))
     else:
         typer.echo(f"Present value: {pv:,.3f} ({len(values)} years, {schedule} schedule, Green Book {vintage})")
+
+
+@appraise_app.command("new")
+def new(
+    org: Annotated[str, typer.Option("--org", help="ODS code of the organisation the case is for.")],
+    out: Annotated[str, typer.Option("--out", help="Where to write the case (TOML).")],
+    price_base_year: Annotated[int | None, typer.Option("--price-base-year", help="Default: this year.")] = None,
+    stage: Annotated[str, typer.Option("--stage", help="Business case stage: SOC, OBC or FBC.")] = "SOC",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a pre-filled decision case for a real organisation: gaps from measure, partners from match, defaults
+    from evidence."""
+    from pathlib import Path
+
+    from partnering.appraise.case import dump_case
+    from partnering.appraise.prefill import prefill_case
+    from partnering.cli.common import console, engine
+
+    if stage not in ("SOC", "OBC", "FBC"):
+        raise ValidationError(f"--stage {stage!r}: choose SOC, OBC or FBC")
+    path = Path(out)
+    if path.exists() and not force:
+        raise ValidationError(f"{out} exists: choose another --out or add --force")
+    case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage)
+    header = (f"Decision case for {case.case.org_name} ({case.case.org_code}), pre-filled by partnering appraise new."
+              "\nFormat: docs/appraisal-case.md. Money: GBP, real terms, the price base year's prices."
+              "\nRun it: partnering appraise " + path.name + " [--json] [--report case.pdf] [--xlsx case.xlsx]")
+    path.write_text(dump_case(case, header), encoding="utf-8")
+    opts = ", ".join(o.key for o in case.options)
+    console.print(f"Wrote {out}: {len(case.options)} options ({opts}); {len(case.problem.gaps)} gaps to close.")
+    for w in case.warnings:
+        console.print(f"Note: {w}", markup=False)
+
+
+@appraise_app.command("run")
+def run(
+    case_file: Annotated[str, typer.Argument(help="The decision case (TOML).", metavar="CASE.toml")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    report: Annotated[str | None, typer.Option("--report", help="Write the Five-Case report: out.pdf or out.html.")]
+    = None,
+    xlsx: Annotated[str | None, typer.Option("--xlsx", help="Write every cash flow and result table: out.xlsx.")]
+    = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (default: the case's).")] = None,
+) -> None:
+    """Run a decision case: NPSV, BCR, Monte Carlo P10/P50/P90 and P(best), MCDA, recommendation and route."""
+    from partnering.appraise.case import load_case
+    from partnering.appraise.run import run_case
+
+    if draws is not None and draws < 100:
+        raise ValidationError("--draws must be at least 100")
+    if report and not report.lower().endswith((".pdf", ".html", ".htm")):
+        raise ValidationError(f"--report {report!r}: the file must end .pdf or .html")
+    if xlsx and not xlsx.lower().endswith(".xlsx"):
+        raise ValidationError(f"--xlsx {xlsx!r}: the file must end .xlsx")
+    res = run_case(load_case(case_file), draws=draws)
+    if report or xlsx:
+        from partnering.report.appraisal import write_report, write_xlsx
+
+        if report:
+            write_report(res, report)
+        if xlsx:
+            write_xlsx(res, xlsx)
+    if as_json:
+        typer.echo(json.dumps(res.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    _print_result(res, report, xlsx)
+
+
+def _print_result(res, report, xlsx) -> None:
+    from partnering.cli.common import console, print_frame
+
+    c = res.case.case
+    console.print(f"{c.title} - GBP, real terms, {c.price_base_year} prices; Green Book {c.vintage}; "
+                  f"{res.economic.draws:,} draws")
+    tab = res.table().reset_index()
+    cols = ["option", "npsv", "pv_costs", "pv_benefits", "bcr", "p10", "p50", "p90", "p_best"]
+    cols += [x for x in ("mcda_score", "mcda_rank") if x in tab.columns]
+    print_frame(tab[cols], "Options")
+    console.print(f"Expected value of perfect information: GBP {res.evpi:,.0f}")
+    console.print(res.recommendation.text)
+    for r in res.recommendation.reasons:
+        console.print(f"  {r}")
+    for p in res.problems:
+        console.print(f"Shortlist: {p}", markup=False)
+    for w in res.case.warnings:
+        console.print(f"Note: {w}", markup=False)
+    for out in (report, xlsx):
+        if out:
+            console.print(f"Wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
