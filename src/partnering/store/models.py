@@ -222,3 +222,18 @@ class Partnership(Base):
     end_period: Mapped[str | None] = mapped_column(String(7))
 
     __table_args__ = (UniqueConstraint("recipient_code", "supporter_code", "form", name="uq_partnership"),)
+
+
+class AppraisalCase(Base):
+    """A stored appraisal decision case: its TOML text (``partnering.appraise.case``), whose organisation it is,
+    who made it and when; every write is audited (``appraise.case.*``)."""
+
+    __tablename__ = "appraisal_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    toml: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
