@@ -74,8 +74,9 @@ def prepare(
     real = np.stack([np.stack([o.flow(c, n_years) for c in CATEGORIES]) for o in case.options])
     applies = params.optimism_bias.applies_to
     uplifts = tuple(uplift(o.optimism_bias, params) for o in case.options)
-    up = np.array([[u.for_measure(applies.get(c, "none")) if c in COST_CATEGORIES else 0.0 for c in CATEGORIES]
-                   for u in uplifts])
+    up = np.array(
+        [[u.for_measure(applies.get(c, "none")) if c in COST_CATEGORIES else 0.0 for c in CATEGORIES] for u in uplifts]
+    )
     money = discount_factors(n_years, schedule, case.vintage, params, shift)
     health_schedule = "health" if schedule == "standard" else schedule
     health = discount_factors(n_years, health_schedule, case.vintage, params, shift)

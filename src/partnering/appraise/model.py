@@ -128,7 +128,8 @@ class Uncertainty:
     def __post_init__(self) -> None:
         if self.distribution not in DISTRIBUTIONS:
             raise ValidationError(
-                f"uncertainty {self.name!r}: distribution {self.distribution!r} is not one of {', '.join(DISTRIBUTIONS)}"
+                f"uncertainty {self.name!r}: distribution {self.distribution!r} is not one of "
+                f"{', '.join(DISTRIBUTIONS)}"
             )
         object.__setattr__(self, "targets", tuple(self.targets))
         for target in self.targets:

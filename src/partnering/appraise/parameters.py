@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from partnering.errors import ConfigError
 
@@ -160,9 +161,7 @@ def default_parameters() -> Parameters:
     return parameters_from_dict(_read(DEFAULT_FILE), str(DEFAULT_FILE))
 
 
-def load_parameters(
-    override: str | Path | dict[str, Any] | None = None, base: Parameters | None = None
-) -> Parameters:
+def load_parameters(override: str | Path | dict[str, Any] | None = None, base: Parameters | None = None) -> Parameters:
     """The registry with ``override`` (a TOML file or a dict of the same shape) merged over the defaults."""
     if override is None and base is None:
         return default_parameters()

@@ -117,12 +117,25 @@ def switching_values(case: EconomicCase) -> pd.DataFrame:
                 return values
 
             zero = _nearest_root(lambda m, f=npsv_of, o=o: f(m)[o], 1.0, *MULTIPLIER_RANGE, geometric=True)
-            switch = (_nearest_root(_preferred_gap(npsv_of, preferred), 1.0, *MULTIPLIER_RANGE, geometric=True)
-                      if len(keys) > 1 else float("nan"))
-            rows.append(dict(input=f"{key}.{category}", option=key, kind="multiplier", base=1.0,
-                             npsv=base_npsv[o], npsv_zero_at=zero, npsv_zero_change=zero - 1.0,
-                             preferred=keys[preferred], preferred_changes_at=switch,
-                             preferred_after=after(npsv_of, switch, 1.0, 1e-6 * max(1.0, abs(switch)))))
+            switch = (
+                _nearest_root(_preferred_gap(npsv_of, preferred), 1.0, *MULTIPLIER_RANGE, geometric=True)
+                if len(keys) > 1
+                else float("nan")
+            )
+            rows.append(
+                dict(
+                    input=f"{key}.{category}",
+                    option=key,
+                    kind="multiplier",
+                    base=1.0,
+                    npsv=base_npsv[o],
+                    npsv_zero_at=zero,
+                    npsv_zero_change=zero - 1.0,
+                    preferred=keys[preferred],
+                    preferred_changes_at=switch,
+                    preferred_after=after(npsv_of, switch, 1.0, 1e-6 * max(1.0, abs(switch))),
+                )
+            )
 
     # The QALY value moves every option with QALYs (linearly).
     q = CATEGORIES.index("qalys")
@@ -135,16 +148,29 @@ def switching_values(case: EconomicCase) -> pd.DataFrame:
             return rest + v * per_pound
 
         low, high = QALY_VALUE_RANGE[0] * qaly_base, QALY_VALUE_RANGE[1] * qaly_base
-        switch = (_nearest_root(_preferred_gap(npsv_of_value, preferred), qaly_base, low, high, geometric=True)
-                  if len(keys) > 1 else float("nan"))
+        switch = (
+            _nearest_root(_preferred_gap(npsv_of_value, preferred), qaly_base, low, high, geometric=True)
+            if len(keys) > 1
+            else float("nan")
+        )
         for o, key in enumerate(keys):
             if pv[o, q] == 0.0:
                 continue
             zero = _nearest_root(lambda v, o=o: npsv_of_value(v)[o], qaly_base, low, high, geometric=True)
-            rows.append(dict(input="qaly_value", option=key, kind="qaly_value", base=qaly_base, npsv=base_npsv[o],
-                             npsv_zero_at=zero, npsv_zero_change=zero / qaly_base - 1.0, preferred=keys[preferred],
-                             preferred_changes_at=switch,
-                             preferred_after=after(npsv_of_value, switch, qaly_base, 1e-6 * qaly_base)))
+            rows.append(
+                dict(
+                    input="qaly_value",
+                    option=key,
+                    kind="qaly_value",
+                    base=qaly_base,
+                    npsv=base_npsv[o],
+                    npsv_zero_at=zero,
+                    npsv_zero_change=zero / qaly_base - 1.0,
+                    preferred=keys[preferred],
+                    preferred_changes_at=switch,
+                    preferred_after=after(npsv_of_value, switch, qaly_base, 1e-6 * qaly_base),
+                )
+            )
 
     # A shift of every discount rate moves every option (non-linearly).
     cache: dict[float, np.ndarray] = {}
@@ -154,13 +180,27 @@ def switching_values(case: EconomicCase) -> pd.DataFrame:
             cache[s] = prepare(case, shift=s).npsv()
         return cache[s]
 
-    switch = (_nearest_root(_preferred_gap(npsv_of_shift, preferred), 0.0, *SHIFT_RANGE, geometric=False)
-              if len(keys) > 1 else float("nan"))
+    switch = (
+        _nearest_root(_preferred_gap(npsv_of_shift, preferred), 0.0, *SHIFT_RANGE, geometric=False)
+        if len(keys) > 1
+        else float("nan")
+    )
     for o, key in enumerate(keys):
         zero = _nearest_root(lambda s, o=o: npsv_of_shift(s)[o], 0.0, *SHIFT_RANGE, geometric=False)
-        rows.append(dict(input="discount_shift", option=key, kind="discount_shift", base=0.0, npsv=base_npsv[o],
-                         npsv_zero_at=zero, npsv_zero_change=zero, preferred=keys[preferred],
-                         preferred_changes_at=switch, preferred_after=after(npsv_of_shift, switch, 0.0, 1e-7)))
+        rows.append(
+            dict(
+                input="discount_shift",
+                option=key,
+                kind="discount_shift",
+                base=0.0,
+                npsv=base_npsv[o],
+                npsv_zero_at=zero,
+                npsv_zero_change=zero,
+                preferred=keys[preferred],
+                preferred_changes_at=switch,
+                preferred_after=after(npsv_of_shift, switch, 0.0, 1e-7),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -191,18 +231,40 @@ def tornado(case: EconomicCase, option: str) -> pd.DataFrame:
         for m in (low, high):
             npsv_lh.append(base + sum((m - 1.0) * SIGN[c] * pv[o, c] for _, c, _ in mine))
             covered.update(c for _, c, _ in mine)
-        rows.append(dict(input=u.name, low_value=low, high_value=high, npsv_low=npsv_lh[0], npsv_high=npsv_lh[1],
-                         source=u.source or f"{u.distribution} P10-P90"))
+        rows.append(
+            dict(
+                input=u.name,
+                low_value=low,
+                high_value=high,
+                npsv_low=npsv_lh[0],
+                npsv_high=npsv_lh[1],
+                source=u.source or f"{u.distribution} P10-P90",
+            )
+        )
     for c, category in enumerate(CATEGORIES):
         if c in covered or pv[o, c] == 0.0:
             continue
         low, high = 1.0 - DEFAULT_SWING, 1.0 + DEFAULT_SWING
-        rows.append(dict(input=f"{option}.{category}", low_value=low, high_value=high,
-                         npsv_low=base + (low - 1.0) * SIGN[c] * pv[o, c],
-                         npsv_high=base + (high - 1.0) * SIGN[c] * pv[o, c], source="default +/-20%"))
-    rows.append(dict(input="discount_shift", low_value=-DEFAULT_SHIFT, high_value=DEFAULT_SHIFT,
-                     npsv_low=float(prepare(case, shift=-DEFAULT_SHIFT).npsv()[o]),
-                     npsv_high=float(prepare(case, shift=DEFAULT_SHIFT).npsv()[o]), source="default +/-1 point"))
+        rows.append(
+            dict(
+                input=f"{option}.{category}",
+                low_value=low,
+                high_value=high,
+                npsv_low=base + (low - 1.0) * SIGN[c] * pv[o, c],
+                npsv_high=base + (high - 1.0) * SIGN[c] * pv[o, c],
+                source="default +/-20%",
+            )
+        )
+    rows.append(
+        dict(
+            input="discount_shift",
+            low_value=-DEFAULT_SHIFT,
+            high_value=DEFAULT_SHIFT,
+            npsv_low=float(prepare(case, shift=-DEFAULT_SHIFT).npsv()[o]),
+            npsv_high=float(prepare(case, shift=DEFAULT_SHIFT).npsv()[o]),
+            source="default +/-1 point",
+        )
+    )
     frame = pd.DataFrame(rows)
     frame["swing"] = (frame["npsv_high"] - frame["npsv_low"]).abs()
     frame.attrs["base_npsv"] = base

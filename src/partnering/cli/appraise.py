@@ -25,16 +25,21 @@ class _CaseFirstGroup(typer.core.TyperGroup):
         return super().parse_args(ctx, args)
 
 
-appraise_app = typer.Typer(help="Appraise make, buy, partner or merge the Green Book way. "
-                                "'partnering appraise CASE.toml' runs a case (the same as 'appraise run CASE.toml').",
-                           no_args_is_help=True, cls=_CaseFirstGroup)
+appraise_app = typer.Typer(
+    help="Appraise make, buy, partner or merge the Green Book way. "
+    "'partnering appraise CASE.toml' runs a case (the same as 'appraise run CASE.toml').",
+    no_args_is_help=True,
+    cls=_CaseFirstGroup,
+)
 
 
 def parse_flows(text: str) -> list[float]:
     """``"1000,1000,-500"`` as numbers (year 0 first); spaces allowed, nothing else."""
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise ValidationError(f"--flows {text!r}: give comma-separated yearly values, year 0 first, e.g. 1000,1000,-500")
+        raise ValidationError(
+            f"--flows {text!r}: give comma-separated yearly values, year 0 first, e.g. 1000,1000,-500"
+        )
     try:
         return [float(item.replace("_", "")) for item in items]
     except ValueError as exc:
@@ -87,9 +92,11 @@ def new(
     if path.exists() and not force:
         raise ValidationError(f"{out} exists: choose another --out or add --force")
     case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage)
-    header = (f"Decision case for {case.case.org_name} ({case.case.org_code}), pre-filled by partnering appraise new."
-              "\nFormat: docs/appraisal-case.md. Money: GBP, real terms, the price base year's prices."
-              "\nRun it: partnering appraise " + path.name + " [--json] [--report case.pdf] [--xlsx case.xlsx]")
+    header = (
+        f"Decision case for {case.case.org_name} ({case.case.org_code}), pre-filled by partnering appraise new."
+        "\nFormat: docs/appraisal-case.md. Money: GBP, real terms, the price base year's prices."
+        "\nRun it: partnering appraise " + path.name + " [--json] [--report case.pdf] [--xlsx case.xlsx]"
+    )
     path.write_text(dump_case(case, header), encoding="utf-8")
     opts = ", ".join(o.key for o in case.options)
     console.print(f"Wrote {out}: {len(case.options)} options ({opts}); {len(case.problem.gaps)} gaps to close.")
@@ -101,10 +108,12 @@ def new(
 def run(
     case_file: Annotated[str, typer.Argument(help="The decision case (TOML).", metavar="CASE.toml")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
-    report: Annotated[str | None, typer.Option("--report", help="Write the Five-Case report: out.pdf or out.html.")]
-    = None,
-    xlsx: Annotated[str | None, typer.Option("--xlsx", help="Write every cash flow and result table: out.xlsx.")]
-    = None,
+    report: Annotated[
+        str | None, typer.Option("--report", help="Write the Five-Case report: out.pdf or out.html.")
+    ] = None,
+    xlsx: Annotated[
+        str | None, typer.Option("--xlsx", help="Write every cash flow and result table: out.xlsx.")
+    ] = None,
     draws: Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (default: the case's).")] = None,
 ) -> None:
     """Run a decision case: NPSV, BCR, Monte Carlo P10/P50/P90 and P(best), MCDA, recommendation and route."""
@@ -135,8 +144,9 @@ def _print_result(res, report, xlsx) -> None:
     from partnering.cli.common import console, print_frame
 
     c = res.case.case
-    console.print(f"{c.title} - GBP, real terms, {c.price_base_year} prices; Green Book {c.vintage}; "
-                  f"{res.economic.draws:,} draws")
+    console.print(
+        f"{c.title} - GBP, real terms, {c.price_base_year} prices; Green Book {c.vintage}; {res.economic.draws:,} draws"
+    )
     tab = res.table().reset_index()
     cols = ["option", "npsv", "pv_costs", "pv_benefits", "bcr", "p10", "p50", "p90", "p_best"]
     cols += [x for x in ("mcda_score", "mcda_rank") if x in tab.columns]

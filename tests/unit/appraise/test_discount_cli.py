@@ -28,8 +28,12 @@ def test_health_schedule_and_text_output():
 
 
 def test_bad_input_is_one_line_and_exit_2():
-    done = subprocess.run([sys.executable, "-m", "partnering", "appraise", "discount", "--flows", "1,,2"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "partnering", "appraise", "discount", "--flows", "1,,2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "--flows" in done.stderr and "Traceback" not in done.stderr
     bad = CliRunner().invoke(app, ["appraise", "discount", "--flows", "1", "--schedule", "weird"])

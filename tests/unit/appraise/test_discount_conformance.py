@@ -47,8 +47,20 @@ def test_rates_by_band_standard_and_health():
     standard = yearly_rates(401, "standard", "2026")[years]
     health = yearly_rates(401, "health", "2026")[years]
     assert list(standard) == [0.035, 0.035, 0.03, 0.03, 0.025, 0.025, 0.02, 0.02, 0.015, 0.015, 0.01, 0.01]
-    assert list(health) == [0.015, 0.015, 0.0129, 0.0129, 0.0107, 0.0107, 0.0086, 0.0086, 0.0064, 0.0064,
-                            0.0043, 0.0043]
+    assert list(health) == [
+        0.015,
+        0.015,
+        0.0129,
+        0.0129,
+        0.0107,
+        0.0107,
+        0.0086,
+        0.0086,
+        0.0064,
+        0.0064,
+        0.0043,
+        0.0043,
+    ]
 
 
 def test_health_rate_discounts_qalys_at_1_5_percent():

@@ -5,7 +5,6 @@ benefits / PV costs: Green Book 2022 5.54-5.56), the published rates (3.5% stand
 the DHSC QALY value (£70,000) and the Mott MacDonald capex bound for standard buildings (24%).
 """
 
-import numpy as np
 import pytest
 
 from partnering.appraise.economics import cash_flows, delay, evaluate, ramp
@@ -20,7 +19,9 @@ D1, D2, D3 = 1 / 1.035, 1 / 1.035**2, 1 / 1.035**3
 def _case(**kwargs):
     bau = Option("bau", "Business as usual", "bau", {"revenue_cost": [10.0, 10.0, 10.0, 10.0]})
     make = Option(
-        "make", "Improvement programme", "make",
+        "make",
+        "Improvement programme",
+        "make",
         {
             "capital_cost": [100.0, 0.0, 0.0, 0.0],
             "cash_releasing_benefit": [0.0, 20.0, 20.0, 20.0],
@@ -64,8 +65,13 @@ def test_optimism_bias_uplifts_capital_cost():
 
 
 def test_public_spend_can_exclude_a_category():
-    option = Option("buy", "Outsource", "buy", {"revenue_cost": [50.0], "capital_cost": [30.0]},
-                    public_spend_categories=("revenue_cost",))
+    option = Option(
+        "buy",
+        "Outsource",
+        "buy",
+        {"revenue_cost": [50.0], "capital_cost": [30.0]},
+        public_spend_categories=("revenue_cost",),
+    )
     row = evaluate(EconomicCase([option], 2026)).loc["buy"]
     assert row["pv_public_spend"] == 50.0
     assert row["npsv_per_public_pound"] == pytest.approx(-80.0 / 50.0)

@@ -44,8 +44,9 @@ def test_collapsed_distributions_give_the_deterministic_npsv(values, distributio
     uncertainties = [
         Uncertainty(f"u{i}", (f"*.{c}",), distribution, COLLAPSED[distribution]) for i, c in enumerate(CATEGORIES)
     ]
-    case = EconomicCase([a, b], 2026, uncertainties=uncertainties, correlations=[("u0", "u1", rho)],
-                        draws=200, seed=seed)
+    case = EconomicCase(
+        [a, b], 2026, uncertainties=uncertainties, correlations=[("u0", "u1", rho)], draws=200, seed=seed
+    )
     result = simulate(case)
     expected = evaluate(case)["npsv"].to_numpy()
     np.testing.assert_allclose(result.summary["mean"].to_numpy(), expected, rtol=1e-12, atol=1e-6)
@@ -75,14 +76,16 @@ def test_mean_converges_for_symmetric_uncertainty():
 
 def test_correlation_of_normal_scores_reaches_the_inputs():
     a = Option("a", "A", "make", {"capital_cost": [1.0], "revenue_cost": [1.0]})
-    us = [Uncertainty("x", ("a.capital_cost",), "triangular", {"low": 0.8, "mode": 1.0, "high": 1.6}),
-          Uncertainty("y", ("a.revenue_cost",), "pert", {"low": 0.9, "mode": 1.0, "high": 2.0})]
+    us = [
+        Uncertainty("x", ("a.capital_cost",), "triangular", {"low": 0.8, "mode": 1.0, "high": 1.6}),
+        Uncertainty("y", ("a.revenue_cost",), "pert", {"low": 0.9, "mode": 1.0, "high": 2.0}),
+    ]
     case = EconomicCase([a], 2026, uncertainties=us, correlations=[("x", "y", 0.7)], draws=50_000, seed=3)
     from partnering.appraise.montecarlo import correlated_scores
 
     z = correlated_scores(case)
-    x = multipliers_from_scores(us[0], z[:, 0])
-    y = multipliers_from_scores(us[1], z[:, 1])
+    x = multipliers_from_scores(us[0], z[0])
+    y = multipliers_from_scores(us[1], z[1])
     assert stats.spearmanr(x, y).statistic == pytest.approx(0.7, abs=0.03)
 
 
@@ -112,5 +115,21 @@ def test_bad_inputs_are_refused():
     with pytest.raises(ValidationError, match="no option 'nope'"):
         simulate(EconomicCase([a], 2026, uncertainties=[stray]))
     with pytest.raises(ValidationError, match="low <= mode <= high"):
-        simulate(EconomicCase([a], 2026, uncertainties=[
-            Uncertainty("t", ("a.capital_cost",), "pert", {"low": 1.2, "mode": 1.0, "high": 1.5})]))
+        simulate(
+            EconomicCase(
+                [a],
+                2026,
+                uncertainties=[Uncertainty("t", ("a.capital_cost",), "pert", {"low": 1.2, "mode": 1.0, "high": 1.5})],
+            )
+        )
+
+
+@pytest.mark.parametrize("low,mode,high", [(0.8, 1.0, 1.5), (0.0, 0.0, 1.0), (0.9, 2.0, 2.0), (0.5, 1.0, 1.5)])
+def test_pert_quantiles_agree_with_the_exact_beta_quantile(low, mode, high):
+    # PERT = low + (high - low) x Beta(1 + 4 (mode - low) / w, 1 + 4 (high - mode) / w) (Malcolm et al. 1959)
+    w = high - low
+    a, b = 1 + 4 * (mode - low) / w, 1 + 4 * (high - mode) / w
+    z = np.random.default_rng(11).standard_normal(20_000)
+    u = Uncertainty("p", ("*.qalys",), "pert", {"low": low, "mode": mode, "high": high})
+    exact = low + w * stats.beta.ppf(stats.norm.cdf(z), a, b)
+    np.testing.assert_allclose(multipliers_from_scores(u, z), exact, rtol=0, atol=1e-7 * w)

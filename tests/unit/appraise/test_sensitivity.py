@@ -65,7 +65,8 @@ def test_no_switch_within_range_reads_nan():
 def test_tornado_orders_by_swing_and_uses_uncertainty_percentiles():
     case = _case()
     case.uncertainties.append(
-        Uncertainty("benefits", ("make.cash_releasing_benefit",), "uniform", {"low": 0.5, "high": 1.5}, "test range"))
+        Uncertainty("benefits", ("make.cash_releasing_benefit",), "uniform", {"low": 0.5, "high": 1.5}, "test range")
+    )
     frame = tornado(case, "make")
     assert list(frame.swing) == sorted(frame.swing, reverse=True)
     benefits = frame[frame.input == "benefits"].iloc[0]
