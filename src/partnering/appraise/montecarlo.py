@@ -196,7 +196,7 @@ def npsv_draws(
     if not case.uncertainties:
         return out
     scores = correlated_scores(case, n, seed)
-    multipliers = np.empty_like(scores)
+    multipliers = scores  # each input's row of scores is replaced by its multipliers, in place (saves a copy)
     for k, u in enumerate(case.uncertainties):
         multipliers[k] = multipliers_from_scores(u, scores[k])
     targets = _targets(case)
