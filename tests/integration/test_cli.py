@@ -50,10 +50,15 @@ def test_up_without_serving_loads_the_demo_once_and_summarises(tmp_path):
     sup = tmp_path / "sup.csv"
     run("export", "observations", "--format", "csv", "--out", str(sup), "--indicator", "ae_dta_over_12h",
         "--suppress", home=tmp_path)
-    vals = pd.read_csv(sup, dtype=str)["value"]
-    nums = pd.to_numeric(vals[vals != "*"])
-    assert ((nums == 0) | (nums % 5 == 0)).all()
-    assert not ((nums >= 1) & (nums <= 7)).any()
+    # publication rules (issue #9.5): official NHS England statistics are written as published, each row says so
+    published = pd.read_csv(sup, dtype={"period": str})
+    raw_file = tmp_path / "raw.csv"
+    run("export", "observations", "--format", "csv", "--out", str(raw_file), "--indicator", "ae_dta_over_12h",
+        home=tmp_path)
+    raw = pd.read_csv(raw_file, dtype={"period": str})
+    assert set(published["publication_rule"]) == {"as published"}
+    assert published["value"].tolist() == raw["value"].tolist()
+    assert (published["value"] % 5 != 0).any()  # not rounded: the old blanket rule made every count a multiple of 5
 
 
 def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path):

@@ -65,3 +65,16 @@ def stale_note(freshness: pd.DataFrame, families: set[str] | None = None) -> str
     parts = [f"{r.family_name} data end in {r.latest_period}, {r.months_behind} months before the latest month "
              f"({newest})" for r in stale.itertuples()]
     return ("Stale data: " + "; ".join(parts) + ". Months after that rest on the other metrics alone.")
+
+
+def store_freshness(engine, catalogue=None, stale_after: int = STALE_AFTER_MONTHS, *, viewer_org: str | None = None,
+                    viewer_is_admin: bool = True) -> pd.DataFrame:
+    """:func:`data_freshness` of the whole store, from one grouped query (the latest month of each indicator,
+    :func:`partnering.store.repository.latest_periods`) instead of every value: cheap enough for every page and
+    API answer.  ``viewer_org``/``viewer_is_admin`` scope unpublished uploads as the store's reads do."""
+    from partnering.store import repository as repo
+
+    latest = repo.latest_periods(engine, viewer_org=viewer_org, viewer_is_admin=viewer_is_admin)
+    if latest.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    return data_freshness(latest.assign(value=1.0), catalogue, stale_after)

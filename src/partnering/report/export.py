@@ -14,16 +14,54 @@ def export_observations(engine, out, fmt: str | None = None, indicators=None, su
     """Write the current observations (one row per organisation, indicator and month) and return the row count.
 
     ``fmt`` is ``csv``, ``xlsx`` or ``parquet``; ``None`` takes it from the extension of ``out``. With
-    ``suppress`` the NHS small-number rule is applied to count indicators (:mod:`partnering.report.suppression`).
+    ``suppress`` (for publication) each row follows its publication rule and says which in a ``publication_rule``
+    column (:func:`partnering.report.suppression.apply_publication_rules`): official statistics NHS England
+    publishes at organisation level are written as published, own measures and unpublished uploads with the NHS
+    small-number rule; the notes (XLSX) name the rules applied.
     """
-    from partnering.indicators.catalogue import indicator
-    from partnering.report.suppression import suppress_observations
     from partnering.store import repository as repo
 
     df = repo.observations_frame(engine, indicators, **scope)
     df = df[OBS_EXPORT_COLUMNS]
+    attribution = OGL_ATTRIBUTION
     if suppress:
-        counts = {c for c in df["indicator"].unique() if (d := indicator(c)) is not None and d.unit == "count"}
-        df = suppress_observations(df, counts)
-    write_table(df, out, fmt or format_of(out), sheet="observations", attribution=OGL_ATTRIBUTION)
+        df, notes = publishable_observations(engine, df, indicators)
+        attribution = " ".join([OGL_ATTRIBUTION, *notes])
+    write_table(df, out, fmt or format_of(out), sheet="observations", attribution=attribution)
     return len(df)
+
+
+def published_mask(engine, df, value_col: str = "value", period_col: str = "period",
+                   indicators=None) -> "object":
+    """Per row of ``df`` (org_code, indicator, period and ``value_col``): is its figure the published one?  True
+    where the store's published current value for that organisation, indicator and month is the same (an
+    unpublished upload that repeats a published figure reveals nothing new); False for figures only an
+    unpublished upload holds.  One read of the published values when any upload is unpublished, none otherwise."""
+    import numpy as np
+    import pandas as pd
+
+    from partnering.store import repository as repo
+
+    if df.empty or not repo.has_unpublished(engine):
+        return np.ones(len(df), dtype=bool)
+    orgs = sorted(set(df["org_code"])) if "org_code" in df else None
+    codes = indicators or (sorted(set(df["indicator"])) if "indicator" in df else None)
+    pub = repo.observations_frame(engine, codes, orgs, viewer_is_admin=False)
+    key = ["org_code", "indicator", "period"]
+    left = df[["org_code", "indicator", period_col, value_col]].rename(columns={period_col: "period",
+                                                                               value_col: "_mine"})
+    left = left.assign(_mine=pd.to_numeric(left["_mine"], errors="coerce"), _row=np.arange(len(df)))
+    merged = left.merge(pub[key + ["value"]].assign(_there=True), on=key, how="left").sort_values("_row")
+    a, b = merged["_mine"].to_numpy(dtype=float), merged["value"].to_numpy(dtype=float)
+    there = merged["_there"].eq(True).to_numpy()
+    with np.errstate(invalid="ignore"):
+        equal = np.abs(a - b) <= 1e-9 * np.maximum(1.0, np.abs(a))
+    return there & ((np.isnan(a) & np.isnan(b)) | equal)
+
+
+def publishable_observations(engine, df, indicators=None):
+    """Observations ready to publish under their rules, and the rules applied in words."""
+    from partnering.report.suppression import apply_publication_rules, rules_applied
+
+    out = apply_publication_rules(df, published=published_mask(engine, df, indicators=indicators))
+    return out, rules_applied(out)

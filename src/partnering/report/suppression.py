@@ -53,3 +53,93 @@ def suppress_observations(df: pd.DataFrame, count_indicators: set[str], national
             vals.append(v)
     out["value"] = vals
     return out
+
+
+# ------------------------------------------------------------------------------------------ publication rules
+#
+# Which rule a published figure follows (issue #9.5).  Official statistics that NHS England itself publishes at
+# organisation level — A&E attendances and emergency admissions ([AE]) and consultant-led RTT waiting times
+# ([RTT]) in ``indicators/indicators.toml``, the indicators owned by their loaders — are re-published exactly as
+# published: they are already public, and rounding them makes our downloads disagree with the source.  NHS England
+# publishes these monthly provider-level files unsuppressed (the statistical work areas cited in the catalogue).
+# Everything else — an organisation's own measures, an upload not yet published, anything derived from
+# record-level data — follows the small-number rule above.
+
+#: loaders of official statistics NHS England publishes at organisation level ([AE], [RTT] in the catalogue)
+PUBLISHED_AT_ORGANISATION_LEVEL = frozenset({"ae-monthly", "rtt"})
+AS_PUBLISHED = "as published"
+SMALL_NUMBER_SUPPRESSION = "small-number suppression"
+RULE_COLUMN = "publication_rule"
+#: each rule in words, as downloads state it (CSV column, XLSX notes sheet, JSON field)
+RULES = {
+    AS_PUBLISHED: "official statistics that NHS England publishes at organisation level (A&E, RTT), re-published "
+                  "as published: no rounding",
+    SMALL_NUMBER_SUPPRESSION: "NHS small-number suppression: counts of 1 to 7 shown as *, other counts rounded to "
+                              "the nearest 5, zero stays zero, national figures unsuppressed; a ratio whose "
+                              "numerator or denominator is suppressed is withheld",
+}
+
+
+def rule_for(indicator_code, published: bool = True, catalogue=None) -> str:
+    """The rule a figure of ``indicator_code`` follows: :data:`AS_PUBLISHED` for an official indicator whose loader
+    reads an NHS England organisation-level publication, when the figure is the published one; else
+    :data:`SMALL_NUMBER_SUPPRESSION` (own measures, unpublished uploads, record-level derivations)."""
+    from partnering.indicators.catalogue import indicator
+
+    if not published or not isinstance(indicator_code, str):
+        return SMALL_NUMBER_SUPPRESSION
+    d = indicator(indicator_code, catalogue)
+    return AS_PUBLISHED if d is not None and d.owner in PUBLISHED_AT_ORGANISATION_LEVEL else SMALL_NUMBER_SUPPRESSION
+
+
+def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator",
+                            value_cols: tuple[str, ...] = ("value",), published=None, count_rows=None,
+                            national_codes: frozenset = frozenset(), org_col: str = "org_code",
+                            catalogue=None) -> pd.DataFrame:
+    """``df`` ready to publish: each row under its rule (:func:`rule_for`), named in a :data:`RULE_COLUMN` column.
+
+    Rows under :data:`AS_PUBLISHED` keep their figures.  Rows under :data:`SMALL_NUMBER_SUPPRESSION` get the
+    small-number rule: numerator and denominator always, ``value_cols`` where ``count_rows`` says the row is a
+    count, and a ratio on a suppressed numerator or denominator is withheld.  ``published``: a boolean per row
+    (is this figure the published one?), default all; ``count_rows``: a boolean per row, default the catalogue
+    unit of the row's indicator; ``national_codes``: organisation codes of national figures (unsuppressed).
+    """
+    from partnering.indicators.catalogue import indicator
+
+    out = df.copy()
+    n = len(out)
+    pub = np.ones(n, dtype=bool) if published is None else np.asarray(published, dtype=bool)
+    codes = out[indicator_col] if indicator_col in out else pd.Series([None] * n, index=out.index)
+    rules = np.array([rule_for(c, p, catalogue) for c, p in zip(codes, pub)], dtype=object)
+    if count_rows is None:
+        count_rows = [(d := indicator(c, catalogue) if isinstance(c, str) else None) is not None and d.unit == "count"
+                      for c in codes]
+    counts = np.asarray(count_rows, dtype=bool)
+    national = (out[org_col].isin(national_codes).to_numpy() if org_col in out else np.zeros(n, dtype=bool))
+    hide = rules == SMALL_NUMBER_SUPPRESSION
+    for col in ("numerator", "denominator"):
+        if col in out:
+            vals = np.array(out[col].to_numpy(dtype=object), dtype=object, copy=True)
+            vals[hide] = [suppress_count(v, nat) for v, nat in zip(vals[hide], national[hide])]
+            out[col] = vals
+    withheld = np.zeros(n, dtype=bool)
+    for col in ("numerator", "denominator"):
+        if col in out:
+            withheld |= (out[col].astype(object).to_numpy() == SUPPRESSED)
+    for col in value_cols:
+        if col not in out:
+            continue
+        vals = np.array(out[col].to_numpy(dtype=object), dtype=object, copy=True)
+        as_count = hide & counts
+        vals[as_count] = [suppress_count(v, nat) for v, nat in zip(vals[as_count], national[as_count])]
+        vals[hide & ~counts & withheld] = SUPPRESSED
+        out[col] = vals
+    out[RULE_COLUMN] = rules
+    return out
+
+
+def rules_applied(df: pd.DataFrame) -> list[str]:
+    """The rules a prepared frame's rows follow, in words (for a download's notes)."""
+    if RULE_COLUMN not in df or df.empty:
+        return []
+    return [f"{r}: {RULES[r]}" for r in (AS_PUBLISHED, SMALL_NUMBER_SUPPRESSION) if (df[RULE_COLUMN] == r).any()]

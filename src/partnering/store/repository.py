@@ -471,6 +471,12 @@ def latest_periods(
     return _read(engine, stmt.group_by(o.indicator_code).order_by(o.indicator_code))
 
 
+def has_unpublished(engine: Engine | Connection) -> bool:
+    """Whether any upload is still unpublished (then some viewers see figures others do not)."""
+    with _conn(engine) as conn:
+        return conn.execute(select(ImportBatch.id).where(ImportBatch.published.is_(False)).limit(1)).first() is not None
+
+
 def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int | None, str | None, str]]) -> None:
     if rejected:
         conn.execute(

@@ -17,7 +17,7 @@ import secrets
 import threading
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
@@ -28,6 +28,7 @@ from partnering.store.db import get_engine
 from partnering.web import accounts, data, match, organisation, system
 from partnering.web.assets import STATIC, VENDOR, plotly_js
 from partnering.web.auth import LoginRateLimiter
+from partnering.web.deps import refuse_unknown_query
 from partnering.web.errors import add_error_handlers
 from partnering.web.middleware import SecurityHeaders
 from partnering.web.warm import warm
@@ -74,6 +75,7 @@ def create_app(db_url: str | None = None, *, secure_cookies: bool | None = None,
                     "(`partnering users token EMAIL`). JSON by default; CSV with `?format=csv` or "
                     "`Accept: text/csv`.",
         docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],  # an unknown query parameter is a 400, not ignored
     )
     app.state.engine = engine
     app.state.settings = settings

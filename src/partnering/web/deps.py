@@ -105,3 +105,42 @@ def require_role(role: str, api: bool = False):
         return user
 
     return dep
+
+
+#: pages whose query string is checked like the API's (their form fields are their parameters)
+CHECKED_PAGES = ("/plan",)
+#: query parameters a checked page reads itself (a flash after a redirect), besides its declared ones
+PAGE_FLASH_PARAMS = frozenset({"saved"})
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """App-wide dependency: on the API (and the pages in :data:`CHECKED_PAGES`) a query parameter the operation
+    does not take is a 400 naming it and the accepted ones — never silently ignored (issue #9: ``?max_minutes=1``
+    on the plan API was ignored and 87-minute pairs came back)."""
+    path = request.url.path
+    is_api = path.startswith("/api/")
+    if not (is_api or path in CHECKED_PAGES) or not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    accepted = _query_names(dependant)
+    if not is_api:
+        accepted |= PAGE_FLASH_PARAMS
+    unknown = sorted(set(request.query_params) - accepted)
+    if unknown:
+        names = ", ".join(f"'{u[:40]}'" for u in unknown[:5])
+        takes = ", ".join(sorted(accepted)) if accepted else "none"
+        raise HTTPException(400, f"unknown query parameter{'s' if len(unknown) > 1 else ''} {names}: "
+                                 f"{path} takes {takes}")
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameter names (aliases) an operation and its dependencies declare."""
+    names, todo = set(), [dependant]
+    while todo:
+        d = todo.pop()
+        names |= {p.alias for p in d.query_params}
+        todo.extend(d.dependencies)
+    return names

@@ -1,8 +1,10 @@
-"""CSV and XLSX downloads of the data behind every chart and table, with NHS small-number suppression.
+"""CSV and XLSX downloads of the data behind every chart and table, each row under its publication rule.
 
-Counts are suppressed with :mod:`partnering.report.suppression` (sub-national 1–7 -> ``*``, others rounded to
-the nearest 5, zero stays zero): the ``numerator``/``denominator`` columns always, and value columns
-(``value``, ``y``, ``latest_value``) on rows whose indicator is a count.
+Rules (:mod:`partnering.report.suppression`, issue #9.5): official statistics NHS England publishes at organisation
+level (A&E, RTT) are re-published as published; an organisation's own measures, figures of an upload not yet
+published and anything derived from record-level data follow NHS small-number suppression (sub-national 1–7 ->
+``*``, others rounded to the nearest 5, zero stays zero).  Every download with figures says which rule each row
+followed (a ``publication_rule`` column in CSV and XLSX) and the XLSX notes sheet states the rules applied.
 """
 
 from __future__ import annotations
@@ -14,48 +16,32 @@ import pandas as pd
 from fastapi import Response
 
 from partnering.errors import ValidationError
-from partnering.indicators.catalogue import indicator
-from partnering.report.suppression import SUPPRESSED, suppress_count
+from partnering.report.export import published_mask
+from partnering.report.suppression import RULE_COLUMN, apply_publication_rules, rules_applied
 
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0 "
-               "(NHS England). Counts are suppressed for publication: 1-7 shown as *, others rounded to the "
-               "nearest 5. Synthetic demonstration values, where present, are not real NHS data.")
+               "(NHS England). Synthetic demonstration values, where present, are not real NHS data.")
 FORMATS = ("csv", "xlsx")
-COUNT_COLS = ("numerator", "denominator")
 VALUE_COLS = ("value", "y", "latest_value")
 
 
-def is_count(code) -> bool:
-    d = indicator(str(code)) if isinstance(code, str) else None
-    return d is not None and d.unit == "count"
-
-
-def suppress(df: pd.DataFrame, indicator_col: str = "indicator", unit_col: str | None = None,
-             all_counts: bool = False) -> pd.DataFrame:
-    """Suppress count columns of ``df``; rows are counts by their indicator's unit (or ``unit_col``)."""
+def publishable(engine, df: pd.DataFrame, *, units: dict[str, str] | None = None, unit_col: str | None = None,
+                period_col: str = "period") -> pd.DataFrame:
+    """``df`` (org_code, indicator, a month column and figures) with each row under its publication rule: is the
+    figure the published one (:func:`partnering.report.export.published_mask`), is the indicator official, is the
+    row a count (``unit_col``, else ``units`` by indicator code — the store's, which knows own KPIs' units)."""
     if df.empty:
         return df
-    out = df.copy()
-    for c in COUNT_COLS:
-        if c in out:
-            out[c] = [suppress_count(v) for v in df[c]]
-    if all_counts:
-        rows = pd.Series(True, index=df.index)
-    elif unit_col and unit_col in df:
-        rows = df[unit_col] == "count"
-    elif indicator_col in df:
-        rows = df[indicator_col].map(is_count)
+    value_col = next((c for c in VALUE_COLS if c in df.columns), None)
+    published = None
+    if value_col is not None and {"org_code", "indicator", period_col} <= set(df.columns):
+        published = published_mask(engine, df, value_col=value_col, period_col=period_col)
+    if unit_col and unit_col in df:
+        counts = (df[unit_col] == "count").to_numpy()
     else:
-        rows = pd.Series(False, index=df.index)
-    for c in VALUE_COLS:
-        if c in out:
-            col = out[c].astype(object)
-            col[rows.to_numpy()] = [suppress_count(v) for v in df.loc[rows, c]]
-            if "numerator" in out and "denominator" in out and c == "value":
-                hidden = (out["numerator"] == SUPPRESSED) | (out["denominator"] == SUPPRESSED)
-                col[hidden.to_numpy()] = SUPPRESSED
-            out[c] = col
-    return out
+        counts = df["indicator"].map(lambda c: (units or {}).get(c) == "count").to_numpy() \
+            if "indicator" in df else None
+    return apply_publication_rules(df, value_cols=VALUE_COLS, published=published, count_rows=counts)
 
 
 def safe_name(name: str) -> str:
@@ -75,7 +61,9 @@ def table_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
     bio = io.BytesIO()
     with pd.ExcelWriter(bio, engine="openpyxl") as xl:
         df.to_excel(xl, sheet_name="data", index=False)
-        pd.DataFrame({"notes": [ATTRIBUTION]}).to_excel(xl, sheet_name="notes", index=False)
+        notes = [ATTRIBUTION, *(f"Publication rule {r}" for r in rules_applied(df))] if RULE_COLUMN in df else \
+            [ATTRIBUTION]
+        pd.DataFrame({"notes": notes}).to_excel(xl, sheet_name="notes", index=False)
     return Response(bio.getvalue(),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})

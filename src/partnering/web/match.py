@@ -6,18 +6,33 @@ Peers, candidates and plans come from :mod:`partnering.match.service` through :m
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import PartneringError, ValidationError
-from partnering.match.service import parse_pairs
+from partnering.errors import NotFoundError, PartneringError, ValidationError
+from partnering.match.service import DEFAULT_MIN_SUITABILITY, parse_pairs
 from partnering.web import downloads, services
 from partnering.web import map as webmap
 from partnering.web.auth import CurrentUser, audit
 from partnering.web.deps import api_user, check_csrf, page_user, require_role
 from partnering.web.errors import ERROR_RESPONSES
-from partnering.web.paging import CODE, CSV_RESPONSE, FORMAT, LIMIT, OFFSET, Page, json_records, page
+from partnering.web.paging import (
+    CODE,
+    CSV_RESPONSE,
+    FORMAT,
+    LIMIT,
+    OFFSET,
+    FamilyFreshness,
+    Page,
+    freshness_of,
+    json_records,
+    json_safe,
+    page,
+    with_freshness,
+)
 from partnering.web.render import records, render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -27,35 +42,56 @@ api = APIRouter(prefix="/api/v1", tags=["api"])
 # ------------------------------------------------------------------------------------------------ pages
 
 
-def _plan_params(capacity: str, max_travel: str, forbid: str, require: str) -> services.PlanParams:
+def _plan_params(capacity: str, max_travel_minutes: str, forbid: str, require: str,
+                 min_suitability: str = "") -> services.PlanParams:
     try:
         cap = int(capacity) if str(capacity).strip() else 1
     except ValueError:
         raise ValidationError("capacity must be a whole number, like 2") from None
     try:
-        mt = float(max_travel) if str(max_travel).strip() else None
+        mt = float(max_travel_minutes) if str(max_travel_minutes).strip() else None
     except ValueError:
         raise ValidationError("maximum travel time must be a number of minutes, like 90") from None
+    try:
+        ms = float(min_suitability) if str(min_suitability).strip() else DEFAULT_MIN_SUITABILITY
+    except ValueError:
+        raise ValidationError("minimum suitability must be a number from 0 to 100, like 32.5") from None
     p = services.PlanParams(capacity=cap, max_travel_minutes=mt,
                             forbidden=parse_pairs(forbid, "Pairs to forbid"),
-                            required=parse_pairs(require, "Pairs to require"))
+                            required=parse_pairs(require, "Pairs to require"), min_suitability=ms)
     p.validate()
     return p
 
 
+#: the plan form's fields, named as the API names them (one name everywhere: issue #9.6)
+PLAN_FIELDS = ("capacity", "max_travel_minutes", "min_suitability", "forbid", "require")
+
+
+def _plan_query(form: dict) -> str:
+    return urlencode({k: v for k, v in form.items() if v})
+
+
+def _error_field(exc: Exception) -> str:
+    text = str(exc).lower()
+    for needle, field in (("capacity", "capacity"), ("travel", "max_travel_minutes"),
+                          ("suitability", "min_suitability"), ("forbid", "forbid")):
+        if needle in text:
+            return field
+    return "require"
+
+
 @pages.get("/plan")
-def plan(request: Request, capacity: str = "1", max_travel: str = "90", forbid: str = "", require: str = "",
-         user: CurrentUser = Depends(page_user)):
+def plan(request: Request, capacity: str = "1", max_travel_minutes: str = "90", min_suitability: str = "",
+         forbid: str = "", require: str = "", user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    form = {"capacity": capacity, "max_travel": max_travel, "forbid": forbid, "require": require}
+    form = {"capacity": capacity, "max_travel_minutes": max_travel_minutes, "min_suitability": min_suitability,
+            "forbid": forbid, "require": require}
     errors, result, svg = [], None, None
     try:
-        params = _plan_params(capacity, max_travel, forbid, require)
+        params = _plan_params(capacity, max_travel_minutes, forbid, require, min_suitability)
         result = services.buddying_plan(eng, user, params)
     except PartneringError as exc:
-        field = "capacity" if "capacity" in str(exc) else "max_travel" if "travel" in str(exc) else \
-            "forbid" if "forbid" in str(exc).lower() else "require"
-        errors = [{"text": exc.user_message(), "href": f"#{field}"}]
+        errors = [{"text": exc.user_message(), "href": f"#{_error_field(exc)}"}]
     if result is not None:
         orgs = services.organisations(eng)
         involved = set(result.pairs.get("recipient", [])) | set(result.pairs.get("supporter", [])) | \
@@ -68,34 +104,60 @@ def plan(request: Request, capacity: str = "1", max_travel: str = "90", forbid: 
                                              "its lead partner", lines=result.map_lines)
     return render(request, "match/plan.html", status_code=400 if errors else 200, title="Buddying plan", form=form,
                   errors=errors, result=result, pairs=records(result.pairs) if result else [],
-                  unmatched=records(result.unmatched) if result else [], map_svg=svg, legend=webmap.legend(),
-                  query="&".join(f"{k}={v}" for k, v in form.items() if v))
+                  unmatched=records(result.unmatched) if result else [],
+                  existing=records(result.existing) if result is not None else [],
+                  travel=_travel_text(result.travel) if result is not None else "", map_svg=svg,
+                  legend=webmap.legend(), query=_plan_query(form),
+                  default_min_suitability=DEFAULT_MIN_SUITABILITY)
+
+
+def _travel_text(travel: dict) -> str:
+    """What the plan's travel minutes rest on, in words: loaded road matrices, and the drive-time model's fit."""
+    if not travel:
+        return ""
+    parts = []
+    matrices = travel.get("matrices") or []
+    if matrices:
+        names = ", ".join(str(m.get("file", m) if isinstance(m, dict) else m) for m in matrices[:3])
+        parts.append(f"Road travel times from the loaded matrices ({names}) where they cover a pair")
+    model = travel.get("model") or {}
+    if model:
+        fit = (f"estimated by the drive-time model {model.get('formula', '')}, fitted on {model.get('fitted_on', '')}"
+               f" (n = {model.get('n_pairs', '–')} pairs, R² = {model.get('r2', '–')}, "
+               f"RMSE = {model.get('rmse_minutes', '–')} minutes)")
+        parts.append(("otherwise " if parts else "Travel times ") + fit)
+    return "; ".join(parts) + "." if parts else ""
 
 
 @pages.get("/plan/download")
 def plan_download(request: Request, format: str = "csv", what: str = "pairs", capacity: str = "1",
-                  max_travel: str = "90", forbid: str = "", require: str = "", user: CurrentUser = Depends(page_user)):
-    params = _plan_params(capacity, max_travel, forbid, require)
+                  max_travel_minutes: str = "90", min_suitability: str = "", forbid: str = "", require: str = "",
+                  user: CurrentUser = Depends(page_user)):
+    params = _plan_params(capacity, max_travel_minutes, forbid, require, min_suitability)
     res = services.buddying_plan(request.app.state.engine, user, params)
-    df = res.unmatched if what == "unmatched" else res.pairs
-    return downloads.table_response(df, format, f"buddying-plan-{what}")
+    frames = {"pairs": res.pairs, "unmatched": res.unmatched, "existing": res.existing}
+    if what not in frames:
+        raise NotFoundError(f"nothing called {what!r} to download: choose {', '.join(frames)}")
+    return downloads.table_response(frames[what], format, f"buddying-plan-{what}")
 
 
 @pages.post("/plan/save")
-def plan_save(request: Request, capacity: str = Form("1"), max_travel: str = Form("90"), forbid: str = Form(""),
-              require: str = Form(""), user: CurrentUser = Depends(require_role("analyst"))):
+def plan_save(request: Request, capacity: str = Form("1"), max_travel_minutes: str = Form("90"),
+              min_suitability: str = Form(""), forbid: str = Form(""), require: str = Form(""),
+              user: CurrentUser = Depends(require_role("analyst"))):
     eng = request.app.state.engine
-    params = _plan_params(capacity, max_travel, forbid, require)
+    params = _plan_params(capacity, max_travel_minutes, forbid, require, min_suitability)
     res = services.buddying_plan(eng, user, params)
     with eng.begin() as conn:
         audit(conn, user.email, "plan.save", "buddying_plan", None, {
             "params": {"capacity": params.capacity, "max_travel_minutes": params.max_travel_minutes,
+                       "min_suitability": params.min_suitability,
                        "forbidden": params.forbidden, "required": params.required},
             "pairs": res.pairs[["recipient", "supporter"]].to_dict("records") if not res.pairs.empty else [],
             "unmatched": res.unmatched.to_dict("records") if not res.unmatched.empty else [],
             "solver": res.solver})
-    q = "&".join(f"{k}={v}" for k, v in {"capacity": capacity, "max_travel": max_travel, "forbid": forbid,
-                                         "require": require}.items() if v)
+    q = _plan_query({"capacity": capacity, "max_travel_minutes": max_travel_minutes,
+                     "min_suitability": min_suitability, "forbid": forbid, "require": require})
     return RedirectResponse(f"/plan?{q}&saved=1", status_code=303)
 
 
@@ -123,6 +185,9 @@ class PlanIn(BaseModel):
                                              description="(recipient, supporter) pairs never to use")
     required: list[tuple[str, str]] = Field(default_factory=list, max_length=1000,
                                             description="(recipient, supporter) pairs that must be used")
+    min_suitability: float = Field(DEFAULT_MIN_SUITABILITY, ge=0, le=100,
+                                   description="Pairs scoring below this are dropped (default: the score of a "
+                                               "candidate that brings nothing)")
     save: bool = Field(False, description="Record the plan in the audit log (analyst role)")
 
 
@@ -143,12 +208,28 @@ class Unmatched(BaseModel):
     reason: str
 
 
+class ExistingPair(BaseModel):
+    recipient: str
+    recipient_name: str | None = None
+    supporter: str
+    supporter_name: str | None = None
+    form: str | None = None
+    start_period: str | None = None
+    score: float | None = None
+
+
 class PlanOut(BaseModel):
     pairs: list[PlanPair]
     unmatched: list[Unmatched]
+    existing: list[ExistingPair] = Field(default_factory=list,
+                                         description="Registered partnerships held fixed (recipient covered)")
+    min_suitability: float
+    travel: dict = Field(default_factory=dict, description="What travel minutes rest on: loaded road matrices and "
+                                                           "the drive-time model's fit")
     solver: str
     proven_optimal: bool
     notes: list[str]
+    freshness: list[FamilyFreshness] = []
 
 
 @api.get("/organisations/{code}/peers", response_model=Page[PeerOut], responses={**CSV_RESPONSE, **ERROR_RESPONSES})
@@ -163,7 +244,7 @@ def peers(request: Request, code: str = CODE, limit: int = LIMIT, offset: int = 
         if "reason" not in df.columns and "explanation" in df.columns:
             df = df.rename(columns={"explanation": "reason"})
     return page(request, df, limit, offset, format, list(PeerOut.model_fields), f"{code}-peers", key=(code,),
-                user=user)
+                user=user, freshness=freshness_of(request, user))
 
 
 @api.get("/organisations/{code}/partners", response_model=Page[PartnerOut],
@@ -175,13 +256,15 @@ def partners(request: Request, code: str = CODE, limit: int = LIMIT, offset: int
     code = code.upper()
     services.org_row(eng, code)
     df = services.partner_candidates(eng, user, code)
-    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners", key=(code,), user=user)
+    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners", key=(code,), user=user,
+                freshness=freshness_of(request, user))
 
 
-def _plan(request: Request, user: CurrentUser, body: PlanIn) -> dict:
+def _plan(request: Request, response: Response, user: CurrentUser, body: PlanIn) -> dict:
     params = services.PlanParams(capacity=body.capacity, max_travel_minutes=body.max_travel_minutes,
                                  forbidden=parse_pairs(body.forbidden, "forbidden"),
-                                 required=parse_pairs(body.required, "required"))
+                                 required=parse_pairs(body.required, "required"),
+                                 min_suitability=body.min_suitability)
     res = services.buddying_plan(request.app.state.engine, user, params)
     pairs = res.pairs.copy()
     if not pairs.empty and "reason" not in pairs.columns:
@@ -191,7 +274,11 @@ def _plan(request: Request, user: CurrentUser, body: PlanIn) -> dict:
                 break
     out = {"pairs": json_records(pairs, list(PlanPair.model_fields)),
            "unmatched": json_records(res.unmatched, list(Unmatched.model_fields)),
-           "solver": res.solver, "proven_optimal": res.proven_optimal, "notes": [str(n) for n in res.notes]}
+           "existing": json_records(res.existing, list(ExistingPair.model_fields)),
+           "min_suitability": params.min_suitability, "travel": json_safe(res.travel),
+           "solver": res.solver, "proven_optimal": res.proven_optimal, "notes": [str(n) for n in res.notes],
+           "freshness": freshness_of(request, user)}
+    with_freshness(response, out["freshness"])
     if body.save:
         if user.role not in ("analyst", "admin"):
             raise HTTPException(403, "you need the analyst role to save a plan")
@@ -204,19 +291,21 @@ def _plan(request: Request, user: CurrentUser, body: PlanIn) -> dict:
 
 
 @api.get("/buddying-plan", response_model=PlanOut, responses=ERROR_RESPONSES)
-def plan_get(request: Request, capacity: int = Query(1, ge=1, le=20),
+def plan_get(request: Request, response: Response, capacity: int = Query(1, ge=1, le=20),
              max_travel_minutes: float | None = Query(90, gt=0, le=600),
+             min_suitability: float = Query(DEFAULT_MIN_SUITABILITY, ge=0, le=100,
+                                            description="Pairs scoring below this are dropped"),
              forbid: str | None = Query(None, description="Pairs RECIPIENT-SUPPORTER separated by commas"),
              require: str | None = Query(None, description="Pairs RECIPIENT-SUPPORTER separated by commas"),
              user: CurrentUser = Depends(api_user)):
     """The optimal buddying plan for organisations in persistent difficulty."""
-    body = PlanIn(capacity=capacity, max_travel_minutes=max_travel_minutes,
+    body = PlanIn(capacity=capacity, max_travel_minutes=max_travel_minutes, min_suitability=min_suitability,
                   forbidden=list(parse_pairs(forbid, "forbid")),
                   required=list(parse_pairs(require, "require")))
-    return _plan(request, user, body)
+    return _plan(request, response, user, body)
 
 
 @api.post("/buddying-plan", response_model=PlanOut, responses=ERROR_RESPONSES)
-def plan_post(request: Request, body: PlanIn, user: CurrentUser = Depends(api_user)):
+def plan_post(request: Request, response: Response, body: PlanIn, user: CurrentUser = Depends(api_user)):
     """The optimal buddying plan; ``save: true`` records it in the audit log (analyst role)."""
-    return _plan(request, user, body)
+    return _plan(request, response, user, body)

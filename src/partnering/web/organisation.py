@@ -8,7 +8,7 @@ import re
 from typing import Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,20 @@ from partnering.web.auth import CurrentUser
 from partnering.web.cache import cached
 from partnering.web.deps import api_user, check_csrf, page_user
 from partnering.web.errors import ERROR_RESPONSES
-from partnering.web.paging import CODE, CSV_RESPONSE, FORMAT, LIMIT, OFFSET, Page, json_records, jsonable, page
+from partnering.web.paging import (
+    CODE,
+    CSV_RESPONSE,
+    FORMAT,
+    LIMIT,
+    OFFSET,
+    FamilyFreshness,
+    Page,
+    freshness_of,
+    json_records,
+    jsonable,
+    page,
+    with_freshness,
+)
 from partnering.web.render import KIND_LABELS, records, render
 from partnering.web.templating import render_fragment
 
@@ -124,26 +137,40 @@ def _partner_columns(df: pd.DataFrame | None) -> list[tuple[str, str]]:
 @pages.get("/org/{code}/download/{what}")
 def org_download(request: Request, code: str, what: str, format: str = "csv",
                  indicator_code: str = Query("", alias="indicator"), user: CurrentUser = Depends(page_user)):
+    """The data behind the page's charts and tables, each row under its publication rule (:mod:`web.downloads`).
+    An indicator the store does not know, or one this organisation has no values of, is a 404 (not an empty file).
+    """
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)
+    inds = services.indicators(eng)
+    units = dict(zip(inds["code"], inds["unit"])) if not inds.empty else {}
+    if indicator_code and indicator_code not in units:
+        raise NotFoundError(f"no indicator called {indicator_code!r}")
+
+    def one_indicator(df: pd.DataFrame) -> pd.DataFrame:
+        if not indicator_code:
+            return df
+        df = df[df["indicator"] == indicator_code] if "indicator" in df.columns else df.iloc[0:0]
+        if df.empty:
+            raise NotFoundError(f"no values of {indicator_code!r} for {code}")
+        return df
+
     if what == "spc":
-        df = services.org_spc(eng, user, code)
-        if indicator_code:
-            df = df[df["indicator"] == indicator_code]
+        df = one_indicator(services.org_spc(eng, user, code))
         cols = [c for c in ("org_code", "indicator", "x", "y", "numerator", "denominator", "mean", "lpl", "upl",
                             "target", "point_type", "explanation") if c in df.columns]
-        df = downloads.suppress(df[cols].rename(columns={"x": "period"}).assign(
-            period=lambda d: pd.to_datetime(d["period"]).dt.strftime("%Y-%m")))
+        df = downloads.publishable(eng, df[cols].rename(columns={"x": "period"}).assign(
+            period=lambda d: pd.to_datetime(d["period"]).dt.strftime("%Y-%m")), units=units)
     elif what == "icons":
-        df = downloads.suppress(services.org_icons(eng, user, code), unit_col="unit")
+        df = downloads.publishable(eng, one_indicator(services.org_icons(eng, user, code)), unit_col="unit",
+                                   period_col="latest_period")
     elif what == "peers":
         df = services.peers(eng, user, code)
     elif what == "partners":
         df = services.partner_candidates(eng, user, code)
     elif what == "observations":
-        df = services.observations(eng, user, orgs=[code])
-        df = downloads.suppress(df)
+        df = downloads.publishable(eng, one_indicator(services.observations(eng, user, orgs=[code])), units=units)
     else:
         raise NotFoundError(f"nothing called {what!r} to download")
     return downloads.table_response(df, format, f"{code}-{what}" + (f"-{indicator_code}" if indicator_code else ""))
@@ -193,6 +220,8 @@ class SpcIcons(BaseModel):
 class SpcOut(BaseModel):
     points: list[SpcPoint]
     icons: SpcIcons
+    freshness: list[FamilyFreshness] | None = Field(
+        None, description="For a stored series: per family of data, the latest month loaded")
 
 
 #: an ISO month (YYYY-MM) or date (YYYY-MM-DD)
@@ -256,7 +285,7 @@ def observations(request: Request, org: list[str] | None = Query(None, descripti
         df = df[df["period"] <= period_to]
     key = (tuple(org or ()), tuple(indicator or ()), period_from, period_to)
     return page(request, df, limit, offset, format, list(ObservationOut.model_fields), "observations", key=key,
-                user=user)
+                user=user, freshness=freshness_of(request, user))
 
 
 def _spc_out(points: pd.DataFrame, icons: dict) -> dict:
@@ -268,7 +297,8 @@ def _spc_out(points: pd.DataFrame, icons: dict) -> dict:
 
 
 @api.get("/spc", response_model=SpcOut, responses=ERROR_RESPONSES)
-def spc_for(request: Request, org: str = Query(..., description="Organisation code", examples=["ZA1"]),
+def spc_for(request: Request, response: Response,
+            org: str = Query(..., description="Organisation code", examples=["ZA1"]),
             indicator: str = Query(..., description="Indicator code", examples=["ae_4h_pct_all"]),
             user: CurrentUser = Depends(api_user)):
     """SPC (Making Data Count) for one organisation's stored series."""
@@ -279,7 +309,9 @@ def spc_for(request: Request, org: str = Query(..., description="Organisation co
     if pts.empty or indicator not in set(pts["indicator"]):
         raise NotFoundError(f"no values of {indicator!r} for {code}")
     pts = pts[pts["indicator"] == indicator].sort_values("x")
-    return _spc_out(pts, services.org_spc_icons(eng, user, code, indicator))
+    fresh = freshness_of(request, user)
+    with_freshness(response, fresh)
+    return {**_spc_out(pts, services.org_spc_icons(eng, user, code, indicator)), "freshness": fresh}
 
 
 @api.post("/spc", response_model=SpcOut, responses=ERROR_RESPONSES)

@@ -31,11 +31,45 @@ CODE = Path(description="Organisation (ODS) code", examples=["ZA1"])
 PAGE_CACHE_MAX_BYTES = 512 * 1024
 
 
+class FamilyFreshness(BaseModel):
+    family: str = Field(description="The source of a family of data: ae-monthly, rtt, kpi (own measures) ...")
+    family_name: str = Field(description="The family in words: A&E, RTT, own measures")
+    latest_period: str = Field(description="The latest month loaded (ISO month)")
+    months_behind: int = Field(description="Months behind the freshest family")
+    stale: bool = Field(description="Three or more months behind the freshest family (measure.freshness)")
+
+
 class Page(BaseModel, Generic[T]):
     total: int = Field(description="Items matching, before pagination")
     limit: int
     offset: int
     items: list[T]
+    freshness: list[FamilyFreshness] | None = Field(
+        None, description="On lists that carry figures: per family of data, the latest month loaded")
+
+
+#: the response header that carries the freshness of answers with figures (CSV answers have no body field)
+FRESHNESS_HEADER = "X-Data-Freshness"
+
+
+def freshness_of(request: Request, user: CurrentUser) -> list[dict]:
+    """Per family of data, the latest month loaded that ``user`` may see, as the API states it on every answer
+    that carries figures (:func:`partnering.measure.freshness.store_freshness`, cached per data version)."""
+    from partnering.web import services
+
+    df = services.freshness(request.app.state.engine, user)
+    return [{"family": str(r.family), "family_name": str(r.family_name), "latest_period": str(r.latest_period),
+             "months_behind": int(r.months_behind), "stale": bool(r.stale)} for r in df.itertuples()]
+
+
+def freshness_header(freshness: list[dict]) -> str:
+    """``ae-monthly=2026-03; rtt=2025-03 (stale)``: the freshness as one header value (ASCII)."""
+    return "; ".join(f"{f['family']}={f['latest_period']}" + (" (stale)" if f["stale"] else "") for f in freshness)
+
+
+def with_freshness(response: Response, freshness: list[dict]) -> Response:
+    response.headers[FRESHNESS_HEADER] = freshness_header(freshness)
+    return response
 
 
 def jsonable(v):
@@ -56,6 +90,15 @@ def jsonable(v):
     return v
 
 
+def json_safe(x):
+    """A nested value (dicts, lists, cells) with every cell made JSON-safe by :func:`jsonable`."""
+    if isinstance(x, dict):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return jsonable(x)
+
+
 def json_records(df: pd.DataFrame | None, columns: list[str] | None = None) -> list[dict]:
     """Rows of ``df`` (only ``columns`` that it has, in that order) with JSON-safe values."""
     if df is None or df.empty:
@@ -73,10 +116,12 @@ def wants_csv(request: Request, fmt: str | None) -> bool:
 
 
 def page(request: Request, df: pd.DataFrame, limit: int, offset: int, fmt: str | None, columns: list[str],
-         name: str, key: tuple | None = None, user: CurrentUser | None = None) -> Response:
+         name: str, key: tuple | None = None, user: CurrentUser | None = None,
+         freshness: list[dict] | None = None) -> Response:
     """One page of ``df`` as JSON (or CSV).  With ``key`` (everything besides limit/offset/format that chose
     the rows) the encoded body is cached per data version and viewer scope, so a repeated query is not
-    re-encoded."""
+    re-encoded.  A list that carries figures passes its ``freshness`` (:func:`freshness_of`): a ``freshness``
+    field in the JSON envelope and the :data:`FRESHNESS_HEADER` header on JSON and CSV alike."""
     total = len(df)
     csv = wants_csv(request, fmt)
 
@@ -87,7 +132,10 @@ def page(request: Request, df: pd.DataFrame, limit: int, offset: int, fmt: str |
             buf = io.StringIO()
             pd.DataFrame(rows, columns=[c for c in columns if c in df.columns] or None).to_csv(buf, index=False)
             return buf.getvalue().encode("utf-8")
-        return JSONResponse({"total": total, "limit": limit, "offset": offset, "items": rows}).body
+        envelope = {"total": total, "limit": limit, "offset": offset, "items": rows}
+        if freshness is not None:
+            envelope["freshness"] = freshness
+        return JSONResponse(envelope).body
 
     if key is not None:
         body = cached(request.app.state.engine, "api_page", user, build, name, key, csv, limit, offset, total,
@@ -95,6 +143,8 @@ def page(request: Request, df: pd.DataFrame, limit: int, offset: int, fmt: str |
     else:
         body = build()
     headers = {"X-Total-Count": str(total)}
+    if freshness is not None:
+        headers[FRESHNESS_HEADER] = freshness_header(freshness)
     if csv:
         headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return Response(body, media_type="text/csv; charset=utf-8", headers=headers)

@@ -33,14 +33,29 @@ def render(request: Request, template: str, status_code: int = 200, **ctx):
         synthetic = services.has_synthetic(request.app.state.engine)
     except Exception:  # a broken store must not stop an error page from rendering
         synthetic = False
+    try:  # per family of data, the latest month loaded (cached per data version; a broken store shows none)
+        freshness = freshness_items(services.freshness(request.app.state.engine, user)) if user else []
+    except Exception:
+        freshness = []
     nonce = getattr(request.state, "csp_nonce", None) or secrets.token_urlsafe(16)
     base = {
         "request": request, "user": user, "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
         "synthetic": synthetic, "path": request.url.path, "cspNonce": nonce,
         "signin_next": quote(request.url.path),
+        "freshness": freshness,
     }
     base.update(ctx)
     return templates().TemplateResponse(request, template, base, status_code=status_code)
+
+
+def freshness_items(freshness: pd.DataFrame) -> list[dict]:
+    """Each family of data as the layout's freshness line shows it: name, latest month, stale or not, and the
+    months it is behind (:func:`partnering.measure.freshness.data_freshness`); freshest families first."""
+    if freshness is None or freshness.empty:
+        return []
+    rows = freshness.sort_values(["stale", "months_behind", "family"])
+    return [{"family": r.family, "name": r.family_name, "latest": r.latest_period, "stale": bool(r.stale),
+             "months_behind": int(r.months_behind)} for r in rows.itertuples()]
 
 
 #: organisation kinds in the users' words (headings, filters, map titles)

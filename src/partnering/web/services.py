@@ -16,6 +16,7 @@ import pandas as pd
 from partnering.errors import NotFoundError, ValidationError
 from partnering.match import service as match_service
 from partnering.measure.assess import assess
+from partnering.measure.freshness import store_freshness
 from partnering.measure.spc import run_spc
 from partnering.store import repository as repo
 from partnering.web.cache import cached
@@ -59,6 +60,12 @@ def observations(engine, user, orgs=None, indicator_codes=None) -> pd.DataFrame:
     key = (tuple(sorted(orgs)) if orgs else None, tuple(sorted(indicator_codes)) if indicator_codes else None)
     return cached(engine, "obs", user, lambda: repo.observations_frame(
         engine, indicator_codes, orgs, **user.scope()), key)
+
+
+def freshness(engine, user) -> pd.DataFrame:
+    """Per family of data the latest month loaded and whether it is stale
+    (:func:`partnering.measure.freshness.store_freshness`), cached per data version and viewer scope."""
+    return cached(engine, "freshness", user, lambda: store_freshness(engine, **user.scope()))
 
 
 # ------------------------------------------------------------------------------------------------ assessment
@@ -237,15 +244,19 @@ def _named(engine, df: pd.DataFrame, code_col: str | None) -> pd.DataFrame:
 @dataclass
 class PlanParams:
     capacity: int = 1
-    max_travel_minutes: float | None = 90.0
+    max_travel_minutes: float | None = match_service.DEFAULT_MAX_MINUTES
     forbidden: tuple[tuple[str, str], ...] = ()
     required: tuple[tuple[str, str], ...] = ()
+    #: the library's default: the score of a candidate that brings nothing (docs/methods/buddying-plan.md)
+    min_suitability: float = match_service.DEFAULT_MIN_SUITABILITY
 
     def validate(self) -> None:
         if not 1 <= self.capacity <= 20:
             raise ValidationError("capacity must be a whole number from 1 to 20")
         if self.max_travel_minutes is not None and not 0 < self.max_travel_minutes <= 600:
             raise ValidationError("maximum travel time must be between 1 and 600 minutes")
+        if not 0 <= self.min_suitability <= 100:
+            raise ValidationError("minimum suitability must be a number from 0 to 100")
 
 
 @dataclass
@@ -258,6 +269,10 @@ class PlanResult:
     params: PlanParams
     #: one line per pair for the map, from the service: recipient, supporter, ``from``/``to`` {lat, lon}
     map_lines: list[dict]
+    #: what the travel minutes rest on: loaded road matrices and the drive-time model's fit (``PlanResult.travel``)
+    travel: dict
+    #: registered partnerships the plan held fixed (``PlanResult.existing``)
+    existing: pd.DataFrame
 
 
 def buddying_plan(engine, user, params: PlanParams) -> PlanResult:
@@ -270,14 +285,18 @@ def buddying_plan(engine, user, params: PlanParams) -> PlanResult:
             raise NotFoundError("nothing to plan: load data first")
         res = match_service.buddying_plan(engine, capacity=params.capacity, max_minutes=params.max_travel_minutes,
                                           required=list(params.required), forbidden=list(params.forbidden),
-                                          inputs=inp)
+                                          inputs=inp, min_suitability=params.min_suitability)
         pairs = _named(engine, _named(engine, res.pairs, "recipient"), "supporter")
         unmatched = _named(engine, res.unmatched, "recipient")
+        existing = res.existing if res.existing is not None else pd.DataFrame()
+        if not existing.empty:
+            existing = _named(engine, _named(engine, existing, "recipient"), "supporter")
         return PlanResult(pairs, unmatched, res.solver, bool(res.proven_optimal),
-                          list(getattr(res, "notes", []) or []), params, list(res.map_lines))
+                          list(getattr(res, "notes", []) or []), params, list(res.map_lines),
+                          dict(res.travel or {}), existing)
 
     return cached(engine, "plan", user, compute, params.capacity, params.max_travel_minutes, params.forbidden,
-                  params.required)
+                  params.required, params.min_suitability)
 
 
 # ------------------------------------------------------------------------------------------------ batches
@@ -293,7 +312,22 @@ def batch(engine, user, batch_id: int) -> dict:
     hit = df[df["id"] == batch_id] if not df.empty else df
     if hit.empty:
         raise NotFoundError(f"no import batch {batch_id}")
-    return hit.iloc[0].to_dict()
+    # missing cells as None, never NaN: a page shows "–" for them, not "nan" (issue #9.6)
+    return {k: (None if _missing(v) else v) for k, v in hit.iloc[0].to_dict().items()}
+
+
+def _missing(v) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def publish_preview(engine, user, batch_id: int) -> pd.DataFrame:
+    """Each value of an upload beside the published value publishing it would supersede
+    (:func:`partnering.store.repository.publish_preview`), organisation names added."""
+    batch(engine, user, batch_id)  # 404 for a batch this user may not see
+    return _named(engine, repo.publish_preview(engine, batch_id), "org_code")
 
 
 def rejected(engine, user, batch_id: int) -> pd.DataFrame:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from partnering.config import REPO_ROOT
 from partnering.errors import NotFoundError
@@ -21,7 +21,20 @@ from partnering.web.cache import cached
 from partnering.web.deps import api_user, check_csrf, page_user
 from partnering.web.errors import ERROR_RESPONSES
 from partnering.web.markdown import title_of, to_html
-from partnering.web.paging import CODE, CSV_RESPONSE, FORMAT, LIMIT, OFFSET, Page, json_records, jsonable, page
+from partnering.web.paging import (
+    CODE,
+    CSV_RESPONSE,
+    FORMAT,
+    LIMIT,
+    OFFSET,
+    FamilyFreshness,
+    Page,
+    freshness_of,
+    json_records,
+    jsonable,
+    page,
+    with_freshness,
+)
 from partnering.web.render import KIND_LABELS, records, render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -89,7 +102,11 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
     icb_name = dict(zip(orgs["org_code"], orgs["name"])).get(icb, "")
     place = icb_name or region_name or "England"
     query = {"region": region, "icb": icb, "kind": kind}
-    return dict(title="System overview", summary=records(summary), metrics=metrics,
+    # which key-metric family is stale, and since when: the same for every organisation (measure.assess)
+    data_note = ""
+    if a is not None and "data_note" in a.flags.columns and not a.flags.empty:
+        data_note = str(a.flags["data_note"].iloc[0] or "")
+    return dict(title="System overview", data_note=data_note, summary=records(summary), metrics=metrics,
                 metric_defs={m: cat.get(m) for m in metrics}, regions=records(regions), icbs=records(icbs),
                 kinds=[(k, KIND_LABELS[k]) for k in kinds], region=region, icb=icb, kind=kind, sort=sort,
                 dir=dir, shown_frame=shown, legend=webmap.legend(), place=place, shown=records(shown),
@@ -177,6 +194,7 @@ class FlagsOut(BaseModel):
     track_record_reason: str = ""
     good_practice: str = ""
     summary: str = ""
+    data_note: str = Field("", description="Which family of the key metrics is stale and since when; empty if none")
 
 
 FLAG_COLS = list(FlagsOut.model_fields)
@@ -224,7 +242,7 @@ def assessment(request: Request, persistent_difficulty: bool | None = None, trac
     if track_record is not None:
         flags = flags[flags["track_record"].astype(bool) == track_record]
     return page(request, flags, limit, offset, format, FLAG_COLS, "assessment",
-                key=(persistent_difficulty, track_record), user=user)
+                key=(persistent_difficulty, track_record), user=user, freshness=freshness_of(request, user))
 
 
 class IconOut(BaseModel):
@@ -246,15 +264,18 @@ class OrgAssessment(BaseModel):
     flags: FlagsOut
     icons: list[IconOut]
     good_practice: list[str]
+    freshness: list[FamilyFreshness] = []
 
 
 @api.get("/assessment/{code}", response_model=OrgAssessment, responses=ERROR_RESPONSES)
-def assessment_org(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
-    """One organisation's flags, icons per indicator and good practice."""
+def assessment_org(request: Request, response: Response, code: str = CODE, user: CurrentUser = Depends(api_user)):
+    """One organisation's flags, icons per indicator and good practice; ``flags.data_note`` names a stale family."""
     info = services.require_assessment(request.app.state.engine, user).org(code.upper())
     flags = {k: jsonable(info["flags"].get(k)) for k in FLAG_COLS}
     flags["segment"] = None if flags["segment"] is None else int(flags["segment"])
-    for k in ("difficulty_reason", "track_record_reason", "good_practice", "summary"):
+    for k in ("difficulty_reason", "track_record_reason", "good_practice", "summary", "data_note"):
         flags[k] = flags[k] or ""
+    fresh = freshness_of(request, user)
+    with_freshness(response, fresh)
     return {"flags": flags, "icons": json_records(info["icons"], list(IconOut.model_fields)),
-            "good_practice": [str(s) for s in info["good_practice"].get("explanation", [])]}
+            "good_practice": [str(s) for s in info["good_practice"].get("explanation", [])], "freshness": fresh}

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from fastapi import Request, UploadFile
 
-from partnering.errors import IngestError, PartneringError, ValidationError
+from partnering.errors import AccessDenied, IngestError, PartneringError, ValidationError
 from partnering.ingest import load
 from partnering.store import repository as repo
+from partnering.store.undo import undo_batch
 from partnering.web import services
 from partnering.web.auth import CurrentUser, audit
 from partnering.web.cache import invalidate_version
@@ -55,11 +56,26 @@ def _rename_in_error(exc: PartneringError, path: str, folder: str, name: str) ->
         exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
 
 
+#: the kinds of file whose rows for unknown organisations may create them (``load_kpi(create_organisations=...)``)
+CREATING_KINDS = ("kpi",)
+#: rejected rows listed with an upload's result (all of them: the batch page and ``/imports/{id}/rejected``)
+REJECTED_SHOWN = 1000
+
+
 def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadFile, period: str | None,
-                 publish: bool) -> list:
-    """Write the upload to a private temp folder and load it through ``partnering.ingest.load``."""
+                 publish: bool, create_organisations: str | None = None) -> list:
+    """Write the upload to a private temp folder and load it through ``partnering.ingest.load``.
+
+    Rows for organisations the store does not know are rejected (the library's rule), unless an admin names the
+    kind to create them as (``create_organisations``, KPI files only); the report then lists them."""
     if kind not in kinds_for(user):
         raise ValidationError(f"you cannot upload files of kind {kind!r}; choose one of {', '.join(kinds_for(user))}")
+    create_organisations = (create_organisations or "").strip() or None
+    if create_organisations is not None:
+        if not user.is_admin:
+            raise AccessDenied("only administrators may create organisations from an upload")
+        if kind not in CREATING_KINDS:
+            raise ValidationError(f"organisations can be created only from {', '.join(CREATING_KINDS)} files")
     if upload is None or not upload.filename:
         raise ValidationError("choose a file to upload")
     limit = request.app.state.max_upload_bytes
@@ -80,9 +96,9 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
                 out.write(chunk)
         if size == 0:
             raise IngestError(name, "the file is empty")
-        opts = {}
+        opts: dict = {"create_organisations": create_organisations} if create_organisations else {}
         if kind in SCOPED_KINDS:
-            opts = {"owner_org": user.org_code, "published": bool(publish) if user.is_admin else False,
+            opts |= {"owner_org": user.org_code, "published": bool(publish) if user.is_admin else False,
                     "uploaded_by": user.email}
         try:
             report = load(kind, path, request.app.state.engine, period=period, **opts)
@@ -99,7 +115,8 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
             r.file = name
         for r in reports:
             after = {k: v for k, v in asdict(r).items() if k != "file"}
-            after.update({"file": name, "owner_org": opts.get("owner_org"), "published": opts.get("published", True)})
+            after.update({"file": name, "owner_org": opts.get("owner_org"), "published": opts.get("published", True),
+                          "create_organisations": create_organisations})
             audit(conn, user.email, "data.upload", f"batch {r.batch_id}", None, after)
     return reports
 
@@ -113,3 +130,31 @@ def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[
         published, superseded = repo.publish_batch(conn, batch_id, actor=user.email)
     invalidate_version(eng)
     return published, superseded
+
+
+def upload_result(engine, report) -> dict:
+    """One loaded file as the upload result shows it on the page and in the API alike: the report's counts, the
+    organisations it created, and its rejected rows (line, column, reason; the first :data:`REJECTED_SHOWN`)."""
+    out = asdict(report)
+    out["line"] = report.line()
+    out["organisations_created"] = list(report.organisations_created or [])
+    rejected = []
+    if report.batch_id is not None and report.rows_rejected:
+        rej = repo.rejected_frame(engine, report.batch_id).head(REJECTED_SHOWN)
+        rejected = [{"line": None if r.line is None or r.line != r.line else int(r.line),
+                     "column": None if r.column is None or r.column != r.column else str(r.column),
+                     "reason": str(r.reason)} for r in rej.itertuples()]
+    out["rejected"] = rejected
+    return out
+
+
+def undo_upload(request: Request, user: CurrentUser, batch_id: int) -> dict:
+    """Undo a batch (admins): the library removes its values and restores what they superseded, audited as this
+    user (:func:`partnering.store.undo.undo_batch`); refused with the library's reason (``UndoRefused``, a 400);
+    caches see it at once."""
+    eng = request.app.state.engine
+    services.batch(eng, user, batch_id)  # 404 for a batch this user may not see
+    with eng.begin() as conn:
+        summary = undo_batch(conn, batch_id, actor=user.email)
+    invalidate_version(eng)
+    return summary

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 PAGES = [
     "/", "/?region=Y56&kind=acute_trust&sort=segment&dir=desc", "/?kind=gp_practice", "/?icb=QX01&sort=name",
-    "/org/ZA1", "/org/QX01", "/org/Z10001", "/org?q=general", "/plan", "/plan?capacity=2&max_travel=60",
+    "/org/ZA1", "/org/QX01", "/org/Z10001", "/org?q=general", "/plan", "/plan?capacity=2&max_travel_minutes=60",
     "/data", "/data/batches/1", "/methods", "/methods/spc", "/account", "/admin/users",
 ]
 AUTO_LOAD = re.compile(
@@ -113,25 +113,35 @@ def test_plan_save_is_audited(demo_app, client):
     assert (log["action"] == "plan.save").any()
 
 
-def test_downloads_are_suppressed(admin):
+def test_downloads_follow_the_publication_rules(admin, demo_app):
+    """Official statistics NHS England publishes at organisation level are re-published as published (issue #9.5:
+    the old blanket rounding made downloads disagree with the source); each row names its rule.  The
+    small-number rule on own and unpublished figures: test_web_issue9_publication_rules.py."""
     r = admin.get("/org/ZA1/download/observations?format=csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     import io
 
     import pandas as pd
 
-    df = pd.read_csv(io.StringIO(r.text), dtype=str, keep_default_na=False)
-    counts = df[df["indicator"].isin(["ae_attendances_total", "ae_dta_over_12h", "rtt_over_52w"])]
-    assert len(counts)
-    for v in counts["value"]:
-        assert v in ("", "*", "0") or int(float(v)) % 5 == 0, v
-    for col in ("numerator", "denominator"):
-        for v in df[col]:
-            assert v in ("", "*", "0") or int(float(v)) % 5 == 0, (col, v)
+    from partnering.store.repository import observations_frame
+
+    df = pd.read_csv(io.StringIO(r.text), dtype={"period": str})
+    assert set(df["publication_rule"]) == {"as published"}
+    stored = observations_frame(demo_app.state.engine, orgs=["ZA1"])
+    both = df.merge(stored, on=["org_code", "indicator", "period"], suffixes=("", "_stored"))
+    assert len(both) == len(df) == len(stored)
+    counts = both[both["indicator"].isin(["ae_attendances_total", "ae_dta_over_12h", "rtt_over_52w"])]
+    assert len(counts) and (counts["value"] % 5 != 0).any()  # unrounded: some counts are not multiples of 5
+    for col in ("value", "numerator", "denominator"):
+        a, b = both[col].to_numpy(float), both[f"{col}_stored"].to_numpy(float)
+        assert ((a == b) | (pd.isna(a) & pd.isna(b))).all(), col
     x = admin.get("/org/ZA1/download/spc?indicator=ae_attendances_total&format=xlsx")
     assert x.status_code == 200 and x.content[:2] == b"PK"
-    spc = pd.read_excel(io.BytesIO(x.content), dtype=str)
-    assert all(v == "*" or int(float(v)) % 5 == 0 for v in spc["y"].dropna())
+    book = pd.read_excel(io.BytesIO(x.content), sheet_name=None)
+    spc = book["data"]
+    raw = stored[stored["indicator"] == "ae_attendances_total"].set_index("period")["value"]
+    assert (spc.set_index("period")["y"].dropna() == raw.reindex(spc.set_index("period")["y"].dropna().index)).all()
+    assert any("as published" in str(n) for n in book["notes"]["notes"])
     for path in ("/download/summary?format=csv", "/download/organisations?format=xlsx", "/plan/download?format=csv",
                  "/org/ZA1/download/icons?format=csv", "/org/ZA1/download/peers?format=csv"):
         assert admin.get(path).status_code == 200, path
