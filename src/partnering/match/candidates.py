@@ -441,11 +441,46 @@ def _load_words(sup: str, loads: dict[str, list[str]]) -> str:
     return f"already supporting {len(who)} ({', '.join(who[:3])}{'…' if len(who) > 3 else ''})"
 
 
+def stale_families(inp: MatchInputs) -> dict[str, tuple[str, str]]:
+    """``{family: (family name, last month)}`` of the stale families of data (``measure.freshness``) in the
+    assessment the inputs come from; empty when it does not say."""
+    fresh = inp.extra.get("freshness")
+    if fresh is None and inp.extra.get("assessment") is not None:
+        fresh = getattr(inp.extra["assessment"], "freshness", None)
+    if fresh is None or len(fresh) == 0:
+        return {}
+    st = fresh[fresh["stale"].astype(bool)]
+    return {r.family: (r.family_name, r.latest_period) for r in st.itertuples()}
+
+
+def _stale_words(ind: str, stale: dict[str, tuple[str, str]]) -> str:
+    """", RTT data end in 2025-03" where ``ind`` belongs to a stale family, else ""."""
+    if not stale or not ind:
+        return ""
+    from partnering.measure.freshness import family_of
+
+    fam = family_of(str(ind).split(":", 1)[0])
+    if fam not in stale:
+        return ""
+    name, last = stale[fam]
+    return f"; {name} data end in {last}"
+
+
+def _month(per) -> str:
+    return "" if per is None or (isinstance(per, float) and np.isnan(per)) else str(per)
+
+
 def explain_pairs(pairs: pd.DataFrame, inp: MatchInputs) -> pd.DataFrame:
-    """Add ``reason`` and ``two_way_learning`` sentences (built from the numbers in ``inp``) to scored pairs."""
+    """Add ``reason`` and ``two_way_learning`` sentences (built from the numbers in ``inp``) to scored pairs.
+
+    No reason silently rests on stale data or mixes months (issue #9.4): a measure of a stale family says where
+    its data end ("RTT data end in 2025-03"), and where the two organisations' figures come from different months
+    each month is named.
+    """
     perf, meta, orgs = inp.perf, inp.indicators, inp.orgs
     names = orgs["name"] if "name" in orgs else pd.Series(dtype=object)
     cat = inp.catalogue.set_index("org_code") if len(inp.catalogue) else None
+    stale = stale_families(inp)
     reasons, learn = [], []
     for row in pairs.itertuples(index=False):
         rec, sup = row.recipient, row.supporter
@@ -457,10 +492,12 @@ def explain_pairs(pairs: pd.DataFrame, inp: MatchInputs) -> pd.DataFrame:
                 rank, n = _num(perf, "latest_rank", sup, ind), _num(perf, "latest_n", sup, ind)
                 val, per = _num(perf, "latest_value", sup, ind), _num(perf, "latest_period", sup, ind)
                 mtq, ms = _num(perf, "months_top_quartile", sup, ind), _num(perf, "months_scored", sup, ind)
-                rrank = _num(perf, "latest_rank", rec, ind)
+                rrank, rper = _num(perf, "latest_rank", rec, ind), _month(_num(perf, "latest_period", rec, ind))
                 what = f"{m['indicator_name']} ({fmt_value(val, m['unit'])} in {per}"
                 text = f"{ordinal(rank)} of {int(n)} trusts on {what}"
-                text += f"; {rec} is {ordinal(rrank)})" if pd.notna(rrank) else ")"
+                if pd.notna(rrank):
+                    text += f"; {rec} is {ordinal(rrank)}" + (f" in {rper}" if rper and rper != _month(per) else "")
+                text += _stale_words(ind, stale) + ")"
                 if pd.notna(mtq) and mtq > 0:
                     text += f", in the top quartile {int(mtq)} of the last {int(ms)} months"
                 bits.append(text)
@@ -489,14 +526,17 @@ def explain_pairs(pairs: pd.DataFrame, inp: MatchInputs) -> pd.DataFrame:
             m = meta.loc[ind]
             rv, sv = _num(perf, "latest_value", rec, ind), _num(perf, "latest_value", sup, ind)
             rr, sr = _num(perf, "latest_rank", rec, ind), _num(perf, "latest_rank", sup, ind)
+            rp, sp = _month(_num(perf, "latest_period", rec, ind)), _month(_num(perf, "latest_period", sup, ind))
+            both = rp and sp and rp != sp  # different months: say which
             n = _num(perf, "latest_n", rec, ind)
             rn = names.get(rec, rec)
             gb, gn = _num(perf, "gp_better_than", rec, ind), _num(perf, "gp_n_peers", rec, ind)
             gp_words = f"; better than {int(gb)} of {int(gn)} trusts over the last year" if pd.notna(gb) else ""
             learn.append(
-                f"Two-way: {rec} ({rn}) does better on {m['indicator_name']} ({fmt_value(rv, m['unit'])}, "
-                f"{ordinal(rr)} of {int(n)}{gp_words}) than {sup} ({fmt_value(sv, m['unit'])}, {ordinal(sr)}); "
-                f"learning can flow back."
+                f"Two-way: {rec} ({rn}) does better on {m['indicator_name']} ({fmt_value(rv, m['unit'])}"
+                f"{f' in {rp}' if both else ''}, {ordinal(rr)} of {int(n)}{gp_words}) than {sup} "
+                f"({fmt_value(sv, m['unit'])}{f' in {sp}' if both else ''}, {ordinal(sr)}"
+                f"{_stale_words(ind, stale)}); learning can flow back."
             )
         else:
             learn.append("")

@@ -271,6 +271,7 @@ def match_inputs(engine, assessment=None, catalogue=None, kind: str = "acute_tru
             "assessed": list(flags["org_code"]),
             "current": sorted(set(a.standing.loc[a.standing["latest_period"] == latest, "org_code"])),
             "assessment": a,
+            "freshness": getattr(a, "freshness", None),
             "partnerships": partnerships,
             "locations": locs[["latitude", "longitude"]],
             "travel": travel.summary(),
@@ -369,6 +370,7 @@ def partner_candidates(
         out = pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "recipient"])
         out.attrs["recipient_in_difficulty"] = code in inp.in_difficulty
         out.attrs["travel"] = _travel_summary(inp)
+        out.attrs["data_note"] = data_note(inp)
         return out
     top = scored.sort_values(["score", "supporter"], ascending=[False, True]).head(int(k)).reset_index(drop=True)
     top = explain_pairs(top, inp)
@@ -378,7 +380,22 @@ def partner_candidates(
     out = top[CANDIDATE_COLUMNS + rest]
     out.attrs["recipient_in_difficulty"] = code in inp.in_difficulty
     out.attrs["travel"] = _travel_summary(inp)
+    out.attrs["data_note"] = data_note(inp)
     return out
+
+
+def data_note(inp: MatchInputs) -> str:
+    """One sentence naming each stale family of data among the measures the scores and reasons use, and the month
+    its data end (``measure.freshness.stale_note``); "" when none is stale."""
+    from partnering.measure.freshness import family_of, stale_note
+
+    fresh = inp.extra.get("freshness")
+    if fresh is None and inp.extra.get("assessment") is not None:
+        fresh = getattr(inp.extra["assessment"], "freshness", None)
+    if fresh is None or len(fresh) == 0:
+        return ""
+    used = {family_of(str(c).split(":", 1)[0]) for c in inp.indicators.index}
+    return stale_note(fresh, used)
 
 
 def _travel_summary(inp: MatchInputs) -> dict:
@@ -401,7 +418,8 @@ class PlanResult:
     are covered, so they get no second lead). Both carry ``recipient_lat, recipient_lon, supporter_lat,
     supporter_lon`` (WGS84 degrees, NaN where unknown) so a map needs no lookup of its own; ``unmatched`` carries
     ``recipient_lat, recipient_lon``. ``travel`` says what the minutes rest on: the loaded road matrices and the
-    drive-time model's fit (formula, R², RMSE, n, what it was fitted on).
+    drive-time model's fit (formula, R², RMSE, n, what it was fitted on). ``data_note`` names each stale family
+    of data the scores and reasons use and the month its data end ("" when none is stale: issue #9.4).
     """
 
     pairs: pd.DataFrame
@@ -420,6 +438,7 @@ class PlanResult:
     existing: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     n_existing: int = 0
     travel: dict = field(default_factory=dict)
+    data_note: str = ""
 
     def to_dict(self) -> dict:
         """JSON-serialisable: parameters, total_score, counts, pairs, existing, unmatched, travel and map data."""
@@ -438,6 +457,7 @@ class PlanResult:
                 "solver": self.solver,
                 "proven_optimal": self.proven_optimal,
                 "travel": self.travel,
+                "data_note": self.data_note,
                 "pairs": self.pairs.reindex(columns=pair_cols).to_dict("records"),
                 "existing": self.existing.reindex(columns=existing_cols).to_dict("records"),
                 "unmatched": self.unmatched.to_dict("records"),
@@ -652,4 +672,5 @@ def buddying_plan(
         existing=held_pairs,
         n_existing=int(held_pairs["recipient"].nunique()) if len(held_pairs) else 0,
         travel=_travel_summary(inp),
+        data_note=data_note(inp),
     )

@@ -1,5 +1,8 @@
 """Integrated performance report for one organisation: flags, the summary icon table and SPC charts.
 
+Every report states, per family of data, the latest month loaded, and where a family is stale (issue #9.4,
+:mod:`partnering.measure.freshness`) says so beside the segment and flags and marks its months "(stale)".
+
 HTML: one self-contained file (inline SVG charts and icons, no external requests), readable without
 JavaScript, with a data table under every chart.  PDF: the same content drawn with matplotlib
 (a summary page, then two charts a page), so no browser or system library is needed.
@@ -49,6 +52,33 @@ def _rows(a: Assessment, org: str) -> tuple[dict, pd.DataFrame]:
     return part["flags"], icons
 
 
+def freshness_lines(a: Assessment) -> list[str]:
+    """One line per family of data: its latest month loaded, and "stale" in words where it stopped well before the
+    others (:mod:`partnering.measure.freshness`)."""
+    fr = getattr(a, "freshness", None)
+    if fr is None or fr.empty:
+        return []
+    newest = fr["latest_period"].max()
+    return [f"{r.family_name}: latest month {r.latest_period}"
+            + (f" — STALE, {int(r.months_behind)} months behind {newest}" if r.stale else "")
+            for r in fr.sort_values("family_name").itertuples()]
+
+
+def _stale_months(a: Assessment) -> dict[str, str]:
+    """indicator code -> the last month of its family, for indicators whose family is stale."""
+    fr = getattr(a, "freshness", None)
+    if fr is None or fr.empty:
+        return {}
+    from partnering.measure.freshness import family_of
+
+    last = {r.family: r.latest_period for r in fr[fr["stale"].astype(bool)].itertuples()}
+    return {c: last[family_of(c)] for c in a.metrics + list(a.icons["indicator"].unique()) if family_of(c) in last}
+
+
+def _month_cell(r, stale: dict[str, str]) -> str:
+    return f"{r.latest_period} (stale)" if r.indicator in stale else str(r.latest_period)
+
+
 def _series_points(a: Assessment, org: str, ind: str) -> pd.DataFrame:
     return a.points[a.points["series"] == f"{org}|{ind}"]
 
@@ -67,14 +97,24 @@ def render_html(a: Assessment, org: str) -> str:
         f"<h1>Integrated performance report: {escape(name)} ({escape(org)})</h1>",
         f"<p>{escape(flags['summary'])} Produced {date.today().isoformat()} by Partnering.</p>",
     ]
+    lines = freshness_lines(a)
+    note = str(flags.get("data_note") or "")
+    stale = _stale_months(a)
+    if lines:
+        h.append("<h2>Data freshness</h2><ul class='freshness'>"
+                 + "".join(f"<li>{escape(t)}</li>" for t in lines) + "</ul>")
+    note_html = f"<p class='data-note'><strong>{escape(note)}</strong></p>" if note else ""
     if flags.get("persistent_difficulty"):
-        h.append(f"<div class='flag bad'><h2>Persistent difficulty</h2><p>{escape(flags['difficulty_reason'])}</p>")
+        h.append(f"<div class='flag bad'><h2>Persistent difficulty</h2><p>{escape(flags['difficulty_reason'])}</p>"
+                 + note_html)
         if flags.get("good_practice"):
             h.append(f"<h3>Good practice to protect</h3><p>{escape(flags['good_practice'])}</p>")
         h.append("</div>")
     if flags.get("track_record"):
         h.append(f"<div class='flag'><h2>Track record of high performance</h2>"
-                 f"<p>{escape(flags['track_record_reason'])}</p></div>")
+                 f"<p>{escape(flags['track_record_reason'])}</p>{note_html}</div>")
+    if note and not (flags.get("persistent_difficulty") or flags.get("track_record")):
+        h.append(f"<div class='flag'><h2>Segment</h2>{note_html}</div>")
     h.append("<table><caption>Summary icon table (latest month; Making Data Count)</caption><thead><tr>"
              "<th scope='col'>Indicator</th><th scope='col'>Month</th><th scope='col'>Latest</th>"
              "<th scope='col'>Mean</th><th scope='col'>Lower limit</th><th scope='col'>Upper limit</th>"
@@ -85,7 +125,7 @@ def render_html(a: Assessment, org: str) -> str:
         icon = icon_svg(r.variation_icon, ass, size=36) if r.variation_icon in _KNOWN else ""
         words = variation_title(r.variation_icon) if r.variation_icon in _KNOWN else r.variation_icon
         h.append(
-            f"<tr><th scope='row'>{escape(r.indicator_name)}</th><td>{escape(r.latest_period)}</td>"
+            f"<tr><th scope='row'>{escape(r.indicator_name)}</th><td>{escape(_month_cell(r, stale))}</td>"
             f"<td>{_fmt(r.latest_value, r.unit)}</td><td>{_fmt(r.mean, r.unit)}</td><td>{_fmt(r.lpl, r.unit)}</td>"
             f"<td>{_fmt(r.upl, r.unit)}</td><td>{_fmt(r.target, r.unit)}</td>"
             f"<td>{icon}<span>{escape(words)}</span></td><td>{escape(assurance_title(ass) or 'No target')}</td></tr>")
@@ -135,6 +175,23 @@ def _points_table(pts: pd.DataFrame, r) -> str:
     return "".join(rows)
 
 
+def summary_texts(a: Assessment, flags: dict) -> list[str]:
+    """The PDF's summary page paragraphs: the summary, the freshness per family, then each flag with the stale
+    note beside it."""
+    texts = [flags["summary"]]
+    lines = freshness_lines(a)
+    if lines:
+        texts.append("Data freshness (latest month loaded per family): " + "; ".join(lines) + ".")
+    note = str(flags.get("data_note") or "")
+    if flags.get("persistent_difficulty"):
+        texts.append("Persistent difficulty: " + flags["difficulty_reason"] + (f" {note}" if note else ""))
+        if flags.get("good_practice"):
+            texts.append("Good practice to protect: " + flags["good_practice"])
+    if flags.get("track_record"):
+        texts.append("Track record: " + flags["track_record_reason"] + (f" {note}" if note else ""))
+    return texts
+
+
 def write_pdf(a: Assessment, org: str, out: Path) -> None:
     flags, icons = _rows(a, org)
     tmp = out.with_name(out.name + ".partial")
@@ -145,18 +202,13 @@ def write_pdf(a: Assessment, org: str, out: Path) -> None:
         fig.text(0.04, y, f"Integrated performance report: {flags['org_name']} ({org})", fontsize=15,
                  fontweight="bold")
         y -= 0.05
-        texts = [flags["summary"]]
-        if flags.get("persistent_difficulty"):
-            texts.append("Persistent difficulty: " + flags["difficulty_reason"])
-            if flags.get("good_practice"):
-                texts.append("Good practice to protect: " + flags["good_practice"])
-        if flags.get("track_record"):
-            texts.append("Track record: " + flags["track_record_reason"])
+        texts = summary_texts(a, flags)
+        stale = _stale_months(a)
         for t in texts:
             wrapped = textwrap.fill(t, 150)
             fig.text(0.04, y, wrapped, fontsize=8.5, va="top")
             y -= 0.025 * (wrapped.count("\n") + 1) + 0.01
-        cells = [[r.indicator_name[:60], r.latest_period, _fmt(r.latest_value, r.unit), _fmt(r.mean, r.unit),
+        cells = [[r.indicator_name[:60], _month_cell(r, stale), _fmt(r.latest_value, r.unit), _fmt(r.mean, r.unit),
                   _fmt(r.lpl, r.unit), _fmt(r.upl, r.unit), _fmt(r.target, r.unit),
                   r.variation_icon.replace("_", " "), (_assurance(r.assurance_type) or "no target").replace("_", " ")]
                  for r in icons.itertuples()]
@@ -164,7 +216,7 @@ def write_pdf(a: Assessment, org: str, out: Path) -> None:
         ax.set_axis_off()
         table = ax.table(cellText=cells, colLabels=["Indicator", "Month", "Latest", "Mean", "Lower limit",
                                                    "Upper limit", "Target", "Variation", "Assurance"],
-                         loc="upper left", colWidths=[0.34, 0.07, 0.07, 0.07, 0.08, 0.08, 0.06, 0.12, 0.11])
+                         loc="upper left", colWidths=[0.31, 0.10, 0.07, 0.07, 0.08, 0.08, 0.06, 0.12, 0.11])
         table.auto_set_font_size(False)
         table.set_fontsize(7)
         fig.text(0.04, 0.02, OGL, fontsize=6)
