@@ -1,4 +1,4 @@
-"""Core commands: up, demo, ingest, orgs, indicators, export, batches."""
+"""Core commands: up, demo, ingest, orgs, indicators, export, batches (and batches undo), audit."""
 
 from __future__ import annotations
 
@@ -67,16 +67,35 @@ def register(app: typer.Typer) -> None:
         period: Optional[str] = typer.Option(None, help="Month YYYY-MM when the file does not say (RTT)."),
         owner_org: Optional[str] = typer.Option(None, help="Uploading organisation (scopes unpublished data)."),
         unpublished: bool = typer.Option(False, help="Keep the data visible only to --owner-org and admins."),
+        published: Optional[str] = typer.Option(
+            None, "--published", metavar="YYYY-MM-DD",
+            help="When the source published the file, where the file does not say (a date the file carries wins). "
+                 "The latest publication of a month is current, whatever the order of loading."),
+        create_organisations: Optional[str] = typer.Option(
+            None, "--create-organisations", metavar="KIND",
+            help="kpi only: create organisations the store does not know, as this kind (e.g. other_provider); "
+                 "without it their rows are rejected."),
     ) -> None:
-        """Load official NHS files or a generic KPI file. One transaction per file: a bad file writes nothing."""
+        """Load official NHS files or a generic KPI file. One transaction per file: a bad file writes nothing.
+
+        A KPI file cannot write an official indicator; values impossible for their unit and rows for unknown
+        organisations are rejected rows with the reason (partnering batches --rejected N)."""
         from partnering.ingest import LOADERS, load
 
         if kind not in LOADERS:
             raise ValidationError(f"unknown kind {kind!r}: choose one of {', '.join(LOADERS)}")
         eng = engine()
         failures = 0
-        opts = {"owner_org": owner_org, "published": not unpublished}
+        opts: dict = {"owner_org": owner_org, "published": not unpublished}
+        if published is not None:
+            opts["published_on"] = _iso_date(published, "--published")
+        if create_organisations is not None:
+            if kind != "kpi":
+                raise ValidationError("--create-organisations applies only to kpi files")
+            opts["create_organisations"] = create_organisations
         if kind in ("ods", "imd", "geo", "context"):
+            if published is not None:
+                raise ValidationError(f"--published applies to performance files, not {kind} reference data")
             opts = {}
         with progress() as bar:
             task = bar.add_task(f"Loading {kind}", total=len(paths))
@@ -84,7 +103,9 @@ def register(app: typer.Typer) -> None:
                 try:
                     report = load(kind, p, eng, period=period, **opts)
                     for r in report if isinstance(report, list) else [report]:
-                        console.print(r.line())
+                        console.print(r.line(), highlight=False)
+                        if r.status != "unchanged" and r.message:
+                            console.print(f"  Note: {r.message}", highlight=False)
                 except PartneringError as exc:
                     failures += 1
                     err.print(f"[bold red]Refused:[/] {exc.user_message()}", highlight=False, soft_wrap=True)
@@ -114,10 +135,7 @@ def register(app: typer.Typer) -> None:
         """List the indicators with units, improvement direction, standard and source."""
         from partnering.store import repository as repo
 
-        eng = engine()
-        with eng.begin() as conn:
-            repo.sync_catalogue(conn)
-        df = repo.indicators_frame(eng)
+        df = repo.indicators_frame(engine())  # a read: opening the store syncs the catalogue (store.db)
         print_frame(df[["code", "name", "unit", "improvement_direction", "national_standard", "source"]],
                     f"{len(df)} indicators", 200)
 
@@ -139,12 +157,21 @@ def register(app: typer.Typer) -> None:
                                 suppress=suppress)
         console.print(f"Wrote {n:,} rows to {out}")
 
-    @app.command()
+    batches_app = typer.Typer(
+        help="Import history: publication date and basis, rejected rows; undo a batch.",
+        invoke_without_command=True, no_args_is_help=False)
+    app.add_typer(batches_app, name="batches")
+
+    @batches_app.callback()
     def batches(
+        ctx: typer.Context,
         rejected: Optional[int] = typer.Option(None, "--rejected", help="Show the rejected rows of this batch."),
         limit: int = typer.Option(30),
     ) -> None:
-        """Import history, and the rejected rows of a batch with line, column and reason."""
+        """Import history (newest first, with when the source published each file and how that is known), and the
+        rejected rows of a batch with line, column and reason. `partnering batches undo N` undoes batch N."""
+        if ctx.invoked_subcommand is not None:
+            return
         from partnering.store import repository as repo
 
         eng = engine()
@@ -155,8 +182,88 @@ def register(app: typer.Typer) -> None:
             return
         df = repo.batches_frame(eng, limit)
         df["file"] = df["file_name"].map(lambda s: Path(s).name)
-        print_frame(df[["id", "kind", "file", "period", "rows_read", "rows_loaded", "rows_rejected",
-                        "observations_new", "observations_superseded", "seconds", "status"]], "Import batches", limit)
+        df["published_on"] = df["published_on"].map(lambda d: "" if d is None or d != d else str(d)[:10])
+        df = df.rename(columns={"publication_basis": "basis"})
+        print_frame(df[["id", "kind", "file", "period", "published_on", "basis", "rows_read", "rows_loaded",
+                        "rows_rejected", "observations_new", "observations_superseded", "seconds", "status"]],
+                    "Import batches", limit)
+
+    @batches_app.command("undo")
+    def undo(batch_id: int = typer.Argument(..., metavar="N", help="The batch to undo (see partnering batches).")
+             ) -> None:
+        """Undo batch N exactly: remove its values and restore what they superseded (and any organisations or
+        indicators its load created). Refused, with the reason, where a later batch builds on it. Audited."""
+        from partnering.store.audit import audit_frame, default_actor
+        from partnering.store.undo import undo_batch
+
+        eng = engine()
+        load = audit_frame(eng, limit=None, action="data.load")
+        load = load[load["target"] == f"batch {batch_id}"]
+        created = (_json_or_none(load["after"].iloc[0]) or {}).get("undo", {}).get("organisations_created", []) \
+            if len(load) else []
+        with eng.begin() as conn:
+            done = undo_batch(conn, batch_id, default_actor())
+        kept = done.get("organisations_kept") or []
+        gone = [c for c in created if c not in kept]
+        console.print(
+            f"Undid batch {batch_id} ({Path(str(done.get('file') or '')).name}, {done.get('kind')}"
+            + (f", {done['period']}" if done.get("period") else "") + f"): removed {done['values_removed']:,} values, "
+            f"restored {done['values_restored']:,} values it had superseded"
+            + (f"; removed the organisations it created: {', '.join(gone[:20])}{' ...' if len(gone) > 20 else ''}"
+               if gone else "")
+            + (f"; organisations kept because other data use them: {', '.join(kept)}" if kept else "") + ".",
+            highlight=False)
+
+    @app.command()
+    def audit(
+        action: Optional[str] = typer.Option(
+            None, "--action", help="Only events whose action starts with this, e.g. data. or data.undo"),
+        limit: int = typer.Option(50, "--limit", help="How many events (latest first)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        """The store's audit log, latest first: who loaded, published or undid what, when, with before and after."""
+        import json
+
+        from partnering.store.audit import audit_frame
+
+        if limit < 1:
+            raise ValidationError("--limit must be at least 1")
+        df = audit_frame(engine(), limit=limit, action=action)
+        if as_json:
+            recs = []
+            for r in df.itertuples(index=False):
+                recs.append({"id": int(r.id), "at": str(r.at), "actor": r.actor, "action": r.action,
+                             "target": r.target, "before": _json_or_none(r.before), "after": _json_or_none(r.after)})
+            typer.echo(json.dumps(recs, indent=2, ensure_ascii=False, default=str))
+            return
+        df = df.assign(at=df["at"].map(lambda t: str(t)[:19]),
+                       after=df["after"].map(lambda v: "" if v is None else (v if len(v) <= 120 else v[:117] + "...")))
+        print_frame(df[["id", "at", "actor", "action", "target", "after"]],
+                    f"Audit log ({len(df)} events, latest first{f', action {action}*' if action else ''})", limit)
+
+
+def _json_or_none(v):
+    import json
+
+    if v is None:
+        return None
+    try:
+        return json.loads(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _iso_date(text: str, option: str):
+    """A calendar date written YYYY-MM-DD, or one clear error naming the option."""
+    import re
+    from datetime import date
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise ValidationError(f"{option} must be a date written YYYY-MM-DD, got {text!r}")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"{option} {text!r} is not a calendar date") from None
 
 
 def _summary(eng) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from partnering.cli.common import console, engine, print_frame
+from partnering.cli.common import console, engine, err, print_frame
 from partnering.errors import ValidationError
 
 if TYPE_CHECKING:  # pandas is imported by the commands, not at start
@@ -47,9 +47,23 @@ def _travel_line(travel: dict | None) -> str:
             f"RMSE = {m.get('rmse_minutes')} min).")
 
 
-def _check_minutes(v: float | None) -> None:
+def _travel_limit(new: float | None, old: float | None, default: float | None = None) -> float | None:
+    """The travel limit from ``--max-travel-minutes`` (the one name the API and the web form use too:
+    ``max_travel_minutes``), or from the deprecated ``--max-minutes`` with a warning; checked."""
+    if old is not None:
+        if new is not None and new != old:
+            raise ValidationError("give the travel limit once: --max-travel-minutes (--max-minutes is its old name)")
+        err.print("Note: --max-minutes is deprecated; use --max-travel-minutes.", highlight=False)
+        new = old
+    v = default if new is None else new
     if v is not None and (not math.isfinite(v) or v < 0):
-        raise ValidationError(f"--max-minutes must be a non-negative number, got {v}")
+        raise ValidationError(f"--max-travel-minutes must be a non-negative number, got {v:g}")
+    return v
+
+
+def _data_note(note: str | None) -> None:
+    if note:
+        console.print(f"[bold]{note}[/]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +94,9 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "--k", help="How many candidates."),
         catalogue: Optional[Path] = typer.Option(
             None, "--catalogue", help="Partner catalogue (CSV or TOML: org_code, name, kind, offers, capacity)."),
-        max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="Longest drive to a candidate."),
+        max_travel_minutes: Optional[float] = typer.Option(
+            None, "--max-travel-minutes", help="Longest drive to a candidate, in minutes."),
+        max_minutes_old: Optional[float] = typer.Option(None, "--max-minutes", hidden=True),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     ) -> None:
         """Candidate supporters ranked by suitability (0-100): capability where the organisation is weak, track
@@ -90,20 +106,22 @@ def register(app: typer.Typer) -> None:
 
         if k < 1:
             raise ValidationError("--k must be at least 1")
-        _check_minutes(max_minutes)
+        max_minutes = _travel_limit(max_travel_minutes, max_minutes_old)
         res = partner_candidates(engine(), org, k=k, catalogue=catalogue, max_minutes=max_minutes)
         code = org.strip().upper()
         if as_json:
             _emit_json({"org_code": code, "in_persistent_difficulty": bool(res.attrs.get("recipient_in_difficulty")),
-                        "candidates": _records(res), "travel": res.attrs.get("travel")})
+                        "candidates": _records(res), "travel": res.attrs.get("travel"),
+                        "data_note": res.attrs.get("data_note", "")})
             return
+        _data_note(res.attrs.get("data_note"))
         if not res.attrs.get("recipient_in_difficulty"):
             console.print(f"Note: {code} is not in persistent difficulty; candidates are shown all the same.")
         if res.empty:
             limit = f" within {max_minutes:g} minutes" if max_minutes is not None else ""
             console.print(f"No candidate partners for {code}{limit}: candidates need a known location to be within "
                           "a travel limit, and must not be in persistent difficulty themselves. Load ODS data "
-                          "(partnering ingest ods ...) or raise --max-minutes.")
+                          "(partnering ingest ods ...) or raise --max-travel-minutes.")
             return
         print_frame(res[["rank", "supporter", "supporter_name", "supporter_kind", "score", "reason"]],
                     f"Candidate partners for {code}", 100)
@@ -115,7 +133,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
         capacity: int = typer.Option(1, "--capacity", help="Most organisations one trust supports in total."),
-        max_minutes: Optional[float] = typer.Option(90.0, "--max-minutes", help="Longest drive between a pair."),
+        max_travel_minutes: Optional[float] = typer.Option(
+            None, "--max-travel-minutes", help="Longest drive between a pair, in minutes (default 90: "
+            "docs/methods/buddying-plan.md)."),
+        max_minutes_old: Optional[float] = typer.Option(None, "--max-minutes", hidden=True),
         min_suitability: Optional[float] = typer.Option(
             None, "--min-suitability", help="Lowest suitability (0-100) a new pair may have; below it an "
             "organisation has 'no suitable partner'. Default 32.5: docs/methods/buddying-plan.md."),
@@ -134,7 +155,9 @@ def register(app: typer.Typer) -> None:
 
         if capacity < 0:
             raise ValidationError("--capacity must be 0 or more")
-        _check_minutes(max_minutes)
+        from partnering.match.service import DEFAULT_MAX_MINUTES
+
+        max_minutes = _travel_limit(max_travel_minutes, max_minutes_old, DEFAULT_MAX_MINUTES)
         if out is not None and out.suffix.lower() not in (".json", ".csv"):
             raise ValidationError("--out must end in .json or .csv")
         floor = {} if min_suitability is None else {"min_suitability": min_suitability}
@@ -166,6 +189,7 @@ def register(app: typer.Typer) -> None:
             f"{res.total_score:.1f}; {res.solver}{'' if res.proven_optimal else ' (optimality NOT proven)'}."
         )
         console.print(_travel_line(res.travel))
+        _data_note(res.data_note)
         if len(res.pairs):
             print_frame(res.pairs[["recipient", "recipient_name", "supporter", "supporter_name", "role", "score",
                                    "reason"]], "Plan", 200)

@@ -41,11 +41,14 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             format_of(out, OUT_FORMATS, default=None)  # refuse a bad file name before the work, not after
         a = run(engine(), _config(kind, window, min_months, track_window, track_min))
+        code = org.strip().upper() if org else None
+        if code:
+            o = a.org(code)  # an unknown organisation is refused before anything is written
         if out is not None:
-            _write(a, out)
-            console.print(f"Wrote the assessment of {len(a.flags)} organisations to {out}")
-        if org:
-            o = a.org(org.upper())
+            _write(a, out, code)
+            console.print(f"Wrote the assessment of {code or f'{len(a.flags)} organisations'} to {out}")
+        print_freshness(a.freshness)
+        if code:
             f = o["flags"]
             console.print(f"[bold]{f['org_code']} {f['org_name']}[/]")
             console.print(f["summary"])
@@ -82,17 +85,46 @@ def register(app: typer.Typer) -> None:
         console.print(f"Wrote {out}")
 
 
-def _write(a, out: Path) -> None:
+def print_freshness(freshness) -> None:
+    """Per family of data, the latest month loaded; a stale family says so in words (measure.freshness)."""
+    if freshness is None or freshness.empty:
+        return
+    import pandas as pd
+
+    from partnering.measure.freshness import stale_note
+
+    newest = freshness["latest_period"].max()
+    table = pd.DataFrame({
+        "family": freshness["family_name"],
+        "latest month": freshness["latest_period"],
+        "status": [f"STALE: {int(m)} months behind {newest}" if s else "current"
+                   for s, m in zip(freshness["stale"], freshness["months_behind"])],
+        "indicators": freshness["indicators"],
+    })
+    print_frame(table, "Data freshness (latest month loaded per family)", 50)
+    note = stale_note(freshness)
+    if note:
+        console.print(note, highlight=False)
+
+
+def _only(df, code: str | None):
+    return df if code is None or "org_code" not in df else df[df["org_code"] == code]
+
+
+def _write(a, out: Path, code: str | None = None) -> None:
     """The assessment as one table (.csv or .parquet: the icon table with each organisation's flags) or as a
-    workbook (.xlsx: every sheet)."""
+    workbook (.xlsx: every sheet); only organisation ``code`` when given."""
     from partnering.report.tables import format_of, write_table, write_xlsx
 
     fmt = format_of(out, OUT_FORMATS, default=None)
     if fmt == "xlsx":
         tmp = out.with_name(out.name + ".partial")
         try:
-            write_xlsx({"flags": a.flags, "icon table": a.icons, "segments by month": a.segments,
-                        "standing": a.standing, "good practice": a.good_practice}, tmp,
+            sheets = {"flags": a.flags, "icon table": a.icons, "segments by month": a.segments,
+                      "standing": a.standing, "good practice": a.good_practice}
+            sheets = {k: _only(v, code) for k, v in sheets.items()}
+            sheets["data freshness"] = a.freshness
+            write_xlsx(sheets, tmp,
                        attribution="Partnering assessment. Method: docs/methods/assessment.md.\n"
                                    "Contains public sector information licensed under the Open Government Licence "
                                    "v3.0.\nSynthetic demo organisations, where present, are not real NHS "
@@ -101,6 +133,7 @@ def _write(a, out: Path) -> None:
         finally:
             tmp.unlink(missing_ok=True)
         return
-    table = a.icons.merge(a.flags[["org_code", "segment", "persistent_difficulty", "track_record",
-                                   "difficulty_reason", "track_record_reason"]], on="org_code", how="left")
+    flag_cols = ["org_code", "segment", "persistent_difficulty", "track_record", "difficulty_reason",
+                 "track_record_reason"] + (["data_note"] if "data_note" in a.flags else [])
+    table = _only(a.icons, code).merge(_only(a.flags, code)[flag_cols], on="org_code", how="left")
     write_table(table, out, fmt)
