@@ -180,37 +180,39 @@ def _download(page, link) -> tuple[str, bytes]:
 
 
 def test_download_the_data_behind_a_chart_with_suppression(as_user):
+    """Each row under its publication rule (issue #9.5): official NHS England figures as published, own and
+    unpublished figures with small-number suppression; the rule is named on every row and in the notes."""
     page = as_user("viewer_b")
     page.goto(f"/org/{ORG_B}")
-    # a count indicator's chart: values are counts, so they are suppressed and rounded
     link = page.locator("a[href*='/download/spc?indicator=ae_dta_over_12h'][href*='format=csv']")
     name, data = _download(page, link)
     assert name == f"{ORG_B}-spc-ae_dta_over_12h.csv"
     df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-    for col in ("org_code", "indicator", "period", "y", "mean", "lpl", "upl", "point_type"):
+    for col in ("org_code", "indicator", "period", "y", "mean", "lpl", "upl", "point_type", "publication_rule"):
         assert col in df.columns, f"{col} missing from {list(df.columns)}"
     assert set(df["org_code"]) == {ORG_B} and set(df["indicator"]) == {"ae_dta_over_12h"}
     assert len(df) >= 24 and df["period"].str.fullmatch(r"\d{4}-\d{2}").all()
-    for i, v in enumerate(df["y"]):
-        assert_suppressed_count(v, f"row {i + 2} y")
+    for i, (v, rule) in enumerate(zip(df["y"], df["publication_rule"])):
+        if rule == "small-number suppression":
+            assert_suppressed_count(v, f"row {i + 2} y")
+        else:
+            assert rule == "as published" and (v == "" or float(v) == float(v)), f"row {i + 2}: {rule} {v}"
 
-    # every monthly value of the organisation, as Excel: numerators/denominators suppressed, with the notes sheet
     link = page.locator(f"a[href='/org/{ORG_B}/download/observations?format=xlsx']")
     name, data = _download(page, link)
     assert name == f"{ORG_B}-observations.xlsx"
     book = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
     obs = book["data"]
-    for col in ("org_code", "indicator", "period", "numerator", "denominator", "value"):
+    for col in ("org_code", "indicator", "period", "numerator", "denominator", "value", "publication_rule"):
         assert col in obs.columns
     assert len(obs) > 100
+    hidden = obs[obs["publication_rule"] == "small-number suppression"]
     for col in ("numerator", "denominator"):
-        for i, v in enumerate(obs[col]):
+        for i, v in enumerate(hidden[col]):
             assert_suppressed_count(v, f"{col} row {i + 2}")
-    counts = obs[obs["indicator"].isin(["ae_attendances_total", "rtt_over_78w", "ae_dta_over_12h"])]
-    assert len(counts) > 0
-    for i, v in enumerate(counts["value"]):
-        assert_suppressed_count(v, f"count value row {i}")
-    assert "suppressed" in " ".join(book["notes"]["notes"]).lower()
+    assert set(obs["publication_rule"]) <= {"as published", "small-number suppression"}
+    notes = " ".join(book["notes"]["notes"]).lower()
+    assert "publication rule" in notes
 
 
 # ------------------------------------------------------------------------------------------------ plan
@@ -220,9 +222,9 @@ def test_run_a_buddying_plan_from_the_form(as_user):
     page = as_user("analyst_a")
     page.goto("/plan")
     page.fill("#capacity", "2")
-    page.fill("#max_travel", "120")
+    page.fill("#max_travel_minutes", "120")
     page.get_by_role("button", name="Find the best plan").click()
-    expect(page).to_have_url(re.compile(r"capacity=2.*max_travel=120"))
+    expect(page).to_have_url(re.compile(r"capacity=2.*max_travel_minutes=120"))
     table = page.locator("table", has=page.locator("caption", has_text="Pairs in the plan"))
     expect(table).to_be_visible()
     rows = table.locator("tbody tr")
@@ -241,7 +243,7 @@ def test_an_impossible_plan_is_explained(as_user, world, live_server):
     page = as_user("viewer_b")
     # nobody within 5 minutes: every organisation is left without a partner, each with the reason
     page.goto("/plan")
-    page.fill("#max_travel", "5")
+    page.fill("#max_travel_minutes", "5")
     page.get_by_role("button", name="Find the best plan").click()
     unmatched = page.locator("table", has=page.locator("caption", has_text="Why no partner could be found"))
     expect(unmatched).to_be_visible()
@@ -253,7 +255,7 @@ def test_an_impossible_plan_is_explained(as_user, world, live_server):
                      timeout=120).json()
     far = next(p for p in plan["pairs"] if (p["travel_minutes"] or 0) > 20)
     page.goto("/plan")
-    page.fill("#max_travel", "10")
+    page.fill("#max_travel_minutes", "10")
     page.fill("#require", f"{far['recipient']}-{far['supporter']}")
     page.get_by_role("button", name="Find the best plan").click()
     summary = page.locator(".nhsuk-error-summary")
