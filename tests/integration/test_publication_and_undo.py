@@ -145,3 +145,17 @@ def test_undo_is_refused_where_a_later_batch_builds_on_it_or_history_was_not_kep
     assert "falls_per_1000" not in set(repo.indicators_frame(engine)["code"])  # the KPI it created is gone too
     after = json.loads(audit.audit_frame(engine, action="data.undo").iloc[0]["after"])
     assert after["values_removed"] == 1
+
+
+def test_a_batch_id_is_never_reused_after_an_undo(tmp_path, engine):
+    """The audit log names batches by id: after undoing the newest batch, the next load gets a new id."""
+    with engine.begin() as conn:
+        repo.upsert_organisations(conn, pd.DataFrame({"org_code": ["RAA"], "name": ["A"], "kind": ["acute_trust"]}))
+    f, g = tmp_path / "a.csv", tmp_path / "b.csv"
+    f.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2026-01,3.1\n")
+    g.write_text("org_code,indicator,period,value\nRAA,falls_per_1000,2026-02,3.3\n")
+    first = load_kpi(f, engine)
+    with engine.begin() as conn:
+        undo_batch(conn, first.batch_id)
+    again = load_kpi(g, engine)
+    assert again.batch_id > first.batch_id

@@ -237,3 +237,13 @@ class AppraisalCase(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdHighWater(Base):
+    """The highest id a table has ever given, where the database could give it again (SQLite reuses the highest
+    rowid after a delete): the audit log names batches by id, so an undone batch's id is never handed out again."""
+
+    __tablename__ = "id_high_water"
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)

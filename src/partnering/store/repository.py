@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from partnering.indicators.catalogue import KPI_OWNER, IndicatorDef, indicator, load_catalogue
 from partnering.store.audit import last_event_id, record
 from partnering.store.models import (
+    IdHighWater,
     ImportBatch,
     Indicator,
     Observation,
@@ -363,6 +364,10 @@ def find_batch_by_checksum(
 def create_batch(conn: Connection, **values) -> int:
     values.setdefault("started_at", datetime.now())
     values.setdefault("status", "loading")
+    if conn.dialect.name == "sqlite":  # past the highest id ever given: an undone batch's id is never reused
+        given = conn.execute(select(IdHighWater.last_id).where(
+            IdHighWater.table_name == ImportBatch.__tablename__)).scalar_one_or_none() or 0
+        values["id"] = max(given, conn.execute(select(func.max(ImportBatch.id))).scalar_one() or 0) + 1
     res = conn.execute(insert(ImportBatch).values(**values))
     return int(res.inserted_primary_key[0])
 

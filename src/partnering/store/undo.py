@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from partnering.errors import NotFoundError, ValidationError
 from partnering.store.audit import record
 from partnering.store.models import (
     AuditEvent,
+    IdHighWater,
     ImportBatch,
     Indicator,
     Observation,
@@ -85,8 +86,19 @@ def undo_batch(conn: Connection, batch_id: int, actor: str | None = None) -> dic
                "values_removed": len(mine), "values_restored": restored,
                "organisations_kept": kept_orgs}
     conn.execute(delete(ImportBatch).where(ImportBatch.id == batch_id))
+    _keep_high_water(conn, batch_id)
     record(conn, actor, "data.undo", f"batch {batch_id}", {"batch": batch_id, "file": batch.file_name}, summary)
     return summary
+
+
+def _keep_high_water(conn: Connection, batch_id: int) -> None:
+    """Remember the undone batch's id so that it is never given again (the audit log names batches by id)."""
+    table = ImportBatch.__tablename__
+    last = conn.execute(select(IdHighWater.last_id).where(IdHighWater.table_name == table)).scalar_one_or_none()
+    if last is None:
+        conn.execute(insert(IdHighWater).values(table_name=table, last_id=batch_id))
+    elif batch_id > last:
+        conn.execute(update(IdHighWater).where(IdHighWater.table_name == table).values(last_id=batch_id))
 
 
 def _restore_predecessors(conn: Connection, ids: list[int]) -> int:
