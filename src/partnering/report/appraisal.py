@@ -28,9 +28,19 @@ GBP_M = 1e6
 
 
 def _m(v) -> str:
+    """Money in £ millions as a board paper writes it: ``£18.98m``, ``−£3.87m`` (the sign before the pound sign)."""
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return ""
-    return f"£{v / GBP_M:,.2f}m"
+    return f"{'−' if v < 0 else ''}£{abs(v) / GBP_M:,.2f}m"
+
+
+def _in_unit(v, unit: str) -> str:
+    """A metric's value in its own unit, rounded as the pages show it (``91.0%``, ``12.3 weeks``); a dash for none."""
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "–"
+    if unit == "percent":
+        return f"{v:.1f}%"
+    return f"{v:,.1f} {unit}".rstrip()
 
 
 def _r(v, fmt="{:.2f}") -> str:
@@ -53,7 +63,7 @@ def npsv_figure(res) -> Figure:
         d = draws[:, i]
         p5, p10, p50, p90, p95 = np.percentile(d, [5, 10, 50, 90, 95])
         stats.append({"label": k, "whislo": p5, "q1": p10, "med": p50, "q3": p90, "whishi": p95, "fliers": []})
-    ax.bxp(stats, vert=False, showfliers=False)
+    ax.bxp(stats, orientation="horizontal", showfliers=False)
     ax.plot(res.results.loc[keys, "npsv"].to_numpy() / GBP_M, np.arange(1, len(keys) + 1), "D", color="#005eb8",
             label="deterministic NPSV")
     ax.axvline(0, color="#425563", lw=0.8)
@@ -220,37 +230,84 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     fig.text(0.07, 0.95, title, fontsize=14, weight="bold", va="top")
     y = 0.91
     for line in lines:
-        for part in textwrap.wrap(line, 100) or [""]:
+        mono = line.startswith("  ")
+        for part in (textwrap.wrap(line, 110, subsequent_indent="  ") if mono else textwrap.wrap(line, 100)) or [""]:
             if y < 0.05:
                 pdf.savefig(fig)
                 fig = Figure(figsize=(8.27, 11.69))
                 y = 0.95
-            fig.text(0.07, y, part, fontsize=8.5, va="top", family="monospace" if line.startswith("  ") else None)
+            fig.text(0.07, y, part, fontsize=7.5 if mono else 8.5, va="top", family="monospace" if mono else None)
             y -= 0.018
     pdf.savefig(fig)
 
 
-def write_pdf(res, out: Path) -> None:
+def pdf_lines(res) -> list[str]:
+    """The report's text pages, led by the recommendation and the strategic and economic cases (Five Case Model);
+    lines starting with two spaces are set as a fixed-width table."""
     c = res.case
+    meta = c.case
     tab = options_table(res)
-    lines = [f"Stage {c.case.stage}; GBP real, {c.case.price_base_year} prices; Green Book {c.case.vintage}; "
-             f"{res.economic.draws:,} draws.", "", "RECOMMENDATION", res.recommendation.text,
-             *res.recommendation.reasons, f"Expected value of perfect information: {_m(res.evpi)}", "",
-             "1. STRATEGIC CASE", c.problem.summary, c.problem.evidence]
-    for g in c.problem.gaps:
-        lines.append(f"  {g.name}: {g.value} {g.unit} ({g.period}); standard {g.standard}, median {_r(g.median)}, "
-                     f"top quartile {_r(g.top_quartile)}")
-    lines += [f"Shortlist: {p}" for p in res.problems]
-    lines += ["", "2. ECONOMIC CASE"]
+    lines = [f"Business case stage {meta.stage}. Money in GBP, real terms, {meta.price_base_year} prices; Green Book "
+             f"{meta.vintage} discounting; {res.economic.draws:,} Monte Carlo draws (seed {res.economic.seed}). "
+             f"Prepared {date.today().isoformat()}.", ""]
+    if meta.synthetic:
+        lines += ["Synthetic demonstration data: not a real NHS organisation.", ""]
+    lines += ["RECOMMENDATION", res.recommendation.text, *res.recommendation.reasons,
+              f"Expected value of perfect information: {_m(res.evpi)} (the most it is worth paying to learn more "
+              "before deciding).", "", "1. STRATEGIC CASE", c.problem.summary, c.problem.evidence]
+    if c.problem.gaps:
+        lines += ["", "Gaps to close (key metrics in their own units):",
+                  f"  {'metric':52} {'month':7} {'value':>8} {'standard':>8} {'median':>8} {'top 25%':>8}"]
+        for g in c.problem.gaps:
+            lines.append(f"  {(g.name or g.indicator)[:52]:52} {g.period or '':7} {_in_unit(g.value, g.unit):>8} "
+                         f"{_in_unit(g.standard, g.unit):>8} {_in_unit(g.median, g.unit):>8} "
+                         f"{_in_unit(g.top_quartile, g.unit):>8}")
+    if res.problems:
+        lines += [f"Shortlist: {p}" for p in res.problems]
+    else:
+        lines.append("The shortlist holds business as usual, a do-minimum option, the preferred way forward and at "
+                     "least one other alternative (Green Book 2022, 5.53).")
+    lines += ["", "2. ECONOMIC CASE",
+              "NPSV against business as usual, after optimism bias; P10/P50/P90 of the simulated NPSV; P(best): the "
+              "share of simulations in which the option has the highest NPSV; BCR reported, not a gate.",
+              f"  {'option':24} {'NPSV':>9} {'BCR':>5} {'P10':>9} {'P50':>9} {'P90':>9} {'P(best)':>7}"
+              + ("  MCDA" if "mcda_rank" in tab.columns else "")]
     for row in tab.itertuples(index=False):
-        lines.append(f"  {row.option[:24]:24} NPSV {_m(row.npsv):>12} BCR {_r(row.bcr):>6} P10 {_m(row.p10):>12} "
-                     f"P50 {_m(row.p50):>12} P90 {_m(row.p90):>12} P(best) {row.p_best:.0%}")
+        mcda = f"  {row.mcda_score:4.0f} ({row.mcda_rank})" if "mcda_rank" in tab.columns else ""
+        lines.append(f"  {row.option[:24]:24} {_m(row.npsv):>9} {_r(row.bcr):>5} {_m(row.p10):>9} "
+                     f"{_m(row.p50):>9} {_m(row.p90):>9} {row.p_best:>7.0%}{mcda}")
+    lines += ["", "Options:"] + [f"  {o.key[:24]:24} {o.name}"[:110] for o in c.options]
+    lines += ["", "3. COMMERCIAL CASE"]
+    for o in c.options:
+        who = ""
+        if o.partner:
+            p = o.partner
+            who = f" with {p.name or p.org_code} ({p.org_code})"
+            if p.travel_minutes is not None:
+                who += f", {p.travel_minutes:.0f} minutes away"
+            if p.track_record:
+                who += ", with a track record of high performance"
+        d = o.ramp.delay_years if o.ramp else 0.0
+        delay = f"; benefits start after {d:g} year{'' if d == 1 else 's'}" if d else ""
+        tx = sum(t.amount for t in o.transaction_costs)
+        txt = f"; transaction costs {_m(tx)}" if tx else ""
+        lines.append(f"{o.name} ({o.kind}{', ' + o.form if o.form else ''}){who}{delay}{txt}.")
+    lines += ["", "4. FINANCIAL CASE (present values, £m; every yearly flow is in the XLSX)",
+              f"  {'option':24} {'capital':>9} {'revenue':>9} {'transact.':>9} {'cash rel.':>9} {'public':>9}"]
+    for key, r in res.results.iterrows():
+        lines.append(f"  {str(key)[:24]:24} {_m(r['pv_capital_cost']):>9} {_m(r['pv_revenue_cost']):>9} "
+                     f"{_m(r['pv_transaction_cost']):>9} {_m(r['pv_cash_releasing_benefit']):>9} "
+                     f"{_m(r['pv_public_spend']):>9}")
     lines += ["", "5. MANAGEMENT CASE: APPROVALS ROUTE"]
     for r in res.routes:
-        lines.append(f"  {r.option}: " + "; ".join(a.body for a in r.approvals))
+        lines.append(f"{r.option}: " + "; ".join(f"{a.body} ({a.why})" for a in r.approvals))
     lines += ["", "CAVEATS", *c.warnings]
+    return lines
+
+
+def write_pdf(res, out: Path) -> None:
     with PdfPages(out) as pdf:
-        _text_page(pdf, c.case.title, lines)
+        _text_page(pdf, res.case.case.title, pdf_lines(res))
         for fig in (npsv_figure(res), tornado_figure(res), cashflow_figure(res)):
             pdf.savefig(fig)
 
