@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from partnering.measure.assess import assess
@@ -58,3 +60,13 @@ def test_real_assessment_says_that_rtt_stopped_before_ae(real_store):
     assert bool(f.loc["rtt", "stale"]) and f.loc["rtt", "months_behind"] == 12
     assert (a.flags["data_note"].str.contains("RTT data end in 2025-03, 12 months before the latest month")).all()
     assert a.flags["summary"].str.contains("Stale data: RTT").all()
+
+
+@pytest.mark.shared
+def test_a_concern_on_a_stale_metric_says_its_data_have_ended(real_store):
+    a = assess(real_store)
+    reasons = " ".join(a.flags["difficulty_reason"]) + " ".join(a.flags["track_record_reason"])
+    # each concern on an RTT metric ("RTT incomplete pathways ... (value in month: why") says its data have ended
+    quoted = len(re.findall(r"RTT incomplete pathways[^()]*\([^()]* in 2025-0[1-3]: ", reasons))
+    assert quoted > 0, "expected RTT concerns quoted from the last RTT months on the real data"
+    assert reasons.count("; RTT data end in 2025-03)") == quoted

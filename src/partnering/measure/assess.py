@@ -155,12 +155,14 @@ def assess_frames(
     icons.insert(1, "org_name", icons["org_code"].map(names))
     segments = monthly_segments(obs, config.segment, cat)
     standing = _standing(obs, periods, config, cat)
-    flags = _flags(orgs, segments, icons, points, periods, metrics, config, cat)
+    freshness = data_freshness(obs, cat)
+    ended = {r.family: f"{r.family_name} data end in {r.latest_period}" for r in freshness.itertuples() if r.stale}
+    stale = {m: ended[family_of(m, cat)] for m in metrics if family_of(m, cat) in ended}
+    flags = _flags(orgs, segments, icons, points, periods, metrics, config, cat, stale)
     in_difficulty = flags[flags["persistent_difficulty"]]["org_code"].tolist()
     good = _good_practice(obs, orgs, in_difficulty, periods, peers, context, config, cat)
     summary = good.groupby("org_code")["explanation"].apply(lambda s: " ".join(s.head(3))).to_dict()
     flags["good_practice"] = [summary.get(c, "") for c in flags["org_code"]]
-    freshness = data_freshness(obs, cat)
     note = stale_note(freshness, {family_of(m, cat) for m in metrics})
     flags["data_note"] = note  # the same for every organisation: which key-metric family is stale, and since when
     if note:
@@ -379,12 +381,14 @@ def _standing(obs: pd.DataFrame, periods: list[str], config: AssessConfig, cat) 
 # ---------------------------------------------------------------------------------------------- flags
 
 
-def _concerns(icons: pd.DataFrame, points: pd.DataFrame, metrics: list[str], k: int) -> dict[str, list[str]]:
+def _concerns(icons: pd.DataFrame, points: pd.DataFrame, metrics: list[str], k: int,
+              stale: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Key metrics "in concern" per organisation: one of the series' last ``k`` months is a special-cause concern.
 
     Months, not reported values: the SPC points are on a full month grid, so a month not reported counts as a
     month without concern (``concern_recent_points``, default 3: a quarter's worth of months).  ``k = 1`` is the
-    Making Data Count variation icon of the latest point alone.  Each entry cites the most recent concern point.
+    Making Data Count variation icon of the latest point alone.  Each entry cites the most recent concern point,
+    and says so when the metric's family of data is stale (``stale``: indicator -> "RTT data end in 2025-03").
     """
     key = points[points["indicator"].isin(metrics)].sort_values(["series", "x"])
     recent = key.groupby("series", sort=False).tail(k)
@@ -395,7 +399,9 @@ def _concerns(icons: pd.DataFrame, points: pd.DataFrame, metrics: list[str], k: 
         name, unit = meta.loc[(row.org_code, row.indicator)]
         month = pd.Timestamp(row.x).strftime("%Y-%m")
         why = (row.explanation if isinstance(row.explanation, str) else "").rstrip(".") or "special cause concern"
-        out.setdefault(row.org_code, []).append(f"{name} ({_fmt(row.y, unit)} in {month}: {why})")
+        note = (stale or {}).get(row.indicator)
+        out.setdefault(row.org_code, []).append(
+            f"{name} ({_fmt(row.y, unit)} in {month}: {why}{'; ' + note if note else ''})")
     return out
 
 
@@ -415,11 +421,12 @@ def _scored(rows: pd.DataFrame, metrics: list[str]) -> list[str]:
     return [m for m in metrics if m in seen]
 
 
-def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig, cat) -> pd.DataFrame:
+def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig, cat,
+           stale: dict[str, str] | None = None) -> pd.DataFrame:
     rows = []
     dwin = periods[-config.difficulty_window :]
     twin = periods[-config.track_window :]
-    concern = _concerns(icons, points, metrics, config.concern_recent_points)
+    concern = _concerns(icons, points, metrics, config.concern_recent_points, stale)
     seg_by_org = {k: g.set_index("period") for k, g in segments.groupby("org_code")}
     for code, name in zip(orgs["org_code"], orgs["name"]):
         s = seg_by_org.get(code)
