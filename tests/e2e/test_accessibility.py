@@ -7,6 +7,8 @@ app's routes so a new page cannot escape the check.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from e2e_support import ORG_A, ORG_B, format_violations, iter_endpoints
 from playwright.sync_api import expect
@@ -51,6 +53,23 @@ def _swagger(page) -> None:
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
 
 
+def _appraise_case(page, then: str = "") -> None:
+    """A case pre-filled for org A from the start page (as analyst A); then one of its pages (``then``)."""
+    _goto(page, "/appraise/new")
+    page.fill("#org_code", ORG_A)
+    page.get_by_role("button", name="Start the case").click()
+    expect(page.locator("h1")).to_have_text("The problem")
+    if then:
+        _goto(page, "/appraise/cases/" + re.search(r"/appraise/cases/(\d+)/", page.url).group(1) + then)
+
+
+def _appraise_step_error(page) -> None:
+    _appraise_case(page, "/edit/flows")
+    page.fill("#flow-make-revenue_cost", "lots")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 #: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
 PAGES = {
     "sign-in": ("anonymous", "/signin", 200),
@@ -85,6 +104,18 @@ PAGES = {
     "forbidden": ("viewer_b", "/admin/users", 403),
     # the page shell the app writes around Swagger UI (the widget itself: test_swagger_ui_widget below)
     "api-docs": ("viewer_b", _swagger, None),
+    "appraise-list": ("viewer_b", "/appraise", 200),
+    "appraise-new": ("analyst_a", "/appraise/new", 200),
+    "appraise-new-viewer": ("viewer_b", "/appraise/new", 200),
+    "appraise-step-problem": ("analyst_a", _appraise_case, None),
+    "appraise-step-options": ("analyst_a", lambda page: _appraise_case(page, "/edit/options"), None),
+    "appraise-step-flows": ("analyst_a", lambda page: _appraise_case(page, "/edit/flows"), None),
+    "appraise-step-uncertainty": ("analyst_a", lambda page: _appraise_case(page, "/edit/uncertainty"), None),
+    "appraise-step-mcda": ("analyst_a", lambda page: _appraise_case(page, "/edit/mcda"), None),
+    "appraise-step-error": ("analyst_a", _appraise_step_error, None),
+    "appraise-toml": ("analyst_a", lambda page: _appraise_case(page, "/toml"), None),
+    "appraise-case": ("analyst_a", lambda page: _appraise_case(page, ""), None),
+    "appraise-compare": ("analyst_a", lambda page: _appraise_case(page, "/compare?option=make&option=merge"), None),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -95,6 +126,9 @@ COVERED_ROUTES = {
     "/plan": "plan", "/data": "data-analyst", "/data/batches/{batch_id}": "batch", "/methods": "methods",
     "/methods/{slug}": "method-page", "/account": "account", "/admin/users": "users", "/signout": "sign-out",
     "/api/v1/docs": "api-docs",
+    "/appraise": "appraise-list", "/appraise/new": "appraise-new", "/appraise/cases/{case_id}": "appraise-case",
+    "/appraise/cases/{case_id}/edit/{step}": "appraise-step-problem", "/appraise/cases/{case_id}/toml": "appraise-toml",
+    "/appraise/cases/{case_id}/compare": "appraise-compare",
 }
 
 

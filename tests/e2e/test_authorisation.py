@@ -85,6 +85,10 @@ def authz(e2e_home):
     report = r.json()[0]
     assert report["rows_loaded"] == 13 and report["rows_rejected"] == 1, report
     world.secret_batch = report["batch_id"]
+    r = httpx.post(f"{server.url}/api/v1/appraise/prefill", headers=world.token_headers("analyst_a"),
+                   json={"org_code": ORG_A, "save": True}, timeout=120)  # a stored case of org A
+    assert r.status_code == 200, r.text
+    world.appraise_case_id = r.json()["id"]
     _load_unpublished_official_figures(world)
     with world.engine.connect() as conn:
         from sqlalchemy import text
@@ -149,13 +153,26 @@ RULES: dict[tuple[str, str], Rule] = {
     # publishing the (already published) demo batch: allowed for admins, a no-op
     ("POST", "/data/batches/{batch_id}/publish"): Rule("admin", ok=(303,), body="none", csrf=True),
     ("POST", "/api/v1/imports/{batch_id}/publish"): Rule("admin", body="none"),
+    # appraisal cases: every signed-in user reads and runs them; analysts of the case's organisation (org A's case
+    # here) and admins edit them; analysts create cases for their own organisation
+    ("POST", "/appraise/new"): Rule("analyst", ok=(303,), body="appraise_blank", csrf=True),
+    ("GET", "/appraise/cases/{case_id}/edit/{step}"): Rule("analyst_of_a"),
+    ("POST", "/appraise/cases/{case_id}/edit/{step}"): Rule("analyst_of_a", ok=(303,), body="none", csrf=True),
+    ("GET", "/appraise/cases/{case_id}/toml"): Rule("analyst_of_a"),
+    ("POST", "/appraise/cases/{case_id}/toml"): Rule("analyst_of_a", ok=(303,), body="none", csrf=True),
+    ("POST", "/api/v1/appraise/cases"): Rule("analyst", ok=(201,), body="appraise_case"),
+    ("PUT", "/api/v1/appraise/cases/{case_id}"): Rule("analyst_of_a", body="appraise_case_a"),
+    ("POST", "/api/v1/appraise/cases/{case_id}/run"): Rule(body="none"),
+    ("POST", "/api/v1/appraise/prefill"): Rule(body="appraise_prefill"),
+    ("POST", "/api/v1/appraise/discount"): Rule(body="appraise_discount"),
 }
 
 
 def _fill(path: str, principal_org: str | None, scope: str, world) -> str:
     org = principal_org if scope == "own" else (ORG_B if principal_org == ORG_A else ORG_A)
     values = {"code": org or ORG_A, "batch_id": str(world.demo_batch_id), "what": "observations",
-              "slug": "spc", "token_id": "{token_id}"}
+              "slug": "spc", "token_id": "{token_id}", "case_id": str(getattr(world, "appraise_case_id", 0)),
+              "step": "problem"}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
 
 
@@ -181,6 +198,16 @@ def _request(s: Session, method: str, path: str, rule: Rule, *, api: bool, world
         json = {"points": [{"x": f"2024-{m:02d}", "y": 50 + m % 4} for m in range(1, 13)]}
     elif rule.body == "plan_json":
         json = {"capacity": 1}
+    elif rule.body == "appraise_blank":
+        data = {"start": "blank", "org_code": s.org or ORG_A, "title": "authz"}
+    elif rule.body in ("appraise_case", "appraise_case_a"):
+        org = ORG_A if rule.body == "appraise_case_a" else (s.org or ORG_A)
+        json = {"toml": f'[case]\ntitle = "authz"\norg_code = "{org}"\nprice_base_year = 2026\n\n[[options]]\n'
+                        'key = "bau"\nname = "Business as usual"\nkind = "bau"\n'}
+    elif rule.body == "appraise_prefill":
+        json = {"org_code": ORG_A}
+    elif rule.body == "appraise_discount":
+        json = {"flows": [0, 1000]}
     if method == "POST" and not api and with_csrf:
         data = {**(data or {}), "csrf_token": s.csrf}
     if "{token_id}" in path:
@@ -204,6 +231,8 @@ def _expected(rule: Rule, s: Session) -> str:
         return "ok"
     if s.who == "anonymous":
         return "signin"
+    if rule.need == "analyst_of_a":  # analysts of org A (whose stored case it is) and admins
+        return "ok" if s.role == "admin" or (s.role == "analyst" and s.org == ORG_A) else "forbidden"
     return "ok" if RANK[s.role] >= RANK.get(rule.need, 0) else "forbidden"
 
 
