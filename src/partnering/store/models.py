@@ -210,7 +210,12 @@ class AuditEvent(Base):
 
 
 class Partnership(Base):
-    """A registered partnership (buddying, alliance, contract...), used to count supporters' current load."""
+    """A registered partnership (buddying, alliance, contract...): who with whom, in what form and for how long
+    (it counts supporters' current load in ``match``), and since migration 0006 the register's record of it
+    (:mod:`partnering.register`): aims, whether a regulator mandated it, status, the ingredients for success, the
+    business case it came from, lessons, the period it renews, and a version number that moves with every audited
+    change (each version is kept in ``partnership_versions``).  A renewal is a new row linked by ``renews_id``, so
+    recipient x supporter x form is no longer unique."""
 
     __tablename__ = "partnerships"
 
@@ -220,8 +225,25 @@ class Partnership(Base):
     form: Mapped[str] = mapped_column(String(40))
     start_period: Mapped[str | None] = mapped_column(String(7))
     end_period: Mapped[str | None] = mapped_column(String(7))
-
-    __table_args__ = (UniqueConstraint("recipient_code", "supporter_code", "form", name="uq_partnership"),)
+    title: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    mandated: Mapped[bool] = mapped_column(Boolean, default=False)
+    mandated_by: Mapped[str | None] = mapped_column(String(200))
+    aims: Mapped[str | None] = mapped_column(Text)
+    leadership_support: Mapped[str | None] = mapped_column(Text)
+    measures_agreed: Mapped[str | None] = mapped_column(Text)
+    why_this_partner: Mapped[str | None] = mapped_column(Text)
+    staff_engagement: Mapped[str | None] = mapped_column(Text)
+    good_practice: Mapped[str | None] = mapped_column(Text)
+    lessons: Mapped[str | None] = mapped_column(Text)
+    appraisal_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appraisal_cases.id", ondelete="SET NULL", name="fk_partnerships_appraisal_case"))
+    renews_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL", name="fk_partnerships_renews"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AppraisalCase(Base):
@@ -247,3 +269,165 @@ class IdHighWater(Base):
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
+
+
+class PartnershipParty(Base):
+    """A further party to a partnership besides its recipient and supporter: an NHS body or an independent-sector,
+    university, technology or consultancy partner (``org_code`` where the store knows it, else a ``name``), with its
+    role in the partnership."""
+
+    __tablename__ = "partnership_parties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    org_code: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+
+
+class PartnershipIndicator(Base):
+    """An indicator a partnership should move, with its baseline and target (and the month it should be met by);
+    ``org_code`` is whose series (the recipient's where blank)."""
+
+    __tablename__ = "partnership_indicators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    org_code: Mapped[str | None] = mapped_column(String(16))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    target_period: Mapped[str | None] = mapped_column(String(7))
+
+
+class PartnershipVersion(Base):
+    """Every version of a partnership as it was saved (a JSON snapshot of the whole record): its change history."""
+
+    __tablename__ = "partnership_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    snapshot: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("partnership_id", "version", name="uq_partnership_version"),)
+
+
+class ImprovementProject(Base):
+    """An improvement project of an organisation (:mod:`partnering.improve`): its aim, status, the partnership it
+    belongs to (if any); drivers, PDSA cycles and progress scores hang off it."""
+
+    __tablename__ = "improvement_projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    aim: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL"), index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImprovementIdea(Base):
+    """A member of staff's idea for improvement: submitted, commented on, voted for, and triaged (into a project,
+    or not taken forward, with the reason)."""
+
+    __tablename__ = "improvement_ideas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    needs_money: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    triage_note: Mapped[str | None] = mapped_column(Text)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("improvement_projects.id", ondelete="SET NULL"), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdeaComment(Base):
+    __tablename__ = "idea_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("improvement_ideas.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class IdeaVote(Base):
+    """One vote per person per idea."""
+
+    __tablename__ = "idea_votes"
+
+    idea_id: Mapped[int] = mapped_column(ForeignKey("improvement_ideas.id", ondelete="CASCADE"), primary_key=True)
+    voter: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DriverNode(Base):
+    """A node of a project's driver diagram: a primary driver (no parent), a secondary driver (under a primary) or a
+    change idea (under a secondary or primary driver); the project's aim is the root."""
+
+    __tablename__ = "driver_nodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("improvement_projects.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("driver_nodes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PdsaCycle(Base):
+    """A Plan-Do-Study-Act cycle testing a change idea, from its first month (drawn on the measures' SPC charts)."""
+
+    __tablename__ = "pdsa_cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("improvement_projects.id", ondelete="CASCADE"), index=True)
+    change_idea_id: Mapped[int | None] = mapped_column(ForeignKey("driver_nodes.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(300))
+    start_period: Mapped[str] = mapped_column(String(7))
+    end_period: Mapped[str | None] = mapped_column(String(7))
+    plan_text: Mapped[str | None] = mapped_column(Text)
+    do_text: Mapped[str | None] = mapped_column(Text)
+    study_text: Mapped[str | None] = mapped_column(Text)
+    act_text: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(10))  # adopt | adapt | abandon
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PdsaMeasure(Base):
+    """A measure a PDSA cycle is judged by: an indicator of the store (official or an organisation's own KPI) for
+    an organisation (the project's where blank)."""
+
+    __tablename__ = "pdsa_measures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("pdsa_cycles.id", ondelete="CASCADE"), index=True)
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    org_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class ProjectProgress(Base):
+    """A progress score on the IHI assessment scale (0.5 to 5.0 in half points) given to a project in a month."""
+
+    __tablename__ = "project_progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("improvement_projects.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    score: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)

@@ -941,13 +941,17 @@ def org_attributes_long(
 
 
 def partnerships_frame(engine: Engine | Connection, active_in: str | None = None) -> pd.DataFrame:
-    """Registered partnerships: ``recipient_code, supporter_code, form, start_period, end_period``.
+    """Registered partnerships: ``recipient_code, supporter_code, form, start_period, end_period``, then the
+    register's ``id, status, mandated, renews_id`` (migration 0006; a renewal is a separate row linked by
+    ``renews_id``).  One partnership with its parties and targets: :func:`partnering.store.partnerships.
+    get_partnership`.
 
     ``active_in`` (an ISO month) keeps those not ended before that month (open-ended ones included).
     """
     from partnering.store.models import Partnership
 
-    cols = ["recipient_code", "supporter_code", "form", "start_period", "end_period"]
+    cols = ["recipient_code", "supporter_code", "form", "start_period", "end_period", "id", "status", "mandated",
+            "renews_id"]
     df = _read(engine, select(*[getattr(Partnership, c) for c in cols]).order_by(Partnership.id))
     if active_in:
         end = df["end_period"]

@@ -22,7 +22,7 @@ def test_migrations_create_exactly_the_models(engine):
         table_names(engine))
     with engine.connect() as conn:
         head = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
-    assert head == "0005"
+    assert head == "0007"
     idx = {i["name"] for i in inspect(engine).get_indexes("observations")}
     assert {"ix_obs_current", "ix_obs_org"} <= idx
 
