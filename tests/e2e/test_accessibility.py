@@ -129,6 +129,7 @@ COVERED_ROUTES = {
     "/appraise": "appraise-list", "/appraise/new": "appraise-new", "/appraise/cases/{case_id}": "appraise-case",
     "/appraise/cases/{case_id}/edit/{step}": "appraise-step-problem", "/appraise/cases/{case_id}/toml": "appraise-toml",
     "/appraise/cases/{case_id}/compare": "appraise-compare",
+    "/data/batches/{batch_id}/undo": "batch-undo-confirm",
 }
 
 

@@ -165,6 +165,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/appraise/cases/{case_id}/run"): Rule(body="none"),
     ("POST", "/api/v1/appraise/prefill"): Rule(body="appraise_prefill"),
     ("POST", "/api/v1/appraise/discount"): Rule(body="appraise_discount"),
+    ("GET", "/api/v1/batches/{batch_id}/publish-preview"): Rule("admin"),
+    ("GET", "/data/batches/{batch_id}/undo"): Rule("admin"),
+    # undoing the demo batch: allowed for admins, refused by the library with its reason (reference data replaced)
+    ("POST", "/api/v1/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none"),
+    ("POST", "/data/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none", csrf=True),
 }
 
 

@@ -33,7 +33,8 @@ ALLOWED_TAGS: frozenset[str] = frozenset({
     "ul", "ol", "li", "table", "caption", "thead", "tbody", "tr", "th", "td",
 })
 #: attributes allowed per tag, besides the class names of :data:`ALLOWED_CLASSES`
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}, "th": {"scope"}}
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "ol": {"start"}, "th": {"scope"},
+                                           "pre": {"tabindex"}}
 #: class names allowed per tag (the NHS.UK frontend's own)
 ALLOWED_CLASSES: dict[str, set[str]] = {
     "table": {"nhsuk-table"}, "caption": {"nhsuk-table__caption", "nhsuk-u-visually-hidden"},
@@ -58,7 +59,9 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).disable("image")
 
     def fence(renderer, tokens, idx, options, env):
-        return f'<pre class="app-code"><code>{escapeHtml(tokens[idx].content.rstrip(chr(10)))}</code></pre>\n'
+        # focusable, so a keyboard can scroll a wide block (WCAG 2.1.1; axe "scrollable-region-focusable")
+        code = escapeHtml(tokens[idx].content.rstrip(chr(10)))
+        return f'<pre class="app-code" tabindex="0"><code>{code}</code></pre>\n'
 
     def table_open(renderer, tokens, idx, options, env):
         caption = tokens[idx].meta.get("caption", "")
