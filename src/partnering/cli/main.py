@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "partnering.cli.spc",
     "partnering.cli.web",
     "partnering.cli.appraise",
+    "partnering.cli.evaluate",
 )
 
 

@@ -10,7 +10,8 @@ Foundation's Improvement Analytics Unit does; see also Daw & Hatfield 2018, "Mat
 in difference-in-differences analysis", *Health Serv Res* 53:4138-4156, who warn that matching on levels can
 itself create regression to the mean when the groups' long-run means differ, so the check is shown beside the
 other methods, not instead of them).  ``att`` is the treated unit's change minus the matched comparators' change
-(window to post-period); the interval is from the spread of the matched comparators' own changes (placebo).
+(window to post-period); the interval is a prediction interval from the spread of the matched comparators' own
+changes (Student's t, k - 1 degrees of freedom).
 
 **Spillover.**  The supporting trust shares staff and practice with the recipient, and trusts in the same
 integrated care board (ICB) share patients, system plans and money; neither is a clean comparator.  By default
@@ -100,10 +101,14 @@ def regression_to_mean_check(panel: Panel, window: int = RTM_WINDOW, k: int = 10
     matched_change = change[1:][order]
     all_change = change[1:][np.isfinite(change[1:])]
     att = float(change[0] - matched_change.mean())
-    a = 1 - level
-    dev = matched_change - matched_change.mean()
-    lo, hi = np.quantile(dev, [a / 2, 1 - a / 2])
-    p = float((1 + np.sum(np.abs(dev) >= abs(att))) / (1 + len(dev)))
+    # the treated unit's change against the matched mean: a prediction interval for one more unit like them,
+    # sd * sqrt(1 + 1/k) with Student's t on k - 1 degrees of freedom
+    from scipy.stats import t as student_t
+
+    sd_m = float(np.std(matched_change, ddof=1))
+    se = sd_m * np.sqrt(1 + 1 / k)
+    q = float(student_t.ppf(0.5 + level / 2, k - 1))
+    p = float(2 * student_t.sf(abs(att) / se, k - 1)) if se > 0 else float("nan")
     pct = float(np.mean(lvl[1:] < lvl[0]))
     matched_rows = [rows[1 + i] for i in order]
     per_period = (panel.y[rows[0], s:last] - np.nanmean(panel.y[matched_rows, s:last], 0)
@@ -121,7 +126,7 @@ def regression_to_mean_check(panel: Panel, window: int = RTM_WINDOW, k: int = 10
     if s - w0 < window:
         warnings.append(f"short pre-period for the regression-to-the-mean check: {s - w0} of {window} points")
     return MethodResult(
-        method="rtm", att=att, ci_low=att - float(hi), ci_high=att - float(lo), level=level, p_value=p,
+        method="rtm", att=att, ci_low=att - q * se, ci_high=att + q * se, level=level, p_value=p,
         gaps=pd.DataFrame({"period": list(panel.periods[s:last]), "gap": per_period}),
         weights=pd.DataFrame({"unit": [donors[i] for i in order], "weight": 1.0 / k,
                               "pre_level": lvl[1:][order], "pre_trend": slope[1:][order],

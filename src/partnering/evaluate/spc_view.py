@@ -55,6 +55,8 @@ def spc_before_after(panel: Panel, unit: str | None = None, improvement_directio
         words = f"{concern} point(s) after the start show special-cause concern"
     elif improving or concern:
         words = f"after the start {improving} point(s) show improvement and {concern} concern"
+    elif signals.get("special_cause_neutral", 0):
+        words = f"{int(signals['special_cause_neutral'])} point(s) after the start show special-cause variation"
     else:
         words = "after the start the series shows only common-cause variation around its new mean"
     warnings = []
