@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "partnering.cli.spc",
     "partnering.cli.web",
     "partnering.cli.appraise",
+    "partnering.cli.register",
+    "partnering.cli.improve",
     "partnering.cli.evaluate",
 )
 

@@ -32,8 +32,14 @@ def _list(s: pd.Series) -> list:
     return [_clean(v) for v in s.tolist()]
 
 
-def spc_figure(points: pd.DataFrame, title: str, unit: str = "") -> dict:
-    """Plotly figure (as a dict) for one series' SPC points (columns x, y, mean, lpl, upl, target, point_type ...)."""
+def spc_figure(points: pd.DataFrame, title: str, unit: str = "", annotations: list[dict] | None = None) -> dict:
+    """Plotly figure (as a dict) for one series' SPC points (columns x, y, mean, lpl, upl, target, point_type ...).
+
+    ``annotations`` (optional) marks events on the time axis — PDSA cycles of an improvement project
+    (:func:`partnering.improve.cycle_annotations`): each ``{"x": "2025-04", "label": "PDSA 1: ...", "x_end": ...}``
+    becomes a vertical dotted line with its label at the top (and a light band to ``x_end`` where given), so a team
+    sees whether points after a change are special cause (signal) or common cause (noise).
+    """
     pts = points.sort_values("x")
     x = pd.to_datetime(pts["x"]).dt.strftime("%Y-%m-%d").tolist()
     traces = []
@@ -64,7 +70,32 @@ def spc_figure(points: pd.DataFrame, title: str, unit: str = "") -> dict:
               "legend": {"orientation": "h", "y": -0.2},
               "yaxis": {"title": {"text": unit}, "gridcolor": "#e8edee", "zeroline": False},
               "xaxis": {"gridcolor": "#e8edee"}}
+    if annotations:
+        layout["shapes"], layout["annotations"] = _event_marks(annotations)
+        layout["margin"]["t"] = 90
     return {"data": traces, "layout": layout}
+
+
+def _month_start(x) -> str:
+    return pd.to_datetime(str(x)).strftime("%Y-%m-%d")
+
+
+def _event_marks(events: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Plotly shapes (a dotted vertical line per event, a light band to its end) and labels (staggered on two
+    rows above the plot so neighbouring events stay readable)."""
+    shapes, labels = [], []
+    for i, ev in enumerate(events):
+        x0 = _month_start(ev["x"])
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x0, "x1": x0, "y0": 0, "y1": 1,
+                       "line": {"color": "#330072", "width": 1.5, "dash": "dot"}})
+        if ev.get("x_end"):
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": _month_start(ev["x_end"]),
+                           "y0": 0, "y1": 1, "fillcolor": "#330072", "opacity": 0.06, "line": {"width": 0},
+                           "layer": "below"})
+        labels.append({"x": x0, "xref": "x", "yref": "paper", "y": 1.02 + 0.07 * (i % 2), "yanchor": "bottom",
+                       "xanchor": "left", "showarrow": False, "text": str(ev.get("label", ""))[:60],
+                       "font": {"size": 11, "color": "#330072"}})
+    return shapes, labels
 
 
 def _fmt(v, unit: str) -> str:
