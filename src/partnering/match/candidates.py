@@ -208,7 +208,10 @@ def performance_arrays(
     cols = ["latest_percentile", "latest_rank", "latest_n", "latest_value", "latest_period",
             "months_top_quartile", "months_scored", "top_quartile_streak", "mean_value"]
     wide = standing.pivot(index="org_code", columns="indicator", values=cols)
-    perf = {col: wide[col].reindex(columns=inds) for col in cols}
+    present = set(wide.columns.get_level_values(0)) if len(wide.columns) else set()
+    # a store with no comparable indicator (only counts, say) gives empty frames, not a KeyError
+    perf = {col: (wide[col] if col in present else pd.DataFrame(index=wide.index)).reindex(columns=inds)
+            for col in cols}
     ic = icons[icons["indicator"].isin(inds)].set_index(["org_code", "indicator"])
     concern = ic["variation_icon"].astype(str).str.startswith("concern") | (ic["point_type"] == "special_cause_concern")
     perf["concern"] = concern.unstack("indicator").reindex(columns=inds)
@@ -260,8 +263,11 @@ def score_pairs(
     """
     w = weights.normalised()
     R, C = len(recipients), len(candidates)
-    if R == 0 or C == 0:
-        return pd.DataFrame(columns=["recipient", "supporter", "score"])
+    if R == 0 or C == 0:  # nobody to pair: the same columns, no rows
+        return pd.DataFrame(columns=["recipient", "supporter", "supporter_kind", "score", *COMPONENTS,
+                                     *(f"pts_{k}" for k in COMPONENTS), "travel_minutes", "distance_km",
+                                     "travel_from_matrix", "current_load", "best_indicator", "learn_back_indicator",
+                                     "learn_back_gap"])
     kinds = inp.orgs["kind"].reindex(candidates).fillna("other_provider").to_numpy(dtype=object)
     cat = inp.catalogue.set_index("org_code") if len(inp.catalogue) else None
     if cat is not None:
