@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "partnering.cli.register",
     "partnering.cli.improve",
     "partnering.cli.evaluate",
+    "partnering.cli.design",
 )
 
 
