@@ -126,7 +126,7 @@ def read_table(path: str | Path, name: str | None = None) -> pd.DataFrame:
     return df
 
 
-def _parse_parties(cell: str) -> list[dict]:
+def parse_parties(cell: str) -> list[dict]:
     out = []
     for part in filter(None, (p.strip() for p in cell.split(";"))):
         role, sep, who = part.partition(":")
@@ -138,7 +138,7 @@ def _parse_parties(cell: str) -> list[dict]:
     return out
 
 
-def _parse_targets(cell: str) -> list[dict]:
+def parse_targets(cell: str) -> list[dict]:
     out = []
     for part in filter(None, (p.strip() for p in cell.split(";"))):
         bits = [b.strip() for b in part.split(":")]
@@ -175,7 +175,7 @@ def _row_entry(row: dict) -> dict:
         else:
             raise EntryInvalid([("mandated", f"mandated must be yes or no (got {row['mandated']!r})")])
     problems = []
-    for col, parse in (("parties", _parse_parties), ("targets", _parse_targets)):
+    for col, parse in (("parties", parse_parties), ("targets", parse_targets)):
         if col in row:
             try:
                 data[col] = parse(str(row[col]))
