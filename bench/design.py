@@ -1,0 +1,119 @@
+"""Benchmark partnering.design against PySAL ``spopt`` on the same inputs, in the same run (issue #12, section 6).
+
+One section per tool, chosen with ``--tool regions|network|allocation|all``:
+
+- ``regions``: England's 296 local authorities (2024 boundaries, Census 2021 populations) into 7-42 regions, and a
+  1,000-area synthetic lattice into 42; ``partnering.design.regions.design_regions`` against spopt's MaxP, AZP and
+  SKATER on the same objective (within-region sum of squared deviations of the need attributes), reporting the largest
+  region against the mean population, contiguity, the objective and seconds.
+- ``network`` and ``allocation``: added by their tools (``bench_network``, ``bench_allocation``).
+
+``spopt`` is a benchmark-only dependency (the ``bench`` extra in pyproject.toml). Each section returns Markdown lines;
+with ``--write`` they replace that tool's subsection under "Design" in BENCHMARKS.md.
+
+Run: ``.venv/bin/python bench/design.py --tool regions [--quick] [--write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+DATA = Path(os.environ.get("PARTNERING_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------------------------ common harness
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    """Best wall-clock seconds of ``repeat`` runs of ``fn`` and its last result."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def machine_line() -> str:
+    """The machine and load the figures were measured on (the machine is shared: the load is part of the result)."""
+    load = os.getloadavg()[0]
+    return (
+        f"Measured {date.today().isoformat()} on {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {load:.1f} at the end of the section (the machine is shared)."
+    )
+
+
+def package_version(name: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def write_section(path: Path, title: str, lines: list[str]) -> None:
+    """Replace (or append) ``### {title}`` under ``## Design`` in BENCHMARKS.md, leaving every other section alone."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if "\n## Design\n" not in text:
+        text = text.rstrip("\n") + "\n\n## Design\n"
+    body = f"### {title}\n\n" + "\n".join(lines).rstrip("\n") + "\n"
+    pat = re.compile(rf"^### {re.escape(title)}\n.*?(?=^### |^## |\Z)", re.S | re.M)
+    if pat.search(text):
+        text = pat.sub(lambda _m: body + "\n", text, count=1)
+    else:
+        head, _, rest = text.partition("\n## Design\n")
+        nxt = re.search(r"^## ", rest, re.M)
+        cut = nxt.start() if nxt else len(rest)
+        text = head + "\n## Design\n" + rest[:cut].rstrip("\n") + "\n\n" + body + "\n" + rest[cut:]
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------------ regions
+
+
+def bench_regions(quick: bool = False) -> list[str]:
+    """Regions section: filled in below by the regions tool."""
+    return ["(regions benchmark not written yet)"]
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+TOOLS: dict[str, tuple[str, str]] = {
+    # tool -> (function name in this module, subsection title in BENCHMARKS.md)
+    "regions": ("bench_regions", "Regional grouping (design regions)"),
+    "network": ("bench_network", "Shared-service network (design network)"),
+    "allocation": ("bench_allocation", "Funding by weighted need (design allocation)"),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tool", choices=[*TOOLS, "all"], default="all")
+    ap.add_argument("--quick", action="store_true", help="smaller instances, for a smoke run")
+    ap.add_argument("--write", action="store_true", help="write the section(s) into BENCHMARKS.md")
+    args = ap.parse_args()
+    chosen = list(TOOLS) if args.tool == "all" else [args.tool]
+    for tool in chosen:
+        fname, title = TOOLS[tool]
+        fn = globals().get(fname)
+        if fn is None:
+            print(f"{tool}: no benchmark yet ({fname} not defined)")
+            continue
+        lines = fn(quick=args.quick) + ["", machine_line()]
+        print(f"\n### {title}\n\n" + "\n".join(lines))
+        if args.write:
+            write_section(ROOT / "BENCHMARKS.md", title, lines)
+
+
+if __name__ == "__main__":
+    main()
