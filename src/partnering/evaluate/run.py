@@ -93,6 +93,8 @@ def evaluate_panel(panel: Panel, methods: Sequence[str] | str = ("its", "did", "
             results[m] = _run_one(m, panel, level, covariates, seed)
         except (PartneringError, ValueError, np.linalg.LinAlgError) as exc:
             errors[m] = str(exc)
+        except ImportError as exc:  # synthetic control lands in its own module (evaluate/synthetic.py)
+            errors[m] = f"method not available: {exc}"
     rtm = spc = None
     if checks:
         from partnering.evaluate.rtm import regression_to_mean_check
