@@ -121,3 +121,17 @@ def test_the_form_is_prefilled_from_the_query_string(web):
     assert re.search(r'id="recipient_code" name="recipient_code" type="text" value="ZA1"', page)
     assert re.search(r'id="supporter_code" name="supporter_code" type="text" value="ZA2"', page)
     assert '<option value="alliance" selected>' in page
+
+
+def test_renew_from_the_partnership_page(web):
+    _as(web, "analyst.a@test.nhs.uk")
+    token = csrf_of(web.get("/account").text)
+    pid = web.post("/api/v1/partnerships", json={"recipient_code": "ZA1", "supporter_code": "ZA2",
+                                                 "form": "alliance", "start_period": "2024-01"},
+                   headers={"x-csrf-token": token}).json()["id"]
+    page = web.get(f"/partnerships/{pid}").text
+    r = web.post(f"/partnerships/{pid}/renew", data={"start_period": "2025-01", "csrf_token": csrf_of(page)},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    new_id = int(r.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    assert web.get(f"/api/v1/partnerships/{new_id}").json()["renews_id"] == pid
