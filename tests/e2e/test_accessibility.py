@@ -70,6 +70,42 @@ def _appraise_step_error(page) -> None:
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
 
 
+def _partnership(page, then: str = "") -> None:
+    """A partnership recorded from the pre-filled form (as analyst A, org A with org B); then one of its pages."""
+    _goto(page, f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}&form=buddying")
+    page.fill("#start_period", "2024-04")
+    page.get_by_role("button", name="Save the partnership").click()
+    expect(page.locator(".nhsuk-inset-text")).to_contain_text("Saved as version 1")
+    if then:
+        _goto(page, page.url.split("?")[0] + then)
+
+
+def _partnership_error(page) -> None:
+    _goto(page, f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}")
+    page.fill("#start_period", "April")
+    page.get_by_role("button", name="Save the partnership").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
+def _improvement(page, what: str) -> None:
+    """As analyst A: an idea (its page), or a project with a PDSA cycle on its measure's SPC chart."""
+    if what == "idea":
+        _goto(page, "/improve")
+        page.fill("#title", "Discharge lounge")
+        page.get_by_role("button", name="Submit the idea").click()
+        expect(page.locator("h1")).to_have_text("Discharge lounge")
+        return
+    _goto(page, "/improve/projects/new")
+    page.fill("#title", "Flow")
+    page.get_by_role("button", name="Start the project").click()
+    page.locator("summary", has_text="Add a PDSA cycle").click()
+    page.fill("#title", "GP streaming")
+    page.fill("#start_period", "2024-06")
+    page.fill("#measures", "ae_4h_pct_all")
+    page.get_by_role("button", name="Add the cycle").click()
+    expect(page.locator("#cycles-table")).to_contain_text("GP streaming")
+
+
 #: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
 PAGES = {
     "sign-in": ("anonymous", "/signin", 200),
@@ -116,6 +152,15 @@ PAGES = {
     "appraise-toml": ("analyst_a", lambda page: _appraise_case(page, "/toml"), None),
     "appraise-case": ("analyst_a", lambda page: _appraise_case(page, ""), None),
     "appraise-compare": ("analyst_a", lambda page: _appraise_case(page, "/compare?option=make&option=merge"), None),
+    "register": ("viewer_b", "/partnerships", 200),
+    "register-new": ("analyst_a", f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}&form=buddying", 200),
+    "register-error": ("analyst_a", _partnership_error, None),
+    "register-detail": ("analyst_a", _partnership, None),
+    "register-edit": ("analyst_a", lambda page: _partnership(page, "/edit"), None),
+    "improve": ("analyst_a", "/improve", 200),
+    "improve-idea": ("analyst_a", lambda page: _improvement(page, "idea"), None),
+    "improve-project-new": ("analyst_a", "/improve/projects/new", 200),
+    "improve-project": ("analyst_a", lambda page: _improvement(page, "project"), None),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -130,6 +175,10 @@ COVERED_ROUTES = {
     "/appraise/cases/{case_id}/edit/{step}": "appraise-step-problem", "/appraise/cases/{case_id}/toml": "appraise-toml",
     "/appraise/cases/{case_id}/compare": "appraise-compare",
     "/data/batches/{batch_id}/undo": "batch-undo-confirm",
+    "/partnerships": "register", "/partnerships/new": "register-new", "/partnerships/{partnership_id}": "register-detail",
+    "/partnerships/{partnership_id}/edit": "register-edit", "/improve": "improve",
+    "/improve/ideas/{idea_id}": "improve-idea", "/improve/projects/new": "improve-project-new",
+    "/improve/projects/{project_id}": "improve-project",
 }
 
 

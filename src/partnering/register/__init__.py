@@ -21,8 +21,8 @@ from partnering.register.files import ImportResult, export_partnerships, import_
 from partnering.register.listing import list_partnerships
 from partnering.store.partnerships import (
     INGREDIENTS,
-    Party,
     PartnershipRecord,
+    Party,
     Target,
     get_partnership,
     partnership_history,

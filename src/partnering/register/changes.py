@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from partnering.errors import NotFoundError, ValidationError
+from partnering.errors import ValidationError
 from partnering.register.entry import ENTRY_FIELDS, PartnershipEntry
 from partnering.store import audit
 from partnering.store.models import (

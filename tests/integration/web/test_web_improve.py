@@ -8,7 +8,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.integration.web.conftest import csrf_of, sign_in
 
 pytestmark = pytest.mark.integration

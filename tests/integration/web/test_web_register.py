@@ -7,7 +7,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.integration.web.conftest import csrf_of, sign_in
 
 pytestmark = pytest.mark.integration
@@ -85,8 +84,9 @@ def test_viewers_and_analysts_of_other_organisations_may_not_write(web):
 
 
 def test_an_analyst_cannot_record_a_partnership_their_organisation_is_not_party_to(web):
-    from partnering.store.models import Organisation
     from sqlalchemy import insert
+
+    from partnering.store.models import Organisation
 
     eng = web.app.state.engine
     with eng.begin() as conn:
