@@ -1,0 +1,492 @@
+"""Funding by weighted need: weighted capitation for GP practices or areas, distance from target, pace of change,
+fairness and the uncertainty of the weights (issue #12 s.4).  Method and sources: ``docs/methods/design-allocation.md``.
+
+Weighted capitation (the approach of the Carr-Hill formula for general practice, Carr-Hill et al. 2002, and of
+NHS England's allocations to ICBs): each unit's head count is weighted by an age-sex workload index, an additional-
+need index from deprivation, and cost adjustments for rurality and list turnover; the market forces factor (MFF)
+scales for unavoidable cost differences. The target share of a budget is each unit's weighted, MFF-adjusted
+population over the total. Actual against target gives the *distance from target* ((actual - target) / target);
+a *pace-of-change* policy moves actual towards target each year with a floor on growth for everyone. Fairness:
+the concentration index of funding per weighted head against deprivation (Wagstaff, van Doorslaer & Paci 1991;
+O'Donnell, van Doorslaer, Wagstaff & Lindelow 2008, ch. 8) with a bootstrap interval; uncertainty in the weights:
+Monte Carlo over each weight's range gives the spread of each unit's share.
+
+**No official weight table is held in ../shared**: the Carr-Hill formula's full coefficients (age-sex workload,
+additional needs, list turnover, rurality) and the MFF values are not published there. Every default below is
+therefore a stated *placeholder* (``basis = "placeholder"``) to be replaced by the user's table
+(``weights=`` / ``--weights file.toml``); the inputs that are public — list sizes (NHS Digital, July 2023), age
+structure by local authority (Census 2021), IMD 2025 — are read from the data.
+
+All numeric work is vectorised numpy over units (and over Monte Carlo draws at once): 6,400 practices take well
+under a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from partnering.errors import NotFoundError, ValidationError
+
+#: Census 2021 broad age-sex bands held by local authority (geo/areas/census2021-age-sex-ltla21.csv)
+AGE_SEX_BANDS = ("younger_females", "working_age_females", "older_females", "younger_males", "working_age_males",
+                 "older_males")
+
+SOURCES = {
+    "carr_hill_2002": "Carr-Hill RA, Hardman G, Martin S, et al. (2002). A formula for distributing NHS revenues "
+                      "based on small area use of hospital beds; and the GMS global sum (Carr-Hill) formula review: "
+                      "age-sex workload, additional needs, list turnover, market forces, rurality. The full "
+                      "coefficients are not held in ../shared.",
+    "wagstaff_1991": "Wagstaff A, Paci P, van Doorslaer E (1991). On the measurement of inequalities in health. "
+                     "Social Science & Medicine 33(5): 545-557.",
+    "odonnell_2008": "O'Donnell O, van Doorslaer E, Wagstaff A, Lindelow M (2008). Analyzing health equity using "
+                     "household survey data. World Bank, chapter 8 (the concentration index; the 'convenient "
+                     "covariance' formula C = 2 cov(h, r) / mean(h) with weighted fractional rank r).",
+    "efron_1993": "Efron B, Tibshirani RJ (1993). An introduction to the bootstrap. Chapman & Hall (percentile "
+                  "intervals).",
+    "iod_2025": "Ministry of Housing, Communities and Local Government (2025). English Indices of Deprivation 2025 "
+                "(IMD score by LSOA 2021; local-authority summaries).",
+    "census_2021": "ONS Census 2021: population by sex and broad age group, local authority 2021.",
+    "nhs_digital_2023": "NHS Digital: Patients registered at a GP practice, July 2023.",
+    "nhse_allocations": "NHS England: allocations to ICBs - distance from target and pace of change (a floor on "
+                        "growth for every ICB, faster growth for those under target).",
+    "placeholder": "No official table is held in ../shared: a stated placeholder, to be replaced by the user's.",
+    "user": "Supplied by the user.",
+}
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight with its range (for the Monte Carlo), basis and source."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    basis: str
+    source: str
+    note: str = ""
+
+
+def _w(name, value, low, high, basis="placeholder", source="placeholder", note=""):
+    return Weight(name, float(value), float(low), float(high), basis, source, note)
+
+
+#: default weights: every one a placeholder (no official table in ../shared) - replace with your own
+DEFAULT_WEIGHTS: dict[str, Weight] = {w.name: w for w in (
+    # relative GP workload per head by Census 2021 broad band (working-age females = 1); placeholders with the
+    # shape of the Carr-Hill age-sex curve (more workload in the very young and the old, women of working age
+    # above men) but not its coefficients, which are not held here
+    _w("younger_females", 0.85, 0.65, 1.05, note="Age-sex workload, 0-15 females (placeholder)."),
+    _w("working_age_females", 1.00, 1.00, 1.00, note="Reference band (= 1 by definition)."),
+    _w("older_females", 2.10, 1.60, 2.60, note="Age-sex workload, 65+ females (placeholder)."),
+    _w("younger_males", 0.85, 0.65, 1.05, note="Age-sex workload, 0-15 males (placeholder)."),
+    _w("working_age_males", 0.65, 0.50, 0.80, note="Age-sex workload, 16-64 males (placeholder)."),
+    _w("older_males", 1.90, 1.40, 2.40, note="Age-sex workload, 65+ males (placeholder)."),
+    _w("deprivation_elasticity", 0.25, 0.10, 0.40,
+       note="Additional need = (IMD 2025 score / population-weighted mean) ** elasticity (placeholder; Carr-Hill "
+            "used morbidity and mortality ratios, not IMD)."),
+    _w("rurality_weight", 0.0, 0.0, 0.10,
+       note="Extra cost per unit of the 'rurality' input (0..1); 0 unless supplied: no rural-urban table is held."),
+    _w("list_turnover_weight", 0.0, 0.0, 0.10,
+       note="Extra workload per unit of the 'list_turnover' input (share of the list joining a year); 0 unless "
+            "supplied: no list-turnover data are held."),
+)}
+
+
+def weights_with(overrides: dict[str, float | dict] | None = None) -> dict[str, Weight]:
+    """The default weights with user overrides: a number sets value, low and high; a table sets any of
+    ``value``, ``low``, ``high``, ``source``. Overridden weights are marked ``basis = "user"``."""
+    out = dict(DEFAULT_WEIGHTS)
+    for name, v in (overrides or {}).items():
+        if name not in out:
+            raise ValidationError(f"allocation: no weight {name!r}; use one of {', '.join(out)}")
+        if isinstance(v, dict):
+            value = float(v.get("value", out[name].value))
+            w = replace(out[name], value=value, low=float(v.get("low", value)), high=float(v.get("high", value)),
+                        basis="user", source=str(v.get("source", "user")))
+        else:
+            value = float(v)
+            w = replace(out[name], value=value, low=value, high=value, basis="user", source="user")
+        if not (np.isfinite(w.value) and w.low <= w.value <= w.high) or w.value < 0:
+            raise ValidationError(f"allocation: weight {name} needs 0 <= low <= value <= high")
+        out[name] = w
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the core
+
+
+def _need_matrix(units: pd.DataFrame, wv: dict[str, np.ndarray]) -> np.ndarray:
+    """Weighted population (draws x units) for weight values ``wv`` (each an array of draws)."""
+    pop = units["population"].to_numpy(float)
+    shares = units[list(AGE_SEX_BANDS)].to_numpy(float)  # units x bands, rows sum to 1
+    age_w = np.stack([wv[b] for b in AGE_SEX_BANDS], axis=1)  # draws x bands
+    age_index = age_w @ shares.T  # draws x units
+    score = units["deprivation"].to_numpy(float)
+    mean = np.average(score, weights=pop) if pop.sum() > 0 else 1.0
+    rel = np.clip(score / mean, 1e-6, None)
+    need = np.exp(np.log(rel)[None, :] * wv["deprivation_elasticity"][:, None])
+    rural = 1.0 + wv["rurality_weight"][:, None] * units["rurality"].to_numpy(float)[None, :]
+    turnover = 1.0 + wv["list_turnover_weight"][:, None] * units["list_turnover"].to_numpy(float)[None, :]
+    return pop[None, :] * age_index * need * rural * turnover
+
+
+def _check_units(units: pd.DataFrame) -> pd.DataFrame:
+    need = ["code", "population", "deprivation", *AGE_SEX_BANDS]
+    missing = [c for c in need if c not in units.columns]
+    if missing:
+        raise ValidationError(f"allocation: the units lack column(s) {', '.join(missing)}")
+    u = units.copy()
+    for col, default in (("rurality", 0.0), ("list_turnover", 0.0), ("mff", 1.0)):
+        if col not in u.columns:
+            u[col] = default
+        u[col] = pd.to_numeric(u[col], errors="coerce").fillna(default)
+    num = u[["population", "deprivation", *AGE_SEX_BANDS, "rurality", "list_turnover", "mff"]].to_numpy(float)
+    if not np.all(np.isfinite(num)):
+        raise ValidationError("allocation: a unit has a missing or non-numeric input")
+    if (u["population"] < 0).any() or (u["mff"] <= 0).any() or (u["deprivation"] <= 0).any():
+        raise ValidationError("allocation: populations must be >= 0, MFF and deprivation scores > 0")
+    bands = u[list(AGE_SEX_BANDS)].to_numpy(float)
+    sums = bands.sum(axis=1)
+    if np.any(sums <= 0):
+        raise ValidationError("allocation: a unit has no age-sex structure")
+    u[list(AGE_SEX_BANDS)] = bands / sums[:, None]
+    if u["code"].duplicated().any():
+        raise ValidationError("allocation: unit codes are not unique")
+    return u.reset_index(drop=True)
+
+
+def weighted_population(units: pd.DataFrame, weights: dict[str, Weight] | None = None) -> np.ndarray:
+    """Each unit's weighted population (need before the MFF) at the weights' point values."""
+    u = _check_units(units)
+    w = weights or DEFAULT_WEIGHTS
+    return _need_matrix(u, {k: np.array([v.value]) for k, v in w.items()})[0]
+
+
+def fractional_rank(order_key: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted fractional rank in (0, 1): the share of the weight ranked below a unit plus half its own weight
+    (O'Donnell et al. 2008, ch. 8). Lower ``order_key`` ranks first."""
+    order = np.argsort(order_key, kind="stable")
+    w = weights[order] / weights.sum()
+    cum = np.cumsum(w) - w / 2
+    out = np.empty_like(cum)
+    out[order] = cum
+    return out
+
+
+def concentration_index(h: np.ndarray, rank_key: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The concentration index of ``h`` against ``rank_key`` (ranked from the lowest key), weighted:
+    ``C = 2 cov_w(h, r) / mean_w(h)`` (Wagstaff, Paci & van Doorslaer 1991; O'Donnell et al. 2008 eq. 8.5)."""
+    h = np.asarray(h, float)
+    w = np.ones_like(h) if weights is None else np.asarray(weights, float)
+    r = fractional_rank(np.asarray(rank_key, float), w)
+    mu = np.average(h, weights=w)
+    cov = np.average((h - mu) * (r - np.average(r, weights=w)), weights=w)
+    return float(2.0 * cov / mu)
+
+
+def _concentration_draws(h: np.ndarray, rank_key: np.ndarray, w: np.ndarray, draws: int, seed: int,
+                         chunk: int = 200) -> np.ndarray:
+    """Bootstrap draws of the concentration index, all at once: units resampled with replacement as multinomial
+    counts, so the ranking order is sorted once (Efron & Tibshirani 1993)."""
+    order = np.argsort(rank_key, kind="stable")
+    hs, ws = h[order], w[order]
+    n = len(h)
+    rng = np.random.default_rng(seed)
+    out = []
+    for start in range(0, draws, chunk):
+        b = min(chunk, draws - start)
+        picks = rng.integers(0, n, size=(b, n)) + (np.arange(b) * n)[:, None]
+        counts = np.bincount(picks.ravel(), minlength=b * n).reshape(b, n)  # b x n resampling counts
+        ww = counts * ws[None, :]
+        tot = ww.sum(axis=1, keepdims=True)
+        wn = ww / tot
+        r = np.cumsum(wn, axis=1) - wn / 2
+        mu = (wn * hs[None, :]).sum(axis=1)
+        rbar = (wn * r).sum(axis=1)
+        cov = (wn * (hs[None, :] - mu[:, None]) * (r - rbar[:, None])).sum(axis=1)
+        out.append(2.0 * cov / mu)
+    return np.concatenate(out)
+
+
+@dataclass
+class AllocationResult:
+    """Per-unit table and the headline measures of one allocation."""
+
+    units: pd.DataFrame
+    budget: float
+    concentration_index: float | None
+    concentration_interval: tuple[float, float] | None
+    weights: dict[str, Weight]
+    draws: int
+    pace: dict[str, float] | None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        u = self.units
+        out = {"units": int(len(u)), "budget_gbp": self.budget,
+               "population": float(u["population"].sum()),
+               "weighted_population": float(u["weighted_population"].sum())}
+        if "distance_from_target" in u:
+            d = u["distance_from_target"]
+            out.update({"over_target_5pc": int((d > 0.05).sum()), "under_target_5pc": int((d < -0.05).sum()),
+                        "largest_over": float(d.max()), "largest_under": float(d.min())})
+        return out
+
+    def to_dict(self, rows: int | None = None) -> dict[str, Any]:
+        table = self.units if rows is None else self.units.head(rows)
+        return {
+            "summary": self.summary(),
+            "concentration_index": self.concentration_index,
+            "concentration_interval": list(self.concentration_interval) if self.concentration_interval else None,
+            "concentration_reading": self.concentration_reading(),
+            "pace_of_change": self.pace,
+            "draws": self.draws,
+            "weights": {k: asdict(v) for k, v in self.weights.items()},
+            "sources": SOURCES,
+            "warnings": self.warnings,
+            "units": self.records(table),
+        }
+
+    @staticmethod
+    def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts (numpy scalars to Python, non-finite numbers to None)."""
+        out = []
+        for row in table.to_dict(orient="records"):
+            clean = {}
+            for k, v in row.items():
+                if isinstance(v, np.generic):
+                    v = v.item()
+                clean[k] = None if isinstance(v, float) and not np.isfinite(v) else v
+            out.append(clean)
+        return out
+
+    def concentration_reading(self) -> str:
+        if self.concentration_index is None:
+            return "No actual funding given: the concentration index needs it."
+        c, ci = self.concentration_index, self.concentration_interval
+        where = "more deprived" if c < 0 else "less deprived"
+        text = f"Concentration index {c:+.4f}: funding per weighted head leans to the {where} units"
+        if ci is not None:
+            if ci[0] <= 0 <= ci[1]:
+                text += f" (95% interval {ci[0]:+.4f} to {ci[1]:+.4f} includes 0: no clear gradient)."
+            else:
+                text += f" (95% interval {ci[0]:+.4f} to {ci[1]:+.4f} excludes 0)."
+        return text
+
+
+def pace_of_change(actual: np.ndarray, target: np.ndarray, budget: float, *, floor_growth: float = 0.0,
+                   max_growth: float | None = None) -> np.ndarray:
+    """Next year's allocation moving towards target: every unit grows by at least ``floor_growth``; the rest of
+    the budget closes under-target units' gaps in proportion to the gap (capped at target and at ``max_growth``);
+    what is left after every gap is closed is shared in proportion to target.  The policy's shape is NHS England's
+    for ICB allocations (a floor for all, faster growth below target); its parameters are the user's."""
+    actual = np.asarray(actual, float)
+    target = np.asarray(target, float)
+    base = actual * (1.0 + floor_growth)
+    room = budget - base.sum()
+    if room < -1e-6 * max(budget, 1.0):
+        raise ValidationError(f"pace of change: the budget is GBP {-room:,.0f} short of the growth floor")
+    cap = np.inf if max_growth is None else actual * (1.0 + max_growth)
+    gap = np.clip(np.minimum(target, cap) - base, 0.0, None)
+    total_gap = gap.sum()
+    if total_gap >= room:
+        return base + (gap * (room / total_gap) if total_gap > 0 else 0.0)
+    out = base + gap
+    left = room - total_gap
+    return out + left * target / target.sum()
+
+
+def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | None = None,
+             actual_column: str | None = "actual", draws: int = 200, seed: int = 2026,
+             floor_growth: float | None = None, max_growth: float | None = None,
+             bootstrap: int = 500) -> AllocationResult:
+    """Allocate ``budget`` (GBP) over ``units`` by weighted capitation.
+
+    ``units`` has ``code``, ``population`` (list size or residents), ``deprivation`` (IMD 2025 score, > 0), the six
+    :data:`AGE_SEX_BANDS` (counts or shares), and optionally ``rurality`` (0..1), ``list_turnover``, ``mff``
+    (market forces factor, 1 = national) and ``actual`` (current funding, GBP). ``weights`` overrides
+    :data:`DEFAULT_WEIGHTS`. With ``actual``: distance from target, the concentration index of actual funding per
+    weighted head against deprivation (most deprived ranked first, so a negative index means funding leans to the
+    more deprived) with a bootstrap 95% interval, and — with ``floor_growth`` — next year's pace-of-change
+    allocation. ``draws`` Monte Carlo draws over each weight's range (uniform, independent) give each unit's share
+    spread (5th-95th centile).
+    """
+    if not np.isfinite(budget) or budget <= 0:
+        raise ValidationError("allocation: the budget must be a positive number of GBP")
+    u = _check_units(units)
+    w = weights_with(weights) if not (weights and all(isinstance(v, Weight) for v in weights.values())) else weights
+    point = {k: np.array([v.value]) for k, v in w.items()}
+    need = _need_matrix(u, point)[0]
+    mff = u["mff"].to_numpy(float)
+    share = need * mff / (need * mff).sum()
+    u["weighted_population"] = need
+    u["need_index"] = np.divide(need, u["population"].to_numpy(float), out=np.zeros_like(need),
+                                where=u["population"].to_numpy(float) > 0)
+    u["target_share"] = share
+    u["target_gbp"] = budget * share
+    warnings: list[str] = []
+    placeholders = [k for k, v in w.items() if v.basis == "placeholder" and v.value != 0]
+    if placeholders:
+        warnings.append("PLACEHOLDER weights (no official table held; supply your own): " + ", ".join(placeholders))
+    if draws > 0:
+        rng = np.random.default_rng(seed)
+        wv = {k: rng.uniform(v.low, v.high, size=draws) if v.high > v.low else np.full(draws, v.value)
+              for k, v in w.items()}
+        mat = _need_matrix(u, wv) * mff[None, :]
+        shares = mat / mat.sum(axis=1, keepdims=True)
+        lo, hi = np.percentile(shares, [5, 95], axis=0)
+        u["share_p05"] = lo
+        u["share_p95"] = hi
+        u["share_spread"] = np.divide(hi - lo, share, out=np.zeros_like(share), where=share > 0)
+    ci_point = ci = None
+    pace = None
+    if actual_column and actual_column in u.columns and u[actual_column].notna().all():
+        actual = pd.to_numeric(u[actual_column], errors="coerce").to_numpy(float)
+        if not np.all(np.isfinite(actual)) or (actual < 0).any():
+            raise ValidationError("allocation: actual funding must be non-negative numbers")
+        u["distance_from_target"] = np.divide(actual - u["target_gbp"].to_numpy(), u["target_gbp"].to_numpy(),
+                                              out=np.zeros_like(actual), where=u["target_gbp"].to_numpy() > 0)
+        per_head = np.divide(actual, need, out=np.zeros_like(actual), where=need > 0)
+        u["funding_per_weighted_head"] = per_head
+        ok = need > 0
+        rank_key = -u["deprivation"].to_numpy(float)  # most deprived first (highest IMD score)
+        if ok.sum() >= 3 and per_head[ok].sum() > 0:
+            ci_point = concentration_index(per_head[ok], rank_key[ok], need[ok])
+            if bootstrap > 0:
+                boots = _concentration_draws(per_head[ok], rank_key[ok], need[ok], bootstrap, seed + 1)
+                ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+        if floor_growth is not None:
+            nxt = pace_of_change(actual, u["target_gbp"].to_numpy(), budget, floor_growth=floor_growth,
+                                 max_growth=max_growth)
+            u["next_year_gbp"] = nxt
+            u["next_distance_from_target"] = np.divide(nxt - u["target_gbp"].to_numpy(), u["target_gbp"].to_numpy(),
+                                                       out=np.zeros_like(nxt), where=u["target_gbp"].to_numpy() > 0)
+            pace = {"floor_growth": floor_growth, "max_growth": max_growth,
+                    "mean_abs_distance_before": float(np.abs(u["distance_from_target"]).mean()),
+                    "mean_abs_distance_after": float(np.abs(u["next_distance_from_target"]).mean())}
+    elif actual_column and actual_column in u.columns:
+        warnings.append(f"Some units have no {actual_column!r} funding: distance from target not computed.")
+    return AllocationResult(units=u, budget=float(budget), concentration_index=ci_point,
+                            concentration_interval=ci, weights=w, draws=draws, pace=pace, warnings=warnings)
+
+
+# ------------------------------------------------------------------------------------------------ real inputs
+
+
+def _shared_data(data_dir: str | Path | None) -> Path:
+    import os
+
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get("PARTNERING_SHARED_DATA")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent.parent / "shared" / "data"
+        if (cand / "geo").is_dir():
+            return cand
+    raise NotFoundError("the shared data directory (set PARTNERING_SHARED_DATA or pass data_dir)")
+
+
+def _age_by_ltla21(data: Path) -> pd.DataFrame:
+    age = pd.read_csv(data / "geo/areas/census2021-age-sex-ltla21.csv")
+    return age.set_index("ltla21_code")[list(AGE_SEX_BANDS)]
+
+
+def practice_units(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """GP practices as allocation units from the public files in ../shared/data:
+
+    * list size: NHS Digital registered patients, July 2023 (``geo/gp/gp-practices-registered-2023-07.csv``);
+    * deprivation: the IMD 2025 score of the LSOA 2021 whose population-weighted centroid is nearest the practice
+      (a proxy: NHS England attributes deprivation by where each patient lives, which is not public here);
+    * age-sex structure: Census 2021 broad bands of the practice's local authority (2021 boundaries, from NHS
+      England's practice mapping 2023-24); a practice without one takes England's structure and is counted in
+      ``attrs["national_age_fallback"]`` (practice lists by age and sex are not held here).
+    """
+    from scipy.spatial import cKDTree
+
+    data = _shared_data(data_dir)
+    gp = pd.read_csv(data / "geo/gp/gp-practices-registered-2023-07.csv",
+                     usecols=["CODE", "SUB_ICB_LOCATION_CODE", "NUMBER_OF_PATIENTS", "Latitude", "Longitude"])
+    gp = gp.dropna(subset=["Latitude", "Longitude"]).drop_duplicates("CODE")
+    lsoa = pd.read_csv(data / "geo/areas/lsoa21-centroid-population.csv",
+                       usecols=["lsoa21_code", "ltla24_code", "lon", "lat", "icb24_code_nhs"])
+    imd = pd.read_csv(data / "nhs/imd/imd2025_england_lsoa21.csv", usecols=["lsoa21_code", "IMD_score"])
+    lsoa = lsoa.merge(imd, on="lsoa21_code", how="inner")
+    cos = np.cos(np.radians(53.5))
+    tree = cKDTree(np.c_[lsoa["lon"].to_numpy() * cos, lsoa["lat"].to_numpy()])
+    _, idx = tree.query(np.c_[gp["Longitude"].to_numpy() * cos, gp["Latitude"].to_numpy()])
+    near = lsoa.iloc[idx].reset_index(drop=True)
+    mapping = pd.read_csv(data / "geo/gp/practice-boundary-mapping-2023-24.csv", encoding="utf-8-sig",
+                          usecols=["Practice", "LAD21"]).drop_duplicates("Practice").set_index("Practice")["LAD21"]
+    age = _age_by_ltla21(data)
+    national = age.sum(axis=0)
+    lad = gp["CODE"].map(mapping)
+    bands = age.reindex(lad.to_numpy())
+    fallback = bands.isna().any(axis=1).to_numpy()
+    bands = bands.to_numpy(float)
+    bands[fallback] = national.to_numpy(float)
+    out = pd.DataFrame({
+        "code": gp["CODE"].to_numpy(), "sub_icb": gp["SUB_ICB_LOCATION_CODE"].to_numpy(),
+        "icb": near["icb24_code_nhs"].to_numpy(), "ltla24": near["ltla24_code"].to_numpy(),
+        "lsoa21": near["lsoa21_code"].to_numpy(),
+        "latitude": gp["Latitude"].to_numpy(float), "longitude": gp["Longitude"].to_numpy(float),
+        "population": gp["NUMBER_OF_PATIENTS"].to_numpy(float), "deprivation": near["IMD_score"].to_numpy(float),
+    })
+    out[list(AGE_SEX_BANDS)] = bands / bands.sum(axis=1, keepdims=True)
+    out.attrs["national_age_fallback"] = int(fallback.sum())
+    return out
+
+
+def area_units(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """England's local authorities (2024) as allocation units: Census 2021 population (aggregated from LSOAs),
+    IMD 2025 average score (the local-authority summary), Census 2021 age-sex bands (2021 authorities). The four
+    authorities created in 2023 (Cumberland, Westmorland and Furness, North Yorkshire, Somerset) have no 2021 row
+    and no 2021-to-2024 lookup is held: they take England's structure, counted in ``attrs["national_age_fallback"]``."""
+    data = _shared_data(data_dir)
+    areas = pd.read_csv(data / "geo/areas/ltla24-centroid-population.csv")
+    imd = pd.read_csv(data / "nhs/imd/imd2025_england_ltla24.csv", usecols=["ltla24_code", "imd_average_score"])
+    areas = areas.merge(imd, on="ltla24_code", how="inner")
+    age = _age_by_ltla21(data)
+    direct = age.reindex(areas["ltla24_code"])
+    missing = direct.isna().any(axis=1).to_numpy()
+    if missing.any():
+        national = age.sum(axis=0).to_numpy(float)
+        vals = direct.to_numpy(float)
+        vals[missing] = national
+    else:
+        vals = direct.to_numpy(float)
+    out = pd.DataFrame({"code": areas["ltla24_code"].to_numpy(), "name": areas["ltla24_name"].to_numpy(),
+                        "latitude": areas["pwc_lat"].to_numpy(float), "longitude": areas["pwc_lon"].to_numpy(float),
+                        "population": areas["pop_census2021"].to_numpy(float),
+                        "deprivation": areas["imd_average_score"].to_numpy(float)})
+    out[list(AGE_SEX_BANDS)] = vals / vals.sum(axis=1, keepdims=True)
+    out.attrs["national_age_fallback"] = int(missing.sum())
+    return out
+
+
+def reproduce_imd_area_scores(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Reproduce the IoD 2025 local-authority 'average score' from its public inputs: the population-weighted mean
+    of the LSOA IMD scores in each authority (the IoD's published definition of the summary measure). Populations
+    here are Census 2021 (the IoD used mid-year estimates), so small differences remain; returns per authority the
+    published and reproduced scores and their difference."""
+    data = _shared_data(data_dir)
+    lsoa = pd.read_csv(data / "geo/areas/lsoa21-centroid-population.csv",
+                       usecols=["lsoa21_code", "ltla24_code", "pop_census2021"])
+    imd = pd.read_csv(data / "nhs/imd/imd2025_england_lsoa21.csv", usecols=["lsoa21_code", "IMD_score"])
+    m = lsoa.merge(imd, on="lsoa21_code")
+    m["wx"] = m["IMD_score"] * m["pop_census2021"]
+    g = m.groupby("ltla24_code")[["wx", "pop_census2021"]].sum()
+    rep = (g["wx"] / g["pop_census2021"]).rename("reproduced")
+    pub = pd.read_csv(data / "nhs/imd/imd2025_england_ltla24.csv",
+                      usecols=["ltla24_code", "imd_average_score"]).set_index("ltla24_code")["imd_average_score"]
+    out = pd.concat([pub.rename("published"), rep], axis=1, join="inner")
+    out["difference"] = out["reproduced"] - out["published"]
+    return out.reset_index(names="ltla24_code")
