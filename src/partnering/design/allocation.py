@@ -380,19 +380,13 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
 
 
 def _shared_data(data_dir: str | Path | None) -> Path:
-    import os
+    """The real-data folder: ``data_dir``, else ``../shared/data`` from the settings (``PARTNERING_SHARED``)."""
+    from partnering.config import shared_data
 
-    if data_dir is not None:
-        return Path(data_dir)
-    env = os.environ.get("PARTNERING_SHARED_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent.parent / "shared" / "data"
-        if (cand / "geo").is_dir():
-            return cand
-    raise NotFoundError("the shared data directory (set PARTNERING_SHARED_DATA or pass data_dir)")
+    path = Path(data_dir) if data_dir is not None else shared_data()
+    if not (path / "geo").is_dir():
+        raise NotFoundError(f"the shared data folder {path} (with geo/ and nhs/imd/)")
+    return path
 
 
 def _age_by_ltla21(data: Path) -> pd.DataFrame:

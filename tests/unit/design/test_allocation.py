@@ -1,0 +1,127 @@
+"""Funding by weighted need (issue #12 s.4): weighted capitation, distance from target, pace of change, the
+concentration index against hand-worked values, and the Monte Carlo spread of shares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from partnering.design.allocation import (
+    AGE_SEX_BANDS,
+    DEFAULT_WEIGHTS,
+    SOURCES,
+    allocate,
+    concentration_index,
+    fractional_rank,
+    pace_of_change,
+    weighted_population,
+)
+from partnering.errors import ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def _units(n=4, deprivation=(10.0, 20.0, 30.0, 40.0), population=(1000.0, 1000.0, 1000.0, 1000.0)):
+    df = pd.DataFrame({"code": [f"P{i}" for i in range(n)], "population": list(population),
+                       "deprivation": list(deprivation)})
+    for b in AGE_SEX_BANDS:
+        df[b] = 1.0 if b == "working_age_females" else 0.0
+    return df
+
+
+def test_concentration_index_hand_worked():
+    # h = 1..4 ranked by 1..4, equal weights: r = .125 .375 .625 .875, mean 2.5, cov 0.3125, C = 2*0.3125/2.5
+    assert concentration_index([1, 2, 3, 4], [1, 2, 3, 4]) == pytest.approx(0.25)
+    assert concentration_index([4, 3, 2, 1], [1, 2, 3, 4]) == pytest.approx(-0.25)
+    assert concentration_index([5, 5, 5, 5], [1, 2, 3, 4]) == pytest.approx(0.0)
+
+
+def test_weighted_fractional_rank():
+    r = fractional_rank(np.array([3.0, 1.0, 2.0]), np.array([1.0, 2.0, 1.0]))
+    # order 1.0 (w .5), 2.0 (w .25), 3.0 (w .25): ranks .25, .625, .875
+    np.testing.assert_allclose(r, [0.875, 0.25, 0.625])
+
+
+def test_need_index_by_hand():
+    w = dict(DEFAULT_WEIGHTS)
+    u = _units(2, deprivation=(10.0, 40.0), population=(1000.0, 1000.0))
+    u.loc[1, list(AGE_SEX_BANDS)] = 0.0
+    u.loc[1, "older_females"] = 1.0
+    need = weighted_population(u, w)
+    # mean IMD score 25: need = 1000 * age weight * (score/25) ** 0.25
+    assert need[0] == pytest.approx(1000 * 1.0 * (10 / 25) ** 0.25)
+    assert need[1] == pytest.approx(1000 * 2.10 * (40 / 25) ** 0.25)
+
+
+def test_target_distance_and_fair_funding():
+    u = _units()
+    res0 = allocate(u, 1e6, draws=0, bootstrap=0, actual_column=None)
+    u["actual"] = res0.units["target_gbp"]
+    fair = allocate(u, 1e6, draws=0, bootstrap=100)
+    assert fair.units["target_gbp"].sum() == pytest.approx(1e6)
+    np.testing.assert_allclose(fair.units["distance_from_target"], 0.0, atol=1e-12)
+    assert fair.concentration_index == pytest.approx(0.0, abs=1e-12)
+    # more deprived units (higher score) get a larger target with a positive elasticity
+    assert fair.units["target_gbp"].is_monotonic_increasing
+
+
+def test_postcode_lottery_shows_as_a_positive_index_with_interval():
+    rng = np.random.default_rng(4)
+    n = 400
+    u = _units(n, deprivation=rng.uniform(5, 60, n), population=rng.uniform(2000, 15000, n))
+    target = allocate(u, 1e8, draws=0, bootstrap=0, actual_column=None).units["target_gbp"].to_numpy()
+    # funding per weighted head falls with deprivation: the less deprived are over-funded
+    dep = u["deprivation"].to_numpy()
+    u["actual"] = target * (1.3 - 0.6 * (dep - 5) / 55)
+    res = allocate(u, 1e8, draws=0, bootstrap=300)
+    lo, hi = res.concentration_interval
+    assert res.concentration_index > 0 and lo > 0 and lo < res.concentration_index < hi
+    assert "less deprived" in res.concentration_reading()
+
+
+def test_pace_of_change_by_hand():
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 210), [100, 110])
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 210, floor_growth=0.02), [102, 108])
+    # budget beyond closing every gap: the rest goes in proportion to target
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 240), [100 + 20 * 0.4, 120 + 20 * 0.6])
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 230, max_growth=0.05), [100 + 25 * 0.4,
+                                                                                            105 + 25 * 0.6])
+    with pytest.raises(ValidationError, match="short of the growth floor"):
+        pace_of_change([100, 100], [80, 120], 200, floor_growth=0.05)
+
+
+def test_pace_moves_units_towards_target():
+    u = _units()
+    u["actual"] = [400_000.0, 300_000.0, 200_000.0, 100_000.0]
+    res = allocate(u, 1.02e6, draws=0, bootstrap=0, floor_growth=0.0)
+    assert res.pace["mean_abs_distance_after"] < res.pace["mean_abs_distance_before"]
+    assert res.units["next_year_gbp"].sum() == pytest.approx(1.02e6)
+
+
+def test_monte_carlo_spread_brackets_the_share_and_user_weights_remove_it():
+    u = _units()
+    res = allocate(u, 1e6, draws=300, bootstrap=0)
+    share = res.units["target_share"]
+    assert (res.units["share_p05"] <= share + 1e-12).all() and (share <= res.units["share_p95"] + 1e-12).all()
+    assert (res.units["share_p95"] - res.units["share_p05"]).max() > 0.01
+    fixed = allocate(u, 1e6, draws=300, bootstrap=0, weights={"deprivation_elasticity": 0.25})
+    np.testing.assert_allclose(fixed.units["share_p95"], fixed.units["share_p05"])
+    assert fixed.weights["deprivation_elasticity"].basis == "user"
+
+
+def test_every_default_weight_is_sourced_and_marked_placeholder():
+    for w in DEFAULT_WEIGHTS.values():
+        assert w.source in SOURCES and w.basis == "placeholder" and w.low <= w.value <= w.high
+
+
+@pytest.mark.parametrize("change, msg", [
+    (lambda u: u.drop(columns=["deprivation"]), "lack column"),
+    (lambda u: u.assign(deprivation=0.0), "deprivation"),
+    (lambda u: u.assign(code="X"), "not unique"),
+])
+def test_bad_units_are_refused(change, msg):
+    with pytest.raises(ValidationError, match=msg):
+        allocate(change(_units()), 1e6, draws=0)
+    with pytest.raises(ValidationError, match="budget"):
+        allocate(_units(), -1, draws=0)
