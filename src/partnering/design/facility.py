@@ -1,0 +1,533 @@
+"""Facility-location solvers on a demand x site travel matrix: p-median, maximal coverage and p-centre.
+
+Numeric cores only (numpy arrays in, arrays out); :mod:`partnering.design.network` wraps them with NHS data,
+workforce, equity and reporting.  Every solver returns a :class:`Solution` carrying the objective, a *proven* lower
+(or upper, when maximising) bound and the relative gap between them: a label such as "optimal" is never taken on
+trust — the HiGHS status, objective and dual bound are read back and the gap is recomputed here.
+
+Methods and their sources
+- **p-median** (Hakimi 1964, "Optimum distribution of switching centers in a communication network and some
+  related graph theoretic problems", Operations Research 12(3):450-459; integer formulation of ReVelle & Swain 1970,
+  "Central facilities location", Geographical Analysis 2(1):30-42): minimise population-weighted travel with exactly
+  p sites open.  Solved by :func:`p_median_lagrangian` — Lagrangian relaxation of the assignment constraints with
+  subgradient optimisation (Beasley 1993, "Lagrangean heuristics for location problems", European Journal of
+  Operational Research 65(3):383-399; step rule of Held, Wolfe & Crowder 1974, Mathematical Programming 6:62-88),
+  whose every iterate gives a proven lower bound, and whose primal sites are improved by vertex substitution
+  (Teitz & Bart 1968, "Heuristic methods for estimating the generalized vertex median of a weighted graph",
+  Operations Research 16(5):955-961) evaluated for all swaps at once in the manner of Whitaker's fast interchange
+  (Whitaker 1983, "A fast algorithm for the greedy interchange for large-scale clustering and median location
+  problems", INFOR 21(2):95-108).  When the gap is above the target and the instance is small enough, the exact
+  ReVelle-Swain MIP is solved by HiGHS (Huangfu & Hall 2018, Mathematical Programming Computation 10:119-142)
+  from the heuristic's sites.
+- **capacitated p-median with a minimum workforce per hub**: the ReVelle-Swain MIP with capacity rows
+  ``sum_i w_i x_ij <= cap_j y_j`` and, for the workforce, each site's consultants assigned to one open hub with
+  ``sum_k s_k u_kj >= W y_j``; demand may be split between hubs (a continuous x).  For large instances each demand
+  point may use only its ``nearest`` sites (a restriction: the objective is then an upper bound of the full
+  problem); the lower bound reported is the larger of HiGHS's dual bound (only when nothing was restricted) and the
+  uncapacitated Lagrangian bound, both valid for the full problem, so the gap stays honest.
+- **maximal coverage** (Church & ReVelle 1974, "The maximal covering location problem", Papers of the Regional
+  Science Association 32:101-118): maximise the population within T minutes of an open site, p sites.
+- **p-centre** (Hakimi 1964/1965; solved as a sequence of set-covering problems over the sorted distinct travel
+  times, the approach of Minieka 1970, "The m-center problem", SIAM Review 12(1):138-139): minimise the longest
+  trip of any demand point.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from partnering.errors import ValidationError
+
+
+@dataclass
+class Solution:
+    """One solved instance.  ``open`` are site column indices; ``assign`` the site index serving each demand row.
+
+    ``objective`` is the value of ``open``; ``bound`` is a proven bound on the optimum (lower when minimising,
+    upper when maximising); ``gap = |objective - bound| / max(|objective|, tiny)``: 0 means proven optimal.
+    """
+
+    model: str
+    open: np.ndarray
+    assign: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    method: str
+    status: str
+    seconds: float
+    iterations: int = 0
+    notes: list[str] = field(default_factory=list)
+    flows: sp.csr_matrix | None = None  # capacitated: share of each demand row served by each site (rows sum to 1)
+    staff_hub: np.ndarray | None = None  # workforce: the open site each site's consultants join
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    return abs(objective - bound) / max(abs(objective), 1e-12)
+
+
+def _check(minutes: np.ndarray, p: int, locked: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    minutes = np.asarray(minutes, dtype=float)
+    if minutes.ndim != 2 or minutes.shape[0] == 0 or minutes.shape[1] == 0:
+        raise ValidationError("the travel matrix must be demand points x sites, both non-empty")
+    if not np.all(np.isfinite(minutes)):
+        raise ValidationError("the travel matrix has missing or infinite times")
+    m = minutes.shape[1]
+    lock = np.zeros(m, dtype=bool) if locked is None else np.asarray(locked, dtype=bool)
+    if lock.shape != (m,):
+        raise ValidationError("locked must have one entry per site")
+    if not 1 <= p <= m:
+        raise ValidationError(f"p must be between 1 and the number of sites ({m}), got {p}")
+    if lock.sum() > p:
+        raise ValidationError(f"{int(lock.sum())} sites are locked open but only p = {p} may open")
+    return minutes, lock
+
+
+# ------------------------------------------------------------------------------------------------ p-median
+
+
+def _assign_cost(cost: np.ndarray, open_idx: np.ndarray) -> tuple[float, np.ndarray]:
+    sub = cost[:, open_idx]
+    k = sub.argmin(axis=1)
+    return float(sub[np.arange(cost.shape[0]), k].sum()), open_idx[k]
+
+
+def vertex_substitution(cost: np.ndarray, open_idx: np.ndarray, locked: np.ndarray,
+                        max_rounds: int = 200, deadline: float | None = None) -> tuple[np.ndarray, float, int]:
+    """Best-improvement swaps (one site out, one in) until none improves (Teitz & Bart 1968).
+
+    All (out, in) pairs are scored at once: with ``d1``/``d2`` each row's nearest and second-nearest open cost and
+    ``a1`` its nearest site, swapping ``f`` out and ``j`` in changes the total by
+    ``sum_i min(c_ij, d1_i) - d1_i + sum_{i: a1_i = f} [min(c_ij, d2_i) - min(c_ij, d1_i)]``
+    (Whitaker 1983) — two n x m array operations and one sparse group-sum per round.
+    """
+    n, m = cost.shape
+    open_idx = np.array(sorted(set(int(j) for j in open_idx)), dtype=int)
+    rows = np.arange(n)
+    rounds = 0
+    total = _assign_cost(cost, open_idx)[0]
+    if len(open_idx) >= m:
+        return open_idx, total, 0
+    while rounds < max_rounds and (deadline is None or time.perf_counter() < deadline):
+        rounds += 1
+        sub = cost[:, open_idx]
+        if len(open_idx) == 1:
+            a1k = np.zeros(n, dtype=int)
+            d1 = sub[:, 0]
+            d2 = np.full(n, np.inf)
+        else:
+            part = np.argpartition(sub, 1, axis=1)[:, :2]
+            v = sub[rows[:, None], part]
+            first = v.argmin(axis=1)
+            a1k = part[rows, first]
+            d1 = v[rows, first]
+            d2 = v[rows, 1 - first]
+        closed = np.setdiff1d(np.arange(m), open_idx)
+        cc = cost[:, closed]
+        mind1 = np.minimum(cc, d1[:, None])
+        gain_in = (mind1 - d1[:, None]).sum(axis=0)  # per entering site
+        extra = np.minimum(cc, d2[:, None]) - mind1  # loss when the row's nearest site leaves
+        group = sp.csr_matrix((np.ones(n), (a1k, rows)), shape=(len(open_idx), n))
+        delta = gain_in[None, :] + group @ extra  # (open, closed)
+        delta[locked[open_idx], :] = np.inf  # locked sites never leave
+        f, j = np.unravel_index(np.argmin(delta), delta.shape)
+        if not delta[f, j] < -1e-9 * max(abs(total), 1.0):
+            break
+        open_idx = np.sort(np.append(np.delete(open_idx, f), closed[j]))
+        total = _assign_cost(cost, open_idx)[0]
+    return open_idx, total, rounds
+
+
+def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray | None = None, *,
+                        gap_target: float = 1e-3, max_iter: int = 600, time_limit: float = 30.0,
+                        local_search: bool = True) -> Solution:
+    """p-median by Lagrangian relaxation with subgradient optimisation (Beasley 1993) and vertex substitution.
+
+    Relaxing ``sum_j x_ij = 1`` with multipliers ``lam_i`` leaves, for each site, ``rho_j = sum_i min(0, w_i d_ij -
+    lam_i)``; the relaxed optimum opens the locked sites and the ``p - |locked|`` others of smallest ``rho``, so
+    ``L(lam) = sum_i lam_i + sum_open rho_j`` is a lower bound of the p-median for every ``lam`` (weak duality).
+    Multipliers move along the subgradient ``1 - sum_j x_ij`` with Polyak's step ``mu (UB - L) / ||g||^2``, ``mu``
+    halved after 25 iterations without a better bound (Held, Wolfe & Crowder 1974).  Each iterate's sites are an
+    upper-bound candidate; the best is improved by vertex substitution.  Stops at the gap target, the iteration
+    cap or the time limit; the gap is always returned.
+    """
+    t0 = time.perf_counter()
+    minutes, lock = _check(minutes, p, locked)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (minutes.shape[0],) or np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise ValidationError("weights must be one finite non-negative number per demand point")
+    cost = minutes * w[:, None]
+    n, m = cost.shape
+    deadline = t0 + time_limit
+    free = ~lock
+    n_free = p - int(lock.sum())
+
+    def pick(rho: np.ndarray) -> np.ndarray:
+        chosen = np.flatnonzero(lock)
+        if n_free > 0:
+            cand = np.flatnonzero(free)
+            best = cand[np.argpartition(rho[cand], n_free - 1)[:n_free]] if n_free < len(cand) else cand
+            chosen = np.concatenate([chosen, best])
+        return np.sort(chosen)
+
+    # a first incumbent: greedy-by-rho with lam at each row's second-smallest cost, then substitution
+    srt = np.partition(cost, min(1, m - 1), axis=1)
+    lam = srt[:, min(1, m - 1)].copy()
+    best_open = pick(np.minimum(cost - lam[:, None], 0).sum(axis=0))
+    ub = _assign_cost(cost, best_open)[0]
+    if local_search:
+        best_open, ub, _ = vertex_substitution(cost, best_open, lock, deadline=deadline)
+    lb = -np.inf
+    mu, stall, it = 2.0, 0, 0
+    seen: set[tuple] = {tuple(best_open)}
+    while it < max_iter and time.perf_counter() < deadline:
+        it += 1
+        red = cost - lam[:, None]
+        neg = red < 0
+        rho = np.where(neg, red, 0.0).sum(axis=0)
+        chosen = pick(rho)
+        val = float(lam.sum() + rho[chosen].sum())
+        if not np.isfinite(lb) or val > lb + 1e-9 * max(abs(lb), 1.0):
+            lb, stall = val, 0
+        else:
+            stall += 1
+            if stall >= 25:
+                mu, stall = mu / 2, 0
+        key = tuple(chosen)
+        if key not in seen:
+            seen.add(key)
+            cand_ub = _assign_cost(cost, chosen)[0]
+            if cand_ub < ub:
+                best_open, ub = chosen, cand_ub
+                if local_search:
+                    best_open, ub, _ = vertex_substitution(cost, best_open, lock, deadline=deadline)
+        if relative_gap(ub, lb) <= gap_target or mu < 1e-5:
+            break
+        g = 1.0 - neg[:, chosen].sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0:  # the relaxed solution is feasible: it is optimal
+            lb = max(lb, val)
+            break
+        lam = lam + mu * (ub - val) / norm * g
+    lb = min(lb, ub)
+    _, assign = _assign_cost(cost, best_open)
+    gap = relative_gap(ub, lb)
+    return Solution("p-median", best_open, assign, ub, lb, gap, "lagrangian", "optimal" if gap <= 1e-9 else
+                    "gap", time.perf_counter() - t0, iterations=it)
+
+
+# ------------------------------------------------------------------------------------------------ HiGHS
+
+
+def _highs_solve(c, A: sp.csr_matrix, row_lo, row_hi, col_lo, col_hi, integer: np.ndarray, *, sense: str = "min",
+                 time_limit: float = 60.0, mip_gap: float = 1e-4, start: np.ndarray | None = None):
+    """Solve ``min/max c x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS (matrices passed whole).
+
+    Returns ``(x, objective, bound, status)``: ``bound`` is HiGHS's MIP dual bound (the LP optimum when nothing is
+    integer); ``x`` is None when no feasible point was found.
+    """
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    h.setOptionValue("threads", 1)
+    lp = highspy.HighsLp()
+    nvar = len(c)
+    lp.num_col_ = nvar
+    lp.num_row_ = A.shape[0]
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.asarray(col_lo, dtype=float)
+    lp.col_upper_ = np.asarray(col_hi, dtype=float)
+    lp.row_lower_ = np.asarray(row_lo, dtype=float)
+    lp.row_upper_ = np.asarray(row_hi, dtype=float)
+    csc = sp.csc_matrix(A)
+    csc.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.a_matrix_.num_col_ = nvar
+    lp.a_matrix_.num_row_ = A.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+    if np.any(integer):
+        lp.integrality_ = [highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+                           for b in np.asarray(integer, dtype=bool)]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, dtype=float))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value) if has_x else None
+    obj = float(info.objective_function_value) if has_x else float("nan")
+    if np.any(integer):
+        bound = float(info.mip_dual_bound)
+    else:
+        bound = obj if status == "Optimal" else float("nan")
+    return x, obj, bound, status
+
+
+def p_median_mip(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray | None = None, *,
+                 capacity: np.ndarray | None = None, staff: np.ndarray | None = None, min_staff: float = 0.0,
+                 staff_minutes: np.ndarray | None = None, nearest: int | None = None, time_limit: float = 60.0,
+                 mip_gap: float = 1e-4, start_open: np.ndarray | None = None,
+                 lower_bound: float = -np.inf) -> Solution:
+    """The ReVelle-Swain p-median MIP solved by HiGHS, optionally with capacities and a minimum workforce per hub.
+
+    Variables: ``y_j`` (binary, site open), ``x_ij`` in [0, 1] (share of demand i served by site j; integral at the
+    optimum without capacities), and with a workforce minimum ``u_kj`` (site k's consultants join hub j).  Rows:
+    ``sum_j x_ij = 1``; ``x_ij <= y_j``; ``sum_j y_j = p``; ``sum_i w_i x_ij <= cap_j y_j``; ``sum_j u_kj = 1``,
+    ``u_kj <= y_j``, ``sum_k s_k u_kj >= W y_j`` (and a tiny staff-travel term so consultants join a near hub).
+    ``nearest`` keeps only each row's nearest sites (a restriction; see the module notes on the bound).
+    """
+    t0 = time.perf_counter()
+    minutes, lock = _check(minutes, p, locked)
+    w = np.asarray(weights, dtype=float)
+    n, m = minutes.shape
+    cost = minutes * w[:, None]
+    if nearest is not None and nearest < m:
+        cols = np.argpartition(minutes, nearest - 1, axis=1)[:, :nearest]
+    else:
+        cols = np.broadcast_to(np.arange(m), (n, m))
+    k = cols.shape[1]
+    restricted = k < m
+    ri = np.repeat(np.arange(n), k)
+    cj = cols.ravel()
+    nx = len(cj)
+    # column order: x (nx), y (m), u (m*m when workforce)
+    use_staff = staff is not None and min_staff > 0
+    nu = m * m if use_staff else 0
+    nvar = nx + m + nu
+    yoff, uoff = nx, nx + m
+    c = np.concatenate([cost[ri, cj], np.zeros(m)])
+    blocks_r, blocks_c, blocks_v, lo, hi = [], [], [], [], []
+    row = 0
+
+    def add(r, cc, v, low, high, nrows):
+        nonlocal row
+        blocks_r.append(np.asarray(r) + row)
+        blocks_c.append(np.asarray(cc))
+        blocks_v.append(np.asarray(v, dtype=float))
+        lo.append(np.broadcast_to(np.asarray(low, dtype=float), (nrows,)))
+        hi.append(np.broadcast_to(np.asarray(high, dtype=float), (nrows,)))
+        row += nrows
+
+    add(ri, np.arange(nx), np.ones(nx), 1.0, 1.0, n)  # every demand point served
+    add(np.concatenate([np.arange(nx), np.arange(nx)]), np.concatenate([np.arange(nx), yoff + cj]),
+        np.concatenate([np.ones(nx), -np.ones(nx)]), -np.inf, 0.0, nx)  # x_ij <= y_j
+    add(np.zeros(m, dtype=int), yoff + np.arange(m), np.ones(m), p, p, 1)  # p sites
+    if capacity is not None:
+        cap = np.asarray(capacity, dtype=float)
+        has = np.isfinite(cap)
+        sel = has[cj]
+        jj = np.flatnonzero(has)
+        rowof = -np.ones(m, dtype=int)
+        rowof[jj] = np.arange(len(jj))
+        add(np.concatenate([rowof[cj[sel]], np.arange(len(jj))]),
+            np.concatenate([np.arange(nx)[sel], yoff + jj]),
+            np.concatenate([w[ri[sel]], -cap[jj]]), -np.inf, 0.0, len(jj))
+    if use_staff:
+        s = np.asarray(staff, dtype=float)
+        kk = np.repeat(np.arange(m), m)
+        hj = np.tile(np.arange(m), m)
+        uidx = uoff + np.arange(nu)
+        add(kk, uidx, np.ones(nu), 1.0, 1.0, m)  # each site's consultants join one hub
+        add(np.concatenate([np.arange(nu), np.arange(nu)]), np.concatenate([uidx, yoff + hj]),
+            np.concatenate([np.ones(nu), -np.ones(nu)]), -np.inf, 0.0, nu)  # only an open hub
+        add(np.concatenate([hj, np.arange(m)]), np.concatenate([uidx, yoff + np.arange(m)]),
+            np.concatenate([s[kk], -np.full(m, float(min_staff))]), 0.0, np.inf, m)  # the minimum rota
+        sm = np.asarray(staff_minutes, dtype=float) if staff_minutes is not None else np.zeros((m, m))
+        scale = 1e-6 * max(float(np.abs(c).max(initial=0.0)), 1.0) / max(float(sm.max(initial=0.0)), 1.0)
+        c = np.concatenate([c, scale * sm.ravel()])
+    A = sp.csr_matrix((np.concatenate(blocks_v), (np.concatenate(blocks_r), np.concatenate(blocks_c))),
+                      shape=(row, nvar))
+    col_lo = np.zeros(nvar)
+    col_lo[yoff + np.flatnonzero(lock)] = 1.0
+    col_hi = np.ones(nvar)
+    integer = np.zeros(nvar, dtype=bool)
+    integer[yoff:yoff + m] = True
+    start = None
+    if start_open is not None and capacity is None and not use_staff:
+        start = np.zeros(nvar)
+        start[yoff + np.asarray(start_open, dtype=int)] = 1.0
+        sub = np.full((n, m), np.inf)
+        sub[ri, cj] = minutes[ri, cj]
+        sub[:, np.setdiff1d(np.arange(m), start_open)] = np.inf
+        best = sub.argmin(axis=1)
+        pos = np.flatnonzero(cj == best[ri])
+        start[pos] = 1.0
+    x, obj, bound, status = _highs_solve(c, A, np.concatenate(lo), np.concatenate(hi), col_lo, col_hi, integer,
+                                         time_limit=time_limit, mip_gap=mip_gap, start=start)
+    notes = []
+    if x is None:
+        raise ValidationError(f"HiGHS found no feasible network ({status}): capacities or the workforce minimum "
+                              "cannot all be met with these sites")
+    y = x[yoff:yoff + m] > 0.5
+    open_idx = np.flatnonzero(y)
+    flows = sp.csr_matrix((x[:nx], (ri, cj)), shape=(n, m))
+    flows.eliminate_zeros()
+    assign = np.asarray(flows.argmax(axis=1)).ravel()
+    true_obj = float((flows.multiply(cost)).sum())
+    staff_hub = None
+    if use_staff:
+        u = x[uoff:].reshape(m, m)
+        staff_hub = u.argmax(axis=1)
+        true_obj_staff = true_obj  # the staff-travel tie-break is not part of the reported objective
+        true_obj = true_obj_staff
+    bounds = [lower_bound]
+    if not restricted and np.isfinite(bound):
+        bounds.append(bound)
+    elif restricted:
+        notes.append(f"each demand point could use only its {k} nearest sites: the objective is an upper bound; the "
+                     "lower bound is the uncapacitated Lagrangian bound of the full problem")
+    lb = min(max(bounds), true_obj)
+    gap = relative_gap(true_obj, lb) if np.isfinite(lb) else float("inf")
+    return Solution("p-median", open_idx, assign, true_obj, lb, gap, "highs-mip", status,
+                    time.perf_counter() - t0, notes=notes, flows=flows, staff_hub=staff_hub)
+
+
+def p_median(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray | None = None, *,
+             gap_target: float = 1e-3, time_limit: float = 30.0, exact_cells: int = 600_000) -> Solution:
+    """Uncapacitated p-median: the Lagrangian heuristic with its bound; the exact MIP when the gap is above target
+    and ``n x m <= exact_cells`` (HiGHS from the heuristic's sites, within the time left)."""
+    t0 = time.perf_counter()
+    sol = p_median_lagrangian(minutes, weights, p, locked, gap_target=gap_target, time_limit=time_limit)
+    left = time_limit - (time.perf_counter() - t0)
+    if sol.gap > gap_target and minutes.size <= exact_cells and left > 1:
+        mip = p_median_mip(minutes, weights, p, locked, time_limit=left, start_open=sol.open,
+                           lower_bound=sol.bound)
+        if mip.objective <= sol.objective + 1e-9 or mip.bound > sol.bound:
+            best = mip if mip.objective <= sol.objective else sol
+            lb = max(mip.bound, sol.bound)
+            best = Solution("p-median", best.open, best.assign, best.objective, min(lb, best.objective),
+                            relative_gap(best.objective, min(lb, best.objective)), "lagrangian+highs-mip",
+                            mip.status, time.perf_counter() - t0, sol.iterations)
+            return best
+    sol.seconds = time.perf_counter() - t0
+    return sol
+
+
+# ------------------------------------------------------------------------------------------------ coverage, centre
+
+
+def max_coverage(minutes: np.ndarray, weights: np.ndarray, p: int, within: float, locked: np.ndarray | None = None,
+                 *, time_limit: float = 60.0) -> Solution:
+    """Maximal covering location (Church & ReVelle 1974) as a HiGHS MIP built from a sparse coverage matrix.
+
+    ``y_j`` binary, ``z_i`` in [0, 1]: ``z_i <= sum_{j: d_ij <= T} y_j``, ``sum y = p``; maximise ``sum w_i z_i``.
+    Rows that no site can reach within T are left out (they can never be covered).  Demand points with the same
+    set of covering sites are merged first (their weights added), which shrinks the model without changing it.
+    """
+    t0 = time.perf_counter()
+    minutes, lock = _check(minutes, p, locked)
+    w = np.asarray(weights, dtype=float)
+    cover = minutes <= within
+    reach = cover.any(axis=1)
+    cov = cover[reach]
+    packed = np.packbits(cov, axis=1)
+    uniq, inv = np.unique(packed, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    wu = np.bincount(inv, weights=w[reach], minlength=len(uniq))
+    cu = np.unpackbits(uniq, axis=1, count=cov.shape[1]).astype(bool)
+    nu, m = cu.shape
+    r, cc = np.nonzero(cu)
+    A = sp.csr_matrix((np.concatenate([np.ones(nu), -np.ones(len(r)), np.ones(m)]),
+                       (np.concatenate([np.arange(nu), r, np.full(m, nu)]),
+                        np.concatenate([m + np.arange(nu), cc, np.arange(m)]))), shape=(nu + 1, m + nu))
+    lo = np.concatenate([np.full(nu, -np.inf), [p]])
+    hi = np.concatenate([np.zeros(nu), [p]])
+    col_lo = np.concatenate([lock.astype(float), np.zeros(nu)])
+    integer = np.concatenate([np.ones(m, dtype=bool), np.zeros(nu, dtype=bool)])
+    c = np.concatenate([np.zeros(m), wu])
+    x, obj, bound, status = _highs_solve(c, A, lo, hi, col_lo, np.ones(m + nu), integer, sense="max",
+                                         time_limit=time_limit, mip_gap=1e-9)
+    open_idx = np.flatnonzero(x[:m] > 0.5)
+    covered = float(w[cover[:, open_idx].any(axis=1)].sum())
+    bound = max(bound, covered)
+    assign = open_idx[minutes[:, open_idx].argmin(axis=1)]
+    return Solution("coverage", open_idx, assign, covered, bound, relative_gap(covered, bound), "highs-mip", status,
+                    time.perf_counter() - t0)
+
+
+def _set_cover_feasible(cover: np.ndarray, p: int, lock: np.ndarray, time_limit: float):
+    """Can ``p`` sites (locked ones included) cover every row?  ``(open sites or None, proven)``."""
+    n, m = cover.shape
+    if not cover.any(axis=1).all():
+        return None, True
+    covered_by_locked = cover[:, lock].any(axis=1)
+    rows = cover[~covered_by_locked]
+    if rows.shape[0] == 0:
+        return np.flatnonzero(lock), True
+    packed = np.unique(np.packbits(rows, axis=1), axis=0)
+    rows = np.unpackbits(packed, axis=1, count=m).astype(bool)
+    r, cc = np.nonzero(rows)
+    A = sp.csr_matrix((np.ones(len(r)), (r, cc)), shape=(rows.shape[0], m))
+    x, obj, bound, status = _highs_solve(np.ones(m), A, np.ones(rows.shape[0]), np.full(rows.shape[0], np.inf),
+                                         lock.astype(float), np.ones(m), np.ones(m, dtype=bool),
+                                         time_limit=time_limit, mip_gap=0.0)
+    if x is not None and obj <= p + 1e-6:
+        open_idx = np.flatnonzero(x > 0.5)
+        extra = np.setdiff1d(np.arange(m), open_idx)[: p - len(open_idx)]  # pad to exactly p (never worse)
+        return np.sort(np.concatenate([open_idx, extra])), True
+    if np.isfinite(bound) and bound > p + 1e-6:
+        return None, True
+    return None, status == "Optimal"
+
+
+def p_centre(minutes: np.ndarray, p: int, locked: np.ndarray | None = None, *, time_limit: float = 60.0) -> Solution:
+    """p-centre: the smallest radius r such that p sites reach every demand point within r (Minieka 1970).
+
+    Binary search over the sorted distinct times between the largest nearest-site time (no radius can be smaller)
+    and the longest trip of a p-median-like start; each step is one set-covering MIP.  Unweighted, as in Hakimi's
+    vertex p-centre.
+    """
+    t0 = time.perf_counter()
+    minutes, lock = _check(minutes, p, locked)
+    deadline = t0 + time_limit
+    lo_r = float(minutes.min(axis=1).max())
+    # a start: greedy farthest-point choice of sites
+    open_idx = list(np.flatnonzero(lock))
+    if not open_idx:
+        open_idx = [int(np.argmin(minutes.max(axis=0)))]
+    while len(open_idx) < p:
+        near = minutes[:, open_idx].min(axis=1)
+        far = int(np.argmax(near))
+        cand = [j for j in np.argsort(minutes[far]) if j not in open_idx]
+        open_idx.append(int(cand[0]))
+    best_open = np.sort(np.array(open_idx))
+    best_r = float(minutes[:, best_open].min(axis=1).max())
+    values = np.unique(minutes[(minutes >= lo_r) & (minutes <= best_r)])
+    lo, hi = 0, len(values) - 1  # values[hi] is feasible
+    proven = True
+    steps = 0
+    while lo < hi:
+        if time.perf_counter() > deadline:
+            proven = False
+            break
+        mid = (lo + hi) // 2
+        steps += 1
+        sites, sure = _set_cover_feasible(minutes <= values[mid], p, lock, deadline - time.perf_counter())
+        if sites is not None:
+            hi = mid
+            best_open = sites
+            best_r = float(minutes[:, best_open].min(axis=1).max())
+            hi = min(hi, int(np.searchsorted(values, best_r)))
+        else:
+            if not sure:
+                proven = False
+                break
+            lo = mid + 1
+    bound = float(values[lo]) if proven else lo_r
+    assign = best_open[minutes[:, best_open].argmin(axis=1)]
+    return Solution("p-centre", best_open, assign, best_r, bound, relative_gap(best_r, bound), "set-cover-search",
+                    "optimal" if proven else "time limit", time.perf_counter() - t0, iterations=steps)
