@@ -161,6 +161,7 @@ PAGES = {
     "improve-idea": ("analyst_a", lambda page: _improvement(page, "idea"), None),
     "improve-project-new": ("analyst_a", "/improve/projects/new", 200),
     "improve-project": ("analyst_a", lambda page: _improvement(page, "project"), None),
+    "design-network": ("viewer_b", "/design/network?p=3&icb=QHM", 200),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -170,7 +171,7 @@ COVERED_ROUTES = {
     "/signin": "sign-in", "/": "system", "/org": "find-organisation", "/org/{code}": "organisation",
     "/plan": "plan", "/data": "data-analyst", "/data/batches/{batch_id}": "batch", "/methods": "methods",
     "/methods/{slug}": "method-page", "/account": "account", "/admin/users": "users", "/signout": "sign-out",
-    "/api/v1/docs": "api-docs",
+    "/api/v1/docs": "api-docs", "/design/network": "design-network",
     "/appraise": "appraise-list", "/appraise/new": "appraise-new", "/appraise/cases/{case_id}": "appraise-case",
     "/appraise/cases/{case_id}/edit/{step}": "appraise-step-problem", "/appraise/cases/{case_id}/toml": "appraise-toml",
     "/appraise/cases/{case_id}/compare": "appraise-compare",

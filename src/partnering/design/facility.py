@@ -285,7 +285,7 @@ def p_median_mip(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.nd
     """The ReVelle-Swain p-median MIP solved by HiGHS, optionally with capacities and a minimum workforce per hub.
 
     Variables: ``y_j`` (binary, site open), ``x_ij`` in [0, 1] (share of demand i served by site j; integral at the
-    optimum without capacities), and with a workforce minimum ``u_kj`` (site k's consultants join hub j).  Rows:
+    optimum without capacities), and with a workforce minimum ``u_kj`` (binary: site k's consultants join hub j).  Rows:
     ``sum_j x_ij = 1``; ``x_ij <= y_j``; ``sum_j y_j = p``; ``sum_i w_i x_ij <= cap_j y_j``; ``sum_j u_kj = 1``,
     ``u_kj <= y_j``, ``sum_k s_k u_kj >= W y_j`` (and a tiny staff-travel term so consultants join a near hub).
     ``nearest`` keeps only each row's nearest sites (a restriction; see the module notes on the bound).
@@ -356,6 +356,7 @@ def p_median_mip(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.nd
     col_hi = np.ones(nvar)
     integer = np.zeros(nvar, dtype=bool)
     integer[yoff:yoff + m] = True
+    integer[uoff:] = True  # a site's consultants join one hub whole (an empty slice without a workforce minimum)
     start = None
     if start_open is not None and capacity is None and not use_staff:
         start = np.zeros(nvar)

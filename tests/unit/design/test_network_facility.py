@@ -1,0 +1,94 @@
+"""design.facility: p-median, maximal coverage and p-centre against brute force on small instances; the proven bound
+is never above the optimum (issue #12 s.2)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from partnering.design import facility
+from partnering.errors import ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def instance(seed: int, n: int = 40, m: int = 9):
+    rng = np.random.default_rng(seed)
+    a, b = rng.random((n, 2)) * 100, rng.random((m, 2)) * 100
+    d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    return d, rng.integers(1, 100, n).astype(float)
+
+
+def brute(d, w, p, value, locked=()):
+    best = None
+    for combo in itertools.combinations(range(d.shape[1]), p):
+        if not set(locked) <= set(combo):
+            continue
+        v = value(d[:, list(combo)])
+        best = v if best is None else min(best, v)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_p_median_reaches_the_brute_force_optimum_and_the_bound_is_below_it(seed):
+    d, w = instance(seed)
+    opt = brute(d, w, 3, lambda s: float((s.min(axis=1) * w).sum()))
+    sol = facility.p_median(d, w, 3, gap_target=1e-6)
+    assert sol.objective == pytest.approx(opt, rel=1e-9)
+    assert sol.bound <= opt * (1 + 1e-9)
+    assert len(sol.open) == 3
+
+
+def test_lagrangian_bound_is_valid_even_when_stopped_early():
+    d, w = instance(7, n=60, m=12)
+    opt = brute(d, w, 4, lambda s: float((s.min(axis=1) * w).sum()))
+    sol = facility.p_median_lagrangian(d, w, 4, max_iter=3, local_search=False)
+    assert sol.bound <= opt * (1 + 1e-9)
+    assert sol.objective >= opt * (1 - 1e-9)
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective)
+
+
+def test_locked_sites_stay_open():
+    d, w = instance(4)
+    opt = brute(d, w, 3, lambda s: float((s.min(axis=1) * w).sum()), locked=(0,))
+    sol = facility.p_median(d, w, 3, np.eye(1, 9, 0, dtype=bool).ravel(), gap_target=1e-6)
+    assert 0 in sol.open
+    assert sol.objective == pytest.approx(opt, rel=1e-9)
+
+
+def test_max_coverage_matches_brute_force():
+    d, w = instance(5)
+    best = -brute(d, w, 3, lambda s: -float(w[(s <= 25).any(axis=1)].sum()))
+    sol = facility.max_coverage(d, w, 3, 25.0)
+    assert sol.objective == pytest.approx(best)
+    assert sol.gap == pytest.approx(0.0, abs=1e-9)
+
+
+def test_p_centre_matches_brute_force():
+    d, _ = instance(6)
+    best = brute(d, None, 3, lambda s: float(s.min(axis=1).max()))
+    sol = facility.p_centre(d, 3)
+    assert sol.objective == pytest.approx(best)
+    assert sol.status == "optimal"
+
+
+def test_capacitated_mip_respects_capacity_and_workforce_minimum():
+    d, w = instance(8, n=30, m=6)
+    cap = np.full(6, w.sum() / 2.5)  # at least 3 hubs' worth of capacity needed
+    staff = np.array([4, 2, 3, 1, 5, 2], dtype=float)
+    sol = facility.p_median_mip(d, w, 3, capacity=cap, staff=staff, min_staff=5, time_limit=20)
+    load = np.asarray(sol.flows.T @ w).ravel()
+    assert np.all(load[sol.open] <= cap[sol.open] * (1 + 1e-6))
+    pooled = np.bincount(sol.staff_hub, weights=staff, minlength=6)
+    assert np.all(pooled[sol.open] >= 5 - 1e-6)
+    assert set(sol.staff_hub) <= set(sol.open)
+    uncap = brute(d, w, 3, lambda s: float((s.min(axis=1) * w).sum()))
+    assert sol.objective >= uncap * (1 - 1e-9)  # constraints can only cost travel
+
+
+def test_too_many_locked_sites_is_refused():
+    d, w = instance(0)
+    with pytest.raises(ValidationError):
+        facility.p_median(d, w, 1, np.array([True, True] + [False] * 7))
