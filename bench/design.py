@@ -138,6 +138,77 @@ def bench_allocation(quick: bool = False) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------------------------------------ network
+
+
+def _network_instance(n: int, m: int, seed: int = 1):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.random((n, 2)) * 100, rng.random((m, 2)) * 100
+    d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    return d, rng.integers(1, 100, n).astype(float)
+
+
+def _spopt(kind: str, d, w, p: int, within: float = 0.0):
+    """spopt's model on the same matrix, solved by PuLP's bundled CBC; (seconds, objective)."""
+    import numpy as np
+    import pulp
+    from spopt.locate import MCLP, PCenter, PMedian
+
+    solver = pulp.PULP_CBC_CMD(msg=False)
+    t = time.perf_counter()
+    if kind == "p-median":
+        mdl = PMedian.from_cost_matrix(d, w, p_facilities=p).solve(solver)
+        sites = [j for j, v in enumerate(mdl.fac_vars) if v.value() > 0.5]
+        obj = float((d[:, sites].min(axis=1) * w).sum())
+    elif kind == "coverage":
+        mdl = MCLP.from_cost_matrix(d, w, service_radius=within, p_facilities=p).solve(solver)
+        sites = [j for j, v in enumerate(mdl.fac_vars) if v.value() > 0.5]
+        obj = float(w[(d[:, sites] <= within).any(axis=1)].sum())
+    else:
+        mdl = PCenter.from_cost_matrix(d, p_facilities=p).solve(solver)
+        sites = [j for j, v in enumerate(mdl.fac_vars) if v.value() > 0.5]
+        obj = float(np.max(d[:, sites].min(axis=1)))
+    return time.perf_counter() - t, obj
+
+
+def bench_network(quick: bool = False) -> list[str]:
+    """partnering.design.facility against spopt (PMedian, MCLP, PCenter through PuLP/CBC) on the same matrices,
+    and the real LSOAs x stroke units (no spopt: it does not finish usefully at that size)."""
+    from partnering.design import facility
+    from partnering.design.network import stroke_network
+
+    lines = ["| instance | ours: objective (bound, gap) | ours s | spopt objective | spopt s | speed-up |",
+             "|---|---|---|---|---|---|"]
+    sizes = [(300, 50, 10)] if quick else [(300, 50, 10), (2000, 200, 40)]
+    for n, m, p in sizes:
+        d, w = _network_instance(n, m)
+        ts, sol = timed(lambda: facility.p_median(d, w, p, time_limit=30))
+        sp_t, sp_obj = _spopt("p-median", d, w, p)
+        lines.append(f"| p-median {n:,} x {m}, p = {p} | {sol.objective:,.1f} ({sol.bound:,.1f}, {sol.gap:.3%}) "
+                     f"| {ts:.2f} | {sp_obj:,.1f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
+        ts, cov = timed(lambda: facility.max_coverage(d, w, p, 8.0))
+        sp_t, sp_obj = _spopt("coverage", d, w, p, 8.0)
+        lines.append(f"| MCLP {n:,} x {m}, p = {p}, T = 8 | {cov.objective:,.0f} (gap {cov.gap:.3%}) | {ts:.2f} "
+                     f"| {sp_obj:,.0f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
+        ts, pc = timed(lambda: facility.p_centre(d, p))
+        sp_t, sp_obj = _spopt("p-centre", d, w, p)
+        lines.append(f"| p-centre {n:,} x {m}, p = {p} | {pc.objective:.3f} ({pc.status}) | {ts:.2f} "
+                     f"| {sp_obj:.3f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
+    if not quick:
+        d, w = _network_instance(5000, 200)
+        ts, sol = timed(lambda: facility.p_median(d, w, 40, time_limit=10))
+        lines.append(f"| p-median 5,000 x 200, p = 40 | {sol.objective:,.1f} ({sol.bound:,.1f}, {sol.gap:.3%}) "
+                     f"| {ts:.2f} | not run | | |")
+    ts, res = timed(lambda: stroke_network(60, time_limit=10))
+    lines.append(f"| p-median 33,755 LSOAs x {res.summary['sites']} stroke units, p = 60 (with loading) | "
+                 f"{res.objective:,.0f} ({res.bound:,.0f}, {res.gap:.3%}) | {ts:.2f} | not run | | |")
+    lines += ["", f"spopt {package_version('spopt')}, PuLP {package_version('pulp')} (CBC), highspy "
+              f"{package_version('highspy')}. {machine_line()}"]
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 TOOLS: dict[str, tuple[str, str]] = {
