@@ -184,15 +184,15 @@ def bench_network(quick: bool = False) -> list[str]:
     sizes = [(300, 50, 10)] if quick else [(300, 50, 10), (2000, 200, 40)]
     for n, m, p in sizes:
         d, w = _network_instance(n, m)
-        ts, sol = timed(lambda: facility.p_median(d, w, p, time_limit=30))
+        ts, sol = timed(lambda d=d, w=w, p=p: facility.p_median(d, w, p, time_limit=30))
         sp_t, sp_obj = _spopt("p-median", d, w, p)
         lines.append(f"| p-median {n:,} x {m}, p = {p} | {sol.objective:,.1f} ({sol.bound:,.1f}, {sol.gap:.3%}) "
                      f"| {ts:.2f} | {sp_obj:,.1f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
-        ts, cov = timed(lambda: facility.max_coverage(d, w, p, 8.0))
+        ts, cov = timed(lambda d=d, w=w, p=p: facility.max_coverage(d, w, p, 8.0))
         sp_t, sp_obj = _spopt("coverage", d, w, p, 8.0)
         lines.append(f"| MCLP {n:,} x {m}, p = {p}, T = 8 | {cov.objective:,.0f} (gap {cov.gap:.3%}) | {ts:.2f} "
                      f"| {sp_obj:,.0f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
-        ts, pc = timed(lambda: facility.p_centre(d, p))
+        ts, pc = timed(lambda d=d, p=p: facility.p_centre(d, p))
         sp_t, sp_obj = _spopt("p-centre", d, w, p)
         lines.append(f"| p-centre {n:,} x {m}, p = {p} | {pc.objective:.3f} ({pc.status}) | {ts:.2f} "
                      f"| {sp_obj:.3f} | {sp_t:.1f} | {sp_t / ts:.0f}x |")
