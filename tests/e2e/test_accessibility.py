@@ -162,6 +162,13 @@ PAGES = {
     "improve-project-new": ("analyst_a", "/improve/projects/new", 200),
     "improve-project": ("analyst_a", lambda page: _improvement(page, "project"), None),
     "design-network": ("viewer_b", "/design/network?p=3&icb=QHM", 200),
+    "design": ("viewer_b", "/design", 200),
+    "design-consolidation": ("viewer_b", "/design/money/consolidation", 200),
+    "design-consolidation-result": ("analyst_a", "/design/money/consolidation?trust=ZA1&turnover=450&trust=ZA2", 200),
+    "design-consolidation-error": ("analyst_a", "/design/money/consolidation?trust=ZA1&turnover=lots", 400),
+    "design-allocation": ("viewer_b", "/design/money/allocation", 200),
+    "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
+    "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -180,6 +187,8 @@ COVERED_ROUTES = {
     "/partnerships/{partnership_id}/edit": "register-edit", "/improve": "improve",
     "/improve/ideas/{idea_id}": "improve-idea", "/improve/projects/new": "improve-project-new",
     "/improve/projects/{project_id}": "improve-project",
+    "/design": "design", "/design/money/consolidation": "design-consolidation",
+    "/design/money/allocation": "design-allocation",
 }
 
 
