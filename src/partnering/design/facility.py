@@ -96,64 +96,148 @@ def _assign_cost(cost: np.ndarray, open_idx: np.ndarray) -> tuple[float, np.ndar
     return float(sub[np.arange(cost.shape[0]), k].sum()), open_idx[k]
 
 
-def vertex_substitution(cost: np.ndarray, open_idx: np.ndarray, locked: np.ndarray,
-                        max_rounds: int = 200, deadline: float | None = None) -> tuple[np.ndarray, float, int]:
+def _two_nearest_open(cost, near_idx, near_cost, is_open):
+    """Each row's nearest and second-nearest open site and costs, from its sorted nearest list where it holds
+    them, else from the full row."""
+    n = cost.shape[0]
+    r = np.arange(n)
+    hit = is_open[near_idx]
+    c1 = hit.argmax(axis=1)
+    ok1 = hit[r, c1]
+    hit2 = hit.copy()
+    hit2[r, c1] = False
+    c2 = hit2.argmax(axis=1)
+    ok2 = hit2[r, c2] & ok1
+    a1, d1 = near_idx[r, c1].copy(), near_cost[r, c1].copy()
+    d2 = near_cost[r, c2].copy()
+    bad = np.flatnonzero(~ok2)
+    if len(bad):
+        open_idx = np.flatnonzero(is_open)
+        sub = cost[np.ix_(bad, open_idx)]
+        if len(open_idx) == 1:
+            a1[bad], d1[bad], d2[bad] = open_idx[0], sub[:, 0], np.inf
+        else:
+            part = np.argpartition(sub, 1, axis=1)[:, :2]
+            v = sub[np.arange(len(bad))[:, None], part]
+            first = v.argmin(axis=1)
+            a1[bad] = open_idx[part[np.arange(len(bad)), first]]
+            d1[bad] = v[np.arange(len(bad)), first]
+            d2[bad] = v[np.arange(len(bad)), 1 - first]
+    return a1, d1, d2
+
+
+def _deltas(cost, open_idx, a1, d1, d2, rows_k, flat_j, flat_c, cap) -> np.ndarray:
+    """Change of the total for every (leaving open site, entering site) pair; see :func:`vertex_substitution`."""
+    n, m = cost.shape
+    pos = np.full(m, -1)
+    pos[open_idx] = np.arange(len(open_idx))
+    full = np.flatnonzero((d2 > cap) | ~np.isfinite(d2))  # second-nearest open site beyond the list (or none)
+    part = np.ones(n, dtype=bool)
+    part[full] = False
+    if len(full):
+        use = part[rows_k]
+        i_k, j_k, c_k = rows_k[use], flat_j[use], flat_c[use]
+    else:
+        i_k, j_k, c_k = rows_k, flat_j, flat_c
+    m1 = np.minimum(c_k, d1[i_k])
+    gain_in = np.bincount(j_k, weights=m1 - d1[i_k], minlength=m)
+    # closing a row's nearest site costs it d2 - d1 unless the entering site is nearer than d2
+    loss_out = np.bincount(pos[a1[part]], weights=(d2 - d1)[part], minlength=len(open_idx))
+    extra = np.minimum(c_k, d2[i_k]) - m1 - (d2 - d1)[i_k]
+    delta = gain_in[None, :] + loss_out[:, None] + sp.coo_matrix(
+        (extra, (pos[a1[i_k]], j_k)), shape=(len(open_idx), m)).toarray()
+    if len(full):
+        cf = cost[full]
+        mf1 = np.minimum(cf, d1[full, None])
+        delta += (mf1 - d1[full, None]).sum(axis=0)[None, :]
+        group = sp.csr_matrix((np.ones(len(full)), (pos[a1[full]], np.arange(len(full)))),
+                              shape=(len(open_idx), len(full)))
+        delta += group @ (np.minimum(cf, d2[full, None]) - mf1)
+    return delta
+
+
+def swap_deltas(cost: np.ndarray, open_idx: np.ndarray, near: tuple | None = None) -> np.ndarray:
+    """The (open x all sites) matrix of total changes for each swap, as :func:`vertex_substitution` scores them
+    (for checking; open columns are meaningless)."""
+    n, m = cost.shape
+    open_idx = np.asarray(sorted(open_idx), dtype=int)
+    if near is None:
+        near_idx = np.argsort(cost, axis=1)
+        near_cost = np.take_along_axis(cost, near_idx, axis=1)
+        cap = np.full(n, np.inf)
+    else:
+        near_idx, near_cost, cap = near
+    is_open = np.zeros(m, dtype=bool)
+    is_open[open_idx] = True
+    a1, d1, d2 = _two_nearest_open(cost, near_idx, near_cost, is_open)
+    return _deltas(cost, open_idx, a1, d1, d2, np.repeat(np.arange(n), near_idx.shape[1]), near_idx.ravel(),
+                   near_cost.ravel(), cap)
+
+
+def vertex_substitution(cost: np.ndarray, open_idx: np.ndarray, locked: np.ndarray, max_rounds: int = 200,
+                        deadline: float | None = None, near: tuple | None = None) -> tuple[np.ndarray, float, int]:
     """Best-improvement swaps (one site out, one in) until none improves (Teitz & Bart 1968).
 
     All (out, in) pairs are scored at once: with ``d1``/``d2`` each row's nearest and second-nearest open cost and
     ``a1`` its nearest site, swapping ``f`` out and ``j`` in changes the total by
-    ``sum_i min(c_ij, d1_i) - d1_i + sum_{i: a1_i = f} [min(c_ij, d2_i) - min(c_ij, d1_i)]``
-    (Whitaker 1983) — two n x m array operations and one sparse group-sum per round.
+    ``sum_i min(c_ij, d1_i) - d1_i + sum_{i: a1_i = f} [min(c_ij, d2_i) - min(c_ij, d1_i)]`` (Whitaker 1983).
+    When ``c_ij >= d2_i`` the first term is 0 and the second is ``d2_i - d1_i`` whatever j is, so with
+    ``near = (near_idx, near_cost, cap)`` (each row's sorted nearest sites and the next cost beyond them) only the
+    listed entries are summed — exact for every row whose two
+    nearest open sites are in its list; the other rows are scored on their full row.
     """
     n, m = cost.shape
     open_idx = np.array(sorted(set(int(j) for j in open_idx)), dtype=int)
-    rows = np.arange(n)
+    if near is None:
+        k = m
+        near_idx = np.argsort(cost, axis=1)
+        near_cost = np.take_along_axis(cost, near_idx, axis=1)
+        cap = np.full(n, np.inf)
+    else:
+        near_idx, near_cost, cap = near
+        k = near_idx.shape[1]
+    rows_k = np.repeat(np.arange(n), k)
+    flat_j = near_idx.ravel()
+    flat_c = near_cost.ravel()
     rounds = 0
-    total = _assign_cost(cost, open_idx)[0]
+    is_open = np.zeros(m, dtype=bool)
+    is_open[open_idx] = True
+    a1, d1, d2 = _two_nearest_open(cost, near_idx, near_cost, is_open)
+    total = float(d1.sum())
     if len(open_idx) >= m:
         return open_idx, total, 0
     while rounds < max_rounds and (deadline is None or time.perf_counter() < deadline):
         rounds += 1
-        sub = cost[:, open_idx]
-        if len(open_idx) == 1:
-            a1k = np.zeros(n, dtype=int)
-            d1 = sub[:, 0]
-            d2 = np.full(n, np.inf)
-        else:
-            part = np.argpartition(sub, 1, axis=1)[:, :2]
-            v = sub[rows[:, None], part]
-            first = v.argmin(axis=1)
-            a1k = part[rows, first]
-            d1 = v[rows, first]
-            d2 = v[rows, 1 - first]
-        closed = np.setdiff1d(np.arange(m), open_idx)
-        cc = cost[:, closed]
-        mind1 = np.minimum(cc, d1[:, None])
-        gain_in = (mind1 - d1[:, None]).sum(axis=0)  # per entering site
-        extra = np.minimum(cc, d2[:, None]) - mind1  # loss when the row's nearest site leaves
-        group = sp.csr_matrix((np.ones(n), (a1k, rows)), shape=(len(open_idx), n))
-        delta = gain_in[None, :] + group @ extra  # (open, closed)
+        delta = _deltas(cost, open_idx, a1, d1, d2, rows_k, flat_j, flat_c, cap)
+        delta[:, open_idx] = np.inf
         delta[locked[open_idx], :] = np.inf  # locked sites never leave
         f, j = np.unravel_index(np.argmin(delta), delta.shape)
         if not delta[f, j] < -1e-9 * max(abs(total), 1.0):
             break
-        open_idx = np.sort(np.append(np.delete(open_idx, f), closed[j]))
-        total = _assign_cost(cost, open_idx)[0]
+        is_open[open_idx[f]] = False
+        is_open[j] = True
+        open_idx = np.flatnonzero(is_open)
+        a1, d1, d2 = _two_nearest_open(cost, near_idx, near_cost, is_open)
+        total = float(d1.sum())
     return open_idx, total, rounds
 
 
 def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray | None = None, *,
-                        gap_target: float = 1e-3, max_iter: int = 600, time_limit: float = 30.0,
-                        local_search: bool = True) -> Solution:
+                        gap_target: float = 1e-3, max_iter: int = 1000, time_limit: float = 30.0,
+                        local_search: bool = True, nearest: int = 30, search_every: int = 16) -> Solution:
     """p-median by Lagrangian relaxation with subgradient optimisation (Beasley 1993) and vertex substitution.
 
     Relaxing ``sum_j x_ij = 1`` with multipliers ``lam_i`` leaves, for each site, ``rho_j = sum_i min(0, w_i d_ij -
     lam_i)``; the relaxed optimum opens the locked sites and the ``p - |locked|`` others of smallest ``rho``, so
     ``L(lam) = sum_i lam_i + sum_open rho_j`` is a lower bound of the p-median for every ``lam`` (weak duality).
     Multipliers move along the subgradient ``1 - sum_j x_ij`` with Polyak's step ``mu (UB - L) / ||g||^2``, ``mu``
-    halved after 25 iterations without a better bound (Held, Wolfe & Crowder 1974).  Each iterate's sites are an
-    upper-bound candidate; the best is improved by vertex substitution.  Stops at the gap target, the iteration
-    cap or the time limit; the gap is always returned.
+    halved after 25 iterations without a better bound (Held, Wolfe & Crowder 1974).
+
+    Speed without losing validity: each row keeps only its ``nearest`` site costs, and ``lam_i`` is capped at the
+    next cost beyond them, so every dropped term ``min(0, c_ij - lam_i)`` is exactly 0 and ``L(lam)`` is still a
+    lower bound (any ``lam`` gives one).  Upper bounds: each iterate's sites, and every ``search_every`` iterations
+    vertex substitution from the best new Lagrangian sites of that window (varied starts near the bound).  Stops at
+    the gap target, the iteration cap or the time limit; the gap is always returned.
     """
     t0 = time.perf_counter()
     minutes, lock = _check(minutes, p, locked)
@@ -165,6 +249,14 @@ def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked
     deadline = t0 + time_limit
     free = ~lock
     n_free = p - int(lock.sum())
+    k = min(nearest, m)
+    near_idx = np.argpartition(cost, k - 1, axis=1)[:, :k] if k < m else np.broadcast_to(np.arange(m), (n, m))
+    rows = np.arange(n)[:, None]
+    near_cost = cost[rows, near_idx]
+    order = np.argsort(near_cost, axis=1)
+    near_idx, near_cost = near_idx[rows, order], near_cost[rows, order]
+    cap = np.partition(cost, k, axis=1)[:, k] if k < m else np.full(n, np.inf)  # the (k+1)-th smallest cost
+    flat_idx = near_idx.ravel()
 
     def pick(rho: np.ndarray) -> np.ndarray:
         chosen = np.flatnonzero(lock)
@@ -174,21 +266,36 @@ def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked
             chosen = np.concatenate([chosen, best])
         return np.sort(chosen)
 
-    # a first incumbent: greedy-by-rho with lam at each row's second-smallest cost, then substitution
-    srt = np.partition(cost, min(1, m - 1), axis=1)
-    lam = srt[:, min(1, m - 1)].copy()
-    best_open = pick(np.minimum(cost - lam[:, None], 0).sum(axis=0))
-    ub = _assign_cost(cost, best_open)[0]
+    def value(open_idx: np.ndarray) -> float:
+        is_open = np.zeros(m, dtype=bool)
+        is_open[open_idx] = True
+        hit = is_open[near_idx]
+        first = hit.argmax(axis=1)
+        got = hit[np.arange(n), first]
+        total = float(near_cost[np.arange(n), first][got].sum())
+        if not got.all():
+            total += float(cost[np.ix_(~got, open_idx)].min(axis=1).sum())
+        return total
+
+    lam = np.minimum(near_cost[:, min(1, k - 1)], cap)
+    red = np.empty_like(near_cost)
+    np.subtract(near_cost, lam[:, None], out=red)
+    np.minimum(red, 0.0, out=red)
+    best_open = pick(np.bincount(flat_idx, weights=red.ravel(), minlength=m))
+    ub = value(best_open)
     if local_search:
-        best_open, ub, _ = vertex_substitution(cost, best_open, lock, deadline=deadline)
+        best_open, ub, _ = vertex_substitution(cost, best_open, lock, deadline=deadline,
+                                               near=(near_idx, near_cost, cap))
     lb = -np.inf
     mu, stall, it = 2.0, 0, 0
     seen: set[tuple] = {tuple(best_open)}
+    window_best, window_open = np.inf, None
     while it < max_iter and time.perf_counter() < deadline:
         it += 1
-        red = cost - lam[:, None]
+        np.subtract(near_cost, lam[:, None], out=red)
         neg = red < 0
-        rho = np.where(neg, red, 0.0).sum(axis=0)
+        np.minimum(red, 0.0, out=red)
+        rho = np.bincount(flat_idx, weights=red.ravel(), minlength=m)
         chosen = pick(rho)
         val = float(lam.sum() + rho[chosen].sum())
         if not np.isfinite(lb) or val > lb + 1e-9 * max(abs(lb), 1.0):
@@ -200,19 +307,26 @@ def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked
         key = tuple(chosen)
         if key not in seen:
             seen.add(key)
-            cand_ub = _assign_cost(cost, chosen)[0]
+            cand_ub = value(chosen)
             if cand_ub < ub:
                 best_open, ub = chosen, cand_ub
-                if local_search:
-                    best_open, ub, _ = vertex_substitution(cost, best_open, lock, deadline=deadline)
-        if relative_gap(ub, lb) <= gap_target or mu < 1e-5:
+            if cand_ub < window_best:
+                window_best, window_open = cand_ub, chosen
+        if local_search and window_open is not None and it % search_every == 0:
+            cand_open, cand_ub, _ = vertex_substitution(cost, window_open, lock, deadline=deadline,
+                                                          near=(near_idx, near_cost, cap))
+            if cand_ub < ub:
+                best_open, ub = cand_open, cand_ub
+            window_best, window_open = np.inf, None
+        if relative_gap(ub, lb) <= gap_target or mu < 1e-6:
             break
-        g = 1.0 - neg[:, chosen].sum(axis=1)
+        is_open = np.zeros(m, dtype=bool)
+        is_open[chosen] = True
+        g = 1.0 - (neg & is_open[near_idx]).sum(axis=1)
         norm = float(g @ g)
         if norm == 0:  # the relaxed solution is feasible: it is optimal
-            lb = max(lb, val)
             break
-        lam = lam + mu * (ub - val) / norm * g
+        lam = np.minimum(lam + mu * (ub - val) / norm * g, cap)
     lb = min(lb, ub)
     _, assign = _assign_cost(cost, best_open)
     gap = relative_gap(ub, lb)
@@ -398,7 +512,7 @@ def p_median_mip(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.nd
 
 
 def p_median(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray | None = None, *,
-             gap_target: float = 1e-3, time_limit: float = 30.0, exact_cells: int = 600_000) -> Solution:
+             gap_target: float = 1e-3, time_limit: float = 30.0, exact_cells: int = 60_000) -> Solution:
     """Uncapacitated p-median: the Lagrangian heuristic with its bound; the exact MIP when the gap is above target
     and ``n x m <= exact_cells`` (HiGHS from the heuristic's sites, within the time left)."""
     t0 = time.perf_counter()
@@ -419,6 +533,42 @@ def p_median(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarra
 
 
 # ------------------------------------------------------------------------------------------------ coverage, centre
+
+
+def coverage_interchange(cover: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray,
+                         max_rounds: int = 200) -> np.ndarray:
+    """A start for maximal coverage: greedy additions (Church & ReVelle 1974's greedy) then best swaps.
+
+    With ``k_i`` open sites covering row i, swapping ``f`` out and ``j`` in changes covered weight by
+    ``sum_{i: k_i = 0, j covers i} w_i - sum_{i: k_i = 1, f covers i} w_i + sum_{i: k_i = 1, f and j cover i} w_i``,
+    scored for all pairs at once with one sparse product.
+    """
+    n, m = cover.shape
+    cov = sp.csr_matrix(cover.astype(float))
+    open_idx = list(np.flatnonzero(locked))
+    k = np.asarray(cov[:, open_idx].sum(axis=1)).ravel() if open_idx else np.zeros(n)
+    while len(open_idx) < p:
+        gain = cov.T @ (weights * (k == 0))
+        gain[open_idx] = -1
+        j = int(np.argmax(gain))
+        open_idx.append(j)
+        k += cover[:, j]
+    open_idx = np.array(sorted(open_idx))
+    covT = cov.T.tocsr()
+    for _ in range(max_rounds):
+        k = np.asarray(cov[:, open_idx].sum(axis=1)).ravel()
+        gain = covT @ (weights * (k == 0))  # per entering site
+        single = weights * (k == 1)
+        loss = covT[open_idx] @ single  # per leaving site
+        inter = (covT[open_idx].multiply(single)) @ cov  # (open, all): rows f, columns j, shared single cover
+        delta = gain[None, :] - loss[:, None] + np.asarray(inter.todense())
+        delta[:, open_idx] = -np.inf
+        delta[locked[open_idx], :] = -np.inf
+        f, j = np.unravel_index(np.argmax(delta), delta.shape)
+        if not delta[f, j] > 1e-9:
+            break
+        open_idx = np.sort(np.append(np.delete(open_idx, f), j))
+    return open_idx
 
 
 def max_coverage(minutes: np.ndarray, weights: np.ndarray, p: int, within: float, locked: np.ndarray | None = None,
@@ -450,8 +600,11 @@ def max_coverage(minutes: np.ndarray, weights: np.ndarray, p: int, within: float
     col_lo = np.concatenate([lock.astype(float), np.zeros(nu)])
     integer = np.concatenate([np.ones(m, dtype=bool), np.zeros(nu, dtype=bool)])
     c = np.concatenate([np.zeros(m), wu])
+    start_open = coverage_interchange(cu, wu, p, lock)
+    start = np.concatenate([np.isin(np.arange(m), start_open).astype(float),
+                            cu[:, start_open].any(axis=1).astype(float)])
     x, obj, bound, status = _highs_solve(c, A, lo, hi, col_lo, np.ones(m + nu), integer, sense="max",
-                                         time_limit=time_limit, mip_gap=1e-9)
+                                         time_limit=time_limit, mip_gap=1e-9, start=start)
     open_idx = np.flatnonzero(x[:m] > 0.5)
     covered = float(w[cover[:, open_idx].any(axis=1)].sum())
     bound = max(bound, covered)

@@ -92,3 +92,51 @@ def test_too_many_locked_sites_is_refused():
     d, w = instance(0)
     with pytest.raises(ValidationError):
         facility.p_median(d, w, 1, np.array([True, True] + [False] * 7))
+
+
+@pytest.mark.parametrize("seed", [10, 11, 12])
+def test_truncated_nearest_lists_keep_the_bound_valid_and_reach_the_optimum(seed):
+    # each row keeps only its 3 nearest of 10 sites: the bound must stay below the brute-force optimum and the
+    # swap scoring (exact for rows whose two nearest open sites are listed, full rows otherwise) must still find it
+    d, w = instance(seed, n=60, m=10)
+    opt = brute(d, w, 3, lambda s: float((s.min(axis=1) * w).sum()))
+    sol = facility.p_median_lagrangian(d, w, 3, gap_target=1e-9, nearest=3, search_every=2)
+    assert sol.bound <= opt * (1 + 1e-9)
+    assert sol.objective == pytest.approx(opt, rel=1e-9)
+
+
+def test_swap_scores_equal_recomputed_totals():
+    # the one-round improvement predicted by the sparse scoring equals the recomputed total after the swap
+    d, w = instance(13, n=80, m=12)
+    cost = d * w[:, None]
+    start = np.array([0, 1, 2])
+    near_idx = np.argsort(cost, axis=1)[:, :4]
+    near_cost = np.take_along_axis(cost, near_idx, axis=1)
+    cap = np.sort(cost, axis=1)[:, 4]
+    opened, total, rounds = facility.vertex_substitution(cost, start, np.zeros(12, dtype=bool), max_rounds=1,
+                                                         near=(near_idx, near_cost, cap))
+    assert rounds == 1
+    assert total == pytest.approx(float(cost[:, opened].min(axis=1).sum()))
+    best_swap = min(float(cost[:, sorted(set(start) - {f} | {j})].min(axis=1).sum())
+                    for f in start for j in range(12) if j not in start)
+    assert total == pytest.approx(min(best_swap, float(cost[:, start].min(axis=1).sum())))
+
+
+@pytest.mark.parametrize("listed", [12, 4, 2])
+def test_every_swap_score_equals_the_recomputed_total(listed):
+    # dense (12 of 12 sites listed) and truncated lists (4 or 2 nearest): each predicted change equals the change
+    # recomputed from scratch, including rows whose two nearest open sites are not in their list
+    d, w = instance(14, n=50, m=12)
+    cost = d * w[:, None]
+    start = np.array([0, 3, 7])
+    near_idx = np.argsort(cost, axis=1)[:, :listed]
+    near_cost = np.take_along_axis(cost, near_idx, axis=1)
+    cap = np.sort(cost, axis=1)[:, listed] if listed < 12 else np.full(50, np.inf)
+    delta = facility.swap_deltas(cost, start, near=(near_idx, near_cost, cap))
+    before = float(cost[:, start].min(axis=1).sum())
+    for a, f in enumerate(start):
+        for j in range(12):
+            if j in start:
+                continue
+            after = float(cost[:, sorted(set(start) - {f} | {j})].min(axis=1).sum())
+            assert delta[a, j] == pytest.approx(after - before, rel=1e-9, abs=1e-6)
