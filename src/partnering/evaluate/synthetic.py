@@ -342,7 +342,7 @@ def _fit_unit(panel, unit, donor_units, specs, cube, pre, fit_mask, rng, effort=
     """Fit ``unit`` on ``donor_units`` using pre-period mask ``pre``; returns the fit, the predictor labels and the
     donors kept (those with a complete outcome over the fit periods)."""
     i1 = panel.index(unit)
-    rows = np.array([panel.index(d) for d in donor_units])
+    rows = np.asarray(donor_units) if isinstance(donor_units, np.ndarray) else _rows(panel, donor_units)
     y = panel.y
     fit_cols = np.flatnonzero(fit_mask & ~np.isnan(y[i1]))
     ok = ~np.isnan(y[np.ix_(rows, fit_cols)]).any(axis=1)
@@ -356,10 +356,17 @@ def _fit_unit(panel, unit, donor_units, specs, cube, pre, fit_mask, rng, effort=
         good = ~np.isnan(X).any(axis=1)
         X, labels = X[good], [lab for lab, g in zip(labels, good) if g]
         w, v, _ = _fit(X[:, 0], X[:, 1:], z1, Z0, rng, search=True, effort=effort)
-    synthetic = w @ np.nan_to_num(y[rows])
+    nz = w > 0  # only donors with weight: placebo loops over thousands of donors
+    synthetic = w[nz] @ np.nan_to_num(y[rows[nz]])
     gap_pre = (y[i1] - synthetic)[pre]
     rmspe = float(np.sqrt(np.nanmean(gap_pre ** 2)))
     return _Fit(w, v, synthetic, rmspe), labels, rows
+
+
+def _rows(panel: Panel, names) -> np.ndarray:
+    """Row indices of ``names`` (one dict, not ``tuple.index`` per name: placebo loops run over thousands)."""
+    where = {u: i for i, u in enumerate(panel.units)}
+    return np.array([where[u] for u in names], dtype=int)
 
 
 def _masks(panel: Panel, unit: str, optimize_periods) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -480,14 +487,14 @@ def _in_time(panel, unit, kept, specs, cube, pre, fit_mask, rng, att, warnings):
 def _placebos(panel, donors, specs, cube, optimize_periods, rng, units):
     """Every donor as if treated at each treated unit's start; its pool is the other donors."""
     rows, ratios_by_start = [], {}
+    donor_rows = _rows(panel, donors)
     for start in dict.fromkeys(u["start"] for u in units.values()):
         ratios = np.full(len(donors), np.nan)
         for j, d in enumerate(donors):
             p = panel.treat_instead(d, start)
             pre, post, fit_mask = _masks(p, d, optimize_periods)
-            others = [u for u in donors if u != d]
-            f, _, _ = _fit_unit(p, d, others, specs, cube, pre, fit_mask, rng, LIGHT)
-            gap = panel.y[panel.index(d)] - f.synthetic
+            f, _, _ = _fit_unit(p, d, np.delete(donor_rows, j), specs, cube, pre, fit_mask, rng, LIGHT)
+            gap = panel.y[donor_rows[j]] - f.synthetic
             post_rmspe = float(np.sqrt(np.nanmean(gap[post] ** 2)))
             ratios[j] = post_rmspe / f.rmspe_pre if f.rmspe_pre > 0 else np.inf
             rows.append({"unit": d, "start": start, "rmspe_pre": f.rmspe_pre, "rmspe_post": post_rmspe,

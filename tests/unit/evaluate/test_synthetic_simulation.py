@@ -52,14 +52,14 @@ def study(effect=0.0, rtm=False, seed=11):
 
 
 def test_false_positive_rate_and_coverage():
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the machine is shared, wall time is not ours
     p0, cover0, _ = study(0.0)
     p1, cover1, _ = study(3.0, seed=12)
     # exact permutation test: P(p <= 0.05) = 1/30 under the null; 120 draws allow sampling error (binomial sd 1.6%)
     assert np.mean(p0 <= 0.05) <= 0.08
     assert np.mean(cover0) >= 0.90 and np.mean(cover1) >= 0.90
     assert np.mean(p1 <= 0.05) >= 0.5  # and it has power against an effect of 3 (about 6 noise sd)
-    assert time.perf_counter() - started < 20
+    assert time.process_time() - started < 20
 
 
 def test_regression_to_the_mean_panel_keeps_its_false_positive_rate():
