@@ -20,7 +20,7 @@ import pandas as pd
 from partnering.errors import NotFoundError, PartneringError, ValidationError
 from partnering.evaluate.panel import Panel, panel_from_long
 from partnering.evaluate.result import MethodResult
-from partnering.evaluate.triangulate import Verdict, per_year_effects, realised_vs_forecast, triangulate
+from partnering.evaluate.triangulate import Verdict, case_forecast, per_year_effects, realised_vs_forecast, triangulate
 
 __all__ = ["ALL_METHODS", "Evaluation", "evaluate_panel", "evaluate_partnership", "find_partnership"]
 
@@ -59,7 +59,7 @@ class Evaluation:
                                                   "after": self.spc.details.get("after")},
             "per_year": [] if self.per_year is None else self.per_year.to_dict("records"),
             "benefits": None if self.benefits is None else {
-                "summary": self.benefits["summary"],
+                **self.benefits,
                 "table": None if self.benefits.get("table") is None else self.benefits["table"].to_dict("records")},
             "errors": self.errors, "excluded": self.excluded, "warnings": self.warnings,
         }
@@ -194,9 +194,13 @@ def _comparators(engine, recipient: str, kind: str, comparators, k: int) -> tupl
 def evaluate_partnership(engine, partnership, indicators: Sequence[str] | None = None,
                          methods: Sequence[str] | str = ("its", "did", "sc"), comparators="peers",
                          k: int = PEER_COMPARATORS, exclude_spillover: bool = True, level: float = 0.95,
-                         start: str | None = None, seed: int = 0) -> dict[str, Evaluation]:
+                         start: str | None = None, seed: int = 0, viewer_org: str | None = None,
+                         viewer_is_admin: bool = True) -> dict[str, Evaluation]:
     """Evaluate a registered partnership on every indicator it names (else the key metrics), one
-    :class:`Evaluation` per indicator.  ``start`` overrides the partnership's start (e.g. a hypothetical one)."""
+    :class:`Evaluation` per indicator.  ``start`` overrides the partnership's start (e.g. a hypothetical one).
+    ``viewer_org``/``viewer_is_admin`` scope unpublished uploads as :func:`repository.observations_frame` does.
+    Where it came from a business case, realised effects by year are set against the case's forecast
+    (:func:`partnering.evaluate.triangulate.case_forecast`)."""
     from partnering.evaluate.rtm import with_spillover_excluded
     from partnering.indicators.catalogue import load_catalogue
     from partnering.measure.segment import SegmentConfig, key_metrics
@@ -217,10 +221,12 @@ def evaluate_partnership(engine, partnership, indicators: Sequence[str] | None =
     all_orgs = repo.organisations_frame(engine, kinds=[kind])
     icb_of = dict(zip(all_orgs["org_code"], all_orgs.get("icb_code", pd.Series(index=all_orgs.index, dtype=object))))
     case_id = p.get("appraisal_case_id")
+    case = None if case_id is None else case_forecast(engine, case_id, form=p.get("form"))
     out: dict[str, Evaluation] = {}
     for ind in inds:
         units = list(dict.fromkeys([rec, *comp, *([sup] if sup else [])]))
-        obs = repo.observations_frame(engine, indicators=[ind], orgs=units)
+        obs = repo.observations_frame(engine, indicators=[ind], orgs=units, viewer_org=viewer_org,
+                                      viewer_is_admin=viewer_is_admin)
         obs = obs[obs["value"].notna()]
         if obs.empty or rec not in set(obs["org_code"]) or start not in set(obs["period"]):
             continue
@@ -233,10 +239,10 @@ def evaluate_partnership(engine, partnership, indicators: Sequence[str] | None =
         d = cat[ind].improvement_direction if ind in cat else None
         ev = evaluate_panel(panel, methods, level=level, improvement_direction=d, case_id=case_id, seed=seed)
         ev.warnings.insert(0, f"comparators: {how}")
-        if case_id is not None:
-            ev.benefits["summary"] = (f"This partnership came from business case {case_id}; its forecast benefits "
-                                      "are not yet expressed per indicator, so realised effects by year are shown "
-                                      "without a forecast to set them against.")
+        if case is not None:
+            ev.benefits = realised_vs_forecast(ev.per_year if ev.per_year is not None else pd.DataFrame(
+                columns=["year", "effect"]), None, case_id, case=case, indicator=ind,
+                unit=cat[ind].unit if ind in cat else None, improvement_direction=d)
         out[ind] = ev
     if not out:
         raise NotFoundError(f"no indicator of {rec} has data around the start {start}: {', '.join(inds)}")

@@ -5,7 +5,9 @@ Shape follows :mod:`partnering.report.appraisal`: one self-contained HTML file (
 chart) or a PDF drawn with matplotlib (no browser needed).  Charts: the outcome of the partnered organisation
 against its counterfactuals (the ITS projection and the synthetic control where run), the DiD effect by period with
 its placebo band, the event study, and the SPC view rebased at the start.  The words lead: the verdict, the
-regression-to-the-mean check, and the warnings, before any number.
+regression-to-the-mean check, and the warnings, before any number.  Where the partnership came from a business case,
+the realised effects by year are set beside the case's forecast benefits, saying what can and cannot be compared
+(money against the indicator's units: :func:`partnering.evaluate.triangulate.realised_vs_forecast`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,56 @@ def spc_figure(ev) -> Figure | None:
     return fig
 
 
+#: headings of the realised-against-forecast table (:func:`partnering.evaluate.triangulate.realised_vs_forecast`)
+_BENEFIT_COLUMNS = {"year": "Year", "realised_effect": "Realised effect (indicator units)",
+                    "forecast_benefit_gbp": "Forecast benefit (GBP, real)",
+                    "forecast_share_of_full": "Share of full benefit expected",
+                    "share_of_gap_closed": "Share of the case's gap closed",
+                    "forecast": "Forecast (indicator units)", "realised": "Realised (indicator units)",
+                    "realised_share": "Realised / forecast"}
+
+
+def realised_vs_forecast_table(ev) -> pd.DataFrame | None:
+    """The realised effects by year beside the business case's forecast, formatted for reading (None without a
+    case or a forecast): money as whole pounds, shares as percentages, effects to three figures."""
+    b = ev.benefits or {}
+    t = b.get("table")
+    if t is None or t.empty:
+        return None
+    out = pd.DataFrame({"Year": t["year"].astype(int).astype(str)})
+    for col, head in _BENEFIT_COLUMNS.items():
+        if col == "year" or col not in t:
+            continue
+        v = t[col]
+        if col == "forecast_benefit_gbp":
+            out[head] = [("–" if not np.isfinite(x) else f"{x:,.0f}") for x in v]
+        elif col.startswith(("forecast_share", "share_of", "realised_share")):
+            out[head] = [("–" if not np.isfinite(x) else f"{x:.0%}") for x in v]
+        else:
+            out[head] = [_fmt(float(x)) for x in v]
+    return out
+
+
+def realised_vs_forecast_lines(ev) -> list[str]:
+    """What can and cannot be compared, in words (the summary itself is in :func:`board_summary`)."""
+    b = ev.benefits or {}
+    lines = [f"Compared: {c}." for c in b.get("comparable") or []]
+    lines += [f"Not compared: {c}." for c in b.get("not_comparable") or []]
+    return lines
+
+
+def _realised_vs_forecast_html(ev) -> list[str]:
+    t = realised_vs_forecast_table(ev)
+    if t is None:
+        return []
+    h = ["<h3>Realised against the business case's forecast</h3>"]
+    lines = realised_vs_forecast_lines(ev)
+    if lines:
+        h.append("<ul>" + "".join(f"<li>{escape(x)}</li>" for x in lines) + "</ul>")
+    h.append(t.to_html(index=False, escape=True))
+    return h
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
@@ -134,6 +186,7 @@ def render_html(evaluations: Mapping, title: str = "Partnership evaluation") -> 
         h.append(f"<h2>{escape(str(ind))}</h2>")
         h += [f"<p>{escape(p)}</p>" for p in board_summary(ev)]
         h.append(methods_table(ev).to_html(index=False, escape=True))
+        h += _realised_vs_forecast_html(ev)
         h.append("<figure>" + _svg(effect_figure(ev)) + "<figcaption>Observed against what the methods expect "
                  "without the partnership, and the effect by period.</figcaption></figure>")
         f = spc_figure(ev)
@@ -169,6 +222,14 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     pdf.savefig(fig)
 
 
+def _benefit_rows(ev) -> list[str]:
+    t = realised_vs_forecast_table(ev)
+    if t is None:
+        return []
+    return ["Realised against forecast by year:"] + ["; ".join(f"{k}: {v}" for k, v in r.items())
+                                                     for r in t.to_dict("records")]
+
+
 def write_report(evaluations: Mapping, out: str | Path, title: str = "Partnership evaluation") -> Path:
     """Write the report as HTML or PDF, chosen by the file's suffix."""
     out = Path(out)
@@ -181,7 +242,7 @@ def write_report(evaluations: Mapping, out: str | Path, title: str = "Partnershi
                 t = methods_table(ev)
                 lines = board_summary(ev) + ["Methods:"] + [
                     f"{r['method']}: {r['effect']} ({r['interval']}), p {r['p-value']}" for r in t.to_dict("records")
-                ] + ["Warnings:"] + list(ev.warnings)
+                ] + realised_vs_forecast_lines(ev) + _benefit_rows(ev) + ["Warnings:"] + list(ev.warnings)
                 _text_page(pdf, f"{title}: {ind}", lines)
                 pdf.savefig(effect_figure(ev))
                 f = spc_figure(ev)
