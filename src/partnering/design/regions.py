@@ -872,7 +872,8 @@ def design_regions(
                 unb[unit_of[i]].add(int(unit_of[j]))
     coords_area = _km(f["lon"].to_numpy(float), f["lat"].to_numpy(float))
     feats_area = f[["imd_score", "pct_65_plus"]].to_numpy(float)
-    feats_area = (feats_area - feats_area.mean(0)) / feats_area.std(0)
+    sd = feats_area.std(0)
+    feats_area = (feats_area - feats_area.mean(0)) / np.where(sd > 0, sd, 1.0)  # a constant attribute stays 0
     w = np.maximum(upop, 1e-12)
     ucoords = np.vstack([np.bincount(unit_of, weights=pop * coords_area[:, d], minlength=m) / w for d in range(2)]).T
     # need: a unit of several areas contributes each area's standardised values; the unit carries their mean with
