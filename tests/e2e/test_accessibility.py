@@ -106,6 +106,18 @@ def _improvement(page, what: str) -> None:
     expect(page.locator("#cycles-table")).to_contain_text("GP streaming")
 
 
+def _evaluation(page) -> None:
+    """A partnership naming one indicator (as analyst A, org A with org B from 2024-04), then its evaluation."""
+    _goto(page, f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}&form=buddying")
+    page.fill("#start_period", "2024-04")
+    page.fill("#targets", "ae_4h_pct_all::95:2026-03")
+    page.get_by_role("button", name="Save the partnership").click()
+    expect(page.locator(".nhsuk-inset-text")).to_contain_text("Saved as version 1")
+    page.set_default_navigation_timeout(120_000)  # the first evaluation runs every method (seconds on 2 cores)
+    _goto(page, page.url.split("?")[0] + "/evaluation")
+    expect(page.locator("h1")).to_contain_text("Evaluation of")
+
+
 #: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
 PAGES = {
     "sign-in": ("anonymous", "/signin", 200),
@@ -169,6 +181,7 @@ PAGES = {
     "design-allocation": ("viewer_b", "/design/money/allocation", 200),
     "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
     "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
+    "evaluation": ("analyst_a", _evaluation, None),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -189,6 +202,7 @@ COVERED_ROUTES = {
     "/improve/projects/{project_id}": "improve-project",
     "/design": "design", "/design/money/consolidation": "design-consolidation",
     "/design/money/allocation": "design-allocation",
+    "/partnerships/{partnership_id}/evaluation": "evaluation",
 }
 
 
