@@ -713,7 +713,12 @@ def partition(
     best: tuple[float, np.ndarray] | None = None
     best_v = math.inf
     rng = np.random.default_rng(seed)
-    for attempt in range(max(1, restarts)):
+    attempt = -1
+    while True:
+        attempt += 1
+        # `restarts` starts; while none is feasible, keep starting until the time limit
+        if attempt >= max(1, restarts) and (best is not None or time.perf_counter() - t0 > time_limit):
+            break
         part = _Partition(nb, pop, cost, k, lower, upper, apart or {}, rng)
         v = math.inf
         # strict bounds by recursive tree bisection; else a near-balanced bisection and recombination repair
@@ -722,7 +727,7 @@ def partition(
         elif part.tree_split(budget=2 * k, best_effort=True):
             v = part.repair(max_iter=40 * n)
             if v > 1e-9:
-                v = part.recombine(max_iter=20 * k, deadline=t0 + time_limit * (attempt + 1) / restarts)
+                v = part.recombine(max_iter=20 * k, deadline=time.perf_counter() + time_limit / max(1, restarts))
             if v > 1e-9:
                 v = part.repair(max_iter=40 * n)
         if not math.isfinite(v):
@@ -737,12 +742,12 @@ def partition(
         total = float(part.rcost.sum())
         if best is None or total < best[0]:
             best = (total, part.labels.copy())
-        if time.perf_counter() - t0 > time_limit * (attempt + 2) / (restarts + 1):
+        if best is not None and time.perf_counter() - t0 > time_limit * (attempt + 2) / (restarts + 1):
             break
     if best is None:
         raise InfeasibleError(
             f"balance: no {k} contiguous regions within ±{balance:.0%} of the mean population "
-            f"({lower:,.0f}–{upper:,.0f}) were found after {restarts} starts (closest: {best_v:,.0f} people outside "
+            f"({lower:,.0f}–{upper:,.0f}) were found after {attempt} starts (closest: {best_v:,.0f} people outside "
             "the bounds); try a looser balance or a smaller k — the search is heuristic, so this is not a proof"
         )
     return best[1], best[0]
