@@ -338,7 +338,8 @@ def p_median_lagrangian(minutes: np.ndarray, weights: np.ndarray, p: int, locked
 
 
 def _highs_solve(c, A: sp.csr_matrix, row_lo, row_hi, col_lo, col_hi, integer: np.ndarray, *, sense: str = "min",
-                 time_limit: float = 60.0, mip_gap: float = 1e-4, start: np.ndarray | None = None):
+                 time_limit: float = 60.0, mip_gap: float = 1e-4, start: np.ndarray | None = None,
+                 options: dict | None = None):
     """Solve ``min/max c x  s.t. row_lo <= A x <= row_hi, col_lo <= x <= col_hi`` with HiGHS (matrices passed whole).
 
     Returns ``(x, objective, bound, status)``: ``bound`` is HiGHS's MIP dual bound (the LP optimum when nothing is
@@ -351,6 +352,8 @@ def _highs_solve(c, A: sp.csr_matrix, row_lo, row_hi, col_lo, col_hi, integer: n
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("threads", 1)
+    for key, val in (options or {}).items():
+        h.setOptionValue(key, val)
     lp = highspy.HighsLp()
     nvar = len(c)
     lp.num_col_ = nvar

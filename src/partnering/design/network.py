@@ -230,6 +230,8 @@ def design_network(demand: pd.DataFrame, sites: pd.DataFrame, p: int, *, model: 
 
         site_minutes = DEFAULT_DRIVE_MODEL.minutes(distance_matrix_km(sites["lat"], sites["lon"], sites["lat"],
                                                                       sites["lon"]))
+        if nearest is None and minutes.size > 200_000:
+            nearest = 10  # keeps the MIP solvable; the reported bound stays valid for the full problem
         sol = facility.p_median_mip(minutes, w, p, locked,
                                     capacity=sites["capacity"].to_numpy(dtype=float) if capacitated else None,
                                     staff=staff, min_staff=float(min_consultants or 0), staff_minutes=site_minutes,
