@@ -89,6 +89,16 @@ def authz(e2e_home):
                    json={"org_code": ORG_A, "save": True}, timeout=120)  # a stored case of org A
     assert r.status_code == 200, r.text
     world.appraise_case_id = r.json()["id"]
+    # a partnership of org A with org B, an idea and a project of org A (the register and improvement pages by id)
+    from partnering.improve.ideas import submit_idea
+    from partnering.improve.projects import create_project
+    from partnering.register import add_partnership
+
+    world.partnership_id = add_partnership(world.engine, {"recipient_code": ORG_A, "supporter_code": ORG_B,
+                                                          "form": "buddying", "start_period": "2024-04"},
+                                           actor="e2e").id
+    world.idea_id = submit_idea(world.engine, ORG_A, "Share the discharge checklist", actor="e2e")
+    world.project_id = create_project(world.engine, ORG_A, "Same-day discharge", actor="e2e")
     _load_unpublished_official_figures(world)
     with world.engine.connect() as conn:
         from sqlalchemy import text
@@ -123,7 +133,7 @@ def authz(e2e_home):
 
 @dataclass(frozen=True)
 class Rule:
-    need: str = "signed_in"  # public | signed_in | analyst | admin
+    need: str = "signed_in"  # public | signed_in | analyst | admin | analyst_of_a | member_of_a (org A or admin)
     ok: tuple[int, ...] = (200,)  # statuses that mean "allowed and done"
     body: str | None = None  # which request body to send (see _request)
     csrf: bool = False  # a page form: must refuse a missing CSRF token
@@ -169,6 +179,46 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/data/batches/{batch_id}/undo"): Rule("admin"),
     # undoing the demo batch: allowed for admins, refused by the library with its reason (reference data replaced)
     ("POST", "/api/v1/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none"),
+    ("GET", "/design/money/allocation/download"): Rule(query="?budget=1000&units=areas"),
+    # the register, improvement work, evaluation and design (issues #10-#12). Write endpoints are sent an empty body:
+    # the outcome shows who gets past the gate (signed in / role / organisation) to the input checks (400/422).
+    ("GET", "/partnerships/new"): Rule("analyst"),
+    ("POST", "/partnerships/new"): Rule(ok=(400,), body="none", csrf=True),
+    ("GET", "/partnerships/{partnership_id}/edit"): Rule("analyst"),  # analysts of a party (A and B here), admins
+    # an empty form names no party: only an administrator may save an entry they are not a party of
+    ("POST", "/partnerships/{partnership_id}/edit"): Rule("admin", ok=(400,), body="none", csrf=True),
+    ("POST", "/partnerships/{partnership_id}/renew"): Rule("analyst", ok=(303,), body="none", csrf=True),
+    ("POST", "/api/v1/partnerships"): Rule(ok=(422,), body="none"),
+    ("PATCH", "/api/v1/partnerships/{partnership_id}"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/partnerships/{partnership_id}/end"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/partnerships/{partnership_id}/renew"): Rule(ok=(422,), body="none"),
+    ("GET", "/improve/ideas/{idea_id}"): Rule("member_of_a"),
+    ("GET", "/api/v1/improve/ideas/{idea_id}"): Rule("member_of_a"),
+    ("POST", "/improve/ideas"): Rule(ok=(400,), body="none", csrf=True),
+    ("POST", "/improve/ideas/{idea_id}/comment"): Rule("member_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/improve/ideas/{idea_id}/vote"): Rule("member_of_a", ok=(303,), body="none", csrf=True),
+    ("POST", "/improve/ideas/{idea_id}/triage"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/api/v1/improve/ideas"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/improve/ideas/{idea_id}/comments"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/improve/ideas/{idea_id}/votes"): Rule("member_of_a", body="none"),
+    ("POST", "/api/v1/improve/ideas/{idea_id}/triage"): Rule(ok=(422,), body="none"),
+    ("GET", "/improve/projects/new"): Rule("analyst"),
+    ("POST", "/improve/projects/new"): Rule("analyst", ok=(400,), body="none", csrf=True),
+    ("GET", "/improve/projects/{project_id}"): Rule("member_of_a"),
+    ("GET", "/api/v1/improve/projects/{project_id}"): Rule("member_of_a"),
+    ("POST", "/improve/projects/{project_id}/cycles"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/improve/projects/{project_id}/drivers"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/improve/projects/{project_id}/progress"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/api/v1/improve/projects"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/improve/projects/{project_id}/cycles"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/improve/projects/{project_id}/drivers"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/improve/projects/{project_id}/progress"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/evaluate/panel"): Rule(ok=(400,), body="none"),
+    ("POST", "/design/money/consolidation/add"): Rule("analyst", ok=(400,), body="none", csrf=True),
+    ("POST", "/api/v1/design/money/consolidation"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/design/money/allocation"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/design/regions"): Rule(ok=(422,), body="none"),
+    ("POST", "/api/v1/design/network"): Rule(ok=(422,), body="none"),
     ("POST", "/data/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none", csrf=True),
 }
 
@@ -177,7 +227,9 @@ def _fill(path: str, principal_org: str | None, scope: str, world) -> str:
     org = principal_org if scope == "own" else (ORG_B if principal_org == ORG_A else ORG_A)
     values = {"code": org or ORG_A, "batch_id": str(world.demo_batch_id), "what": "observations",
               "slug": "spc", "token_id": "{token_id}", "case_id": str(getattr(world, "appraise_case_id", 0)),
-              "step": "problem"}
+              "step": "problem", "partnership_id": str(getattr(world, "partnership_id", 0)),
+              "idea_id": str(getattr(world, "idea_id", 0)), "project_id": str(getattr(world, "project_id", 0)),
+              "fmt": "html"}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
 
 
@@ -236,6 +288,8 @@ def _expected(rule: Rule, s: Session) -> str:
         return "ok"
     if s.who == "anonymous":
         return "signin"
+    if rule.need == "member_of_a":  # anyone of org A (whose idea / project it is) and admins
+        return "ok" if s.role == "admin" or s.org == ORG_A else "forbidden"
     if rule.need == "analyst_of_a":  # analysts of org A (whose stored case it is) and admins
         return "ok" if s.role == "admin" or (s.role == "analyst" and s.org == ORG_A) else "forbidden"
     return "ok" if RANK[s.role] >= RANK.get(rule.need, 0) else "forbidden"

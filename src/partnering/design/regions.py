@@ -823,8 +823,10 @@ def _km(lon, lat):
 def _pairs(pairs, codes_set, what) -> list[tuple[str, str]]:
     out = []
     for p in pairs or ():
-        a, b = (p.split(",") if isinstance(p, str) else p)
-        a, b = a.strip(), b.strip()
+        parts = p.split(",") if isinstance(p, str) else list(p)
+        if len(parts) != 2:
+            raise ValidationError(f"{what}: {str(p)[:40]!r} is not a pair of area codes (write 'A,B')")
+        a, b = str(parts[0]).strip(), str(parts[1]).strip()
         for c in (a, b):
             if c not in codes_set:
                 raise ValidationError(f"{what}: {c} is not one of the areas")

@@ -54,13 +54,12 @@ from partnering.web.auth import CurrentUser
 from partnering.web.charts import figure_json
 from partnering.web.deps import ROLE_RANK, api_user, check_csrf, page_user
 from partnering.web.errors import ERROR_RESPONSES
-from partnering.web.paging import CSV_RESPONSE, FORMAT, LIMIT, OFFSET, Page, json_safe, page
+from partnering.web.paging import CSV_RESPONSE, FORMAT, LIMIT, OFFSET, Page, RecordId, json_safe, page
 from partnering.web.render import records, render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 api = APIRouter(prefix="/api/v1", tags=["api"])
 
-CASE_ID = PathParam(description="Stored appraisal case id", examples=[1])
 #: the wizard's steps, in order (issue #10 s.6: problem -> options -> flows -> uncertainty -> MCDA)
 STEPS = (("problem", "Problem"), ("options", "Options"), ("flows", "Flows"), ("uncertainty", "Uncertainty"),
          ("mcda", "Multi-criteria analysis"))
@@ -104,7 +103,7 @@ def _known_org(engine, org_code: str | None) -> None:
         services.org_row(engine, org_code)
 
 
-def stored(engine, case_id: int) -> tuple[dict, DecisionCase]:
+def stored(engine, case_id: RecordId) -> tuple[dict, DecisionCase]:
     """A stored case's row and its parsed case (404 naming the id when there is none)."""
     row = get_case(engine, case_id)
     row["updated"] = pd.Timestamp(row["updated_at"]).strftime("%Y-%m-%d %H:%M") if row.get("updated_at") else ""
@@ -361,7 +360,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(page_user)):
 
 
 @pages.get("/appraise/cases/{case_id}")
-def case_page(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def case_page(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     row, case = stored(eng, case_id)
     res = case_result(case, row["toml"])
@@ -371,7 +370,7 @@ def case_page(request: Request, case_id: int, user: CurrentUser = Depends(page_u
 
 
 @pages.get("/appraise/cases/{case_id}/compare")
-def compare_page(request: Request, case_id: int, option: list[str] | None = Query(None),
+def compare_page(request: Request, case_id: RecordId, option: list[str] | None = Query(None),
                  user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     row, case = stored(eng, case_id)
@@ -398,7 +397,7 @@ def _download_name(row: dict, ext: str) -> str:
 
 
 @pages.get("/appraise/cases/{case_id}/download/report.pdf")
-def report_pdf(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def report_pdf(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     import tempfile
     from pathlib import Path
 
@@ -414,7 +413,7 @@ def report_pdf(request: Request, case_id: int, user: CurrentUser = Depends(page_
 
 
 @pages.get("/appraise/cases/{case_id}/download/report.html")
-def report_html(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def report_html(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     from partnering.report.appraisal import render_html
 
     row, case = stored(request.app.state.engine, case_id)
@@ -424,7 +423,7 @@ def report_html(request: Request, case_id: int, user: CurrentUser = Depends(page
 
 
 @pages.get("/appraise/cases/{case_id}/download/workbook.xlsx")
-def workbook(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def workbook(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     import tempfile
     from pathlib import Path
 
@@ -439,7 +438,7 @@ def workbook(request: Request, case_id: int, user: CurrentUser = Depends(page_us
 
 
 @pages.get("/appraise/cases/{case_id}/download/case.toml")
-def case_toml(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def case_toml(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     row = get_case(request.app.state.engine, case_id)
     return Response(row["toml"], media_type="application/toml; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_download_name(row, "toml")}"'})
@@ -470,7 +469,7 @@ def _edit_page(request: Request, row: dict, case: DecisionCase, step: str, statu
                   errors=errors or [], values=values or {}, **_step_context(case))
 
 
-def _editable(request: Request, case_id: int, user: CurrentUser, step: str | None = None):
+def _editable(request: Request, case_id: RecordId, user: CurrentUser, step: str | None = None):
     if step is not None and step not in STEP_KEYS:
         raise NotFoundError(f"the wizard has no step {step[:40]!r}: its steps are {', '.join(STEP_KEYS)}")
     row, case = stored(request.app.state.engine, case_id)
@@ -479,7 +478,7 @@ def _editable(request: Request, case_id: int, user: CurrentUser, step: str | Non
 
 
 @pages.get("/appraise/cases/{case_id}/edit/{step}")
-def edit_step_page(request: Request, case_id: int, step: str, user: CurrentUser = Depends(page_user)):
+def edit_step_page(request: Request, case_id: RecordId, step: str, user: CurrentUser = Depends(page_user)):
     row, case = _editable(request, case_id, user, step)
     return _edit_page(request, row, case, step)
 
@@ -735,7 +734,7 @@ def apply_step(case: DecisionCase, step: str, data) -> tuple[DecisionCase | None
 
 
 @pages.post("/appraise/cases/{case_id}/edit/{step}")
-async def edit_step(request: Request, case_id: int, step: str, user: CurrentUser = Depends(page_user)):
+async def edit_step(request: Request, case_id: RecordId, step: str, user: CurrentUser = Depends(page_user)):
     row, case = _editable(request, case_id, user, step)
     data = await request.form()
     new, errors, values = apply_step(case, step, data)
@@ -752,14 +751,14 @@ async def edit_step(request: Request, case_id: int, step: str, user: CurrentUser
 
 
 @pages.get("/appraise/cases/{case_id}/toml")
-def toml_page(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+def toml_page(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     row, case = _editable(request, case_id, user)
     return render(request, "appraise/toml.html", title=f"Case file: {case.case.title}", row=row, case=case,
                   text=row["toml"], errors=[], steps=STEPS)
 
 
 @pages.post("/appraise/cases/{case_id}/toml")
-async def toml_save(request: Request, case_id: int, user: CurrentUser = Depends(page_user)):
+async def toml_save(request: Request, case_id: RecordId, user: CurrentUser = Depends(page_user)):
     row, case = _editable(request, case_id, user)
     data = await request.form()
     if "toml" not in data:
@@ -973,13 +972,13 @@ def api_create_case(request: Request, text: str = Depends(case_body),
 
 
 @api.get("/appraise/cases/{case_id}", response_model=CaseOut, responses=ERROR_RESPONSES)
-def api_case(request: Request, case_id: int = CASE_ID, user: CurrentUser = Depends(api_user)):
+def api_case(request: Request, case_id: RecordId, user: CurrentUser = Depends(api_user)):
     row, case = stored(request.app.state.engine, case_id)
     return _case_out(row, case)
 
 
 @api.put("/appraise/cases/{case_id}", response_model=CaseOut, responses=ERROR_RESPONSES, openapi_extra=CASE_BODY)
-def api_update_case(request: Request, case_id: int = CASE_ID, text: str = Depends(case_body),
+def api_update_case(request: Request, case_id: RecordId, text: str = Depends(case_body),
                     user: CurrentUser = Depends(api_user)):
     """Replace a stored case's text (validated, audited with the text before and after). Analysts of its
     organisation (before and after the change), and admins."""
@@ -995,7 +994,7 @@ def api_update_case(request: Request, case_id: int = CASE_ID, text: str = Depend
 
 @api.post("/appraise/cases/{case_id}/run", response_model=RunOut, response_model_exclude_unset=True,
           responses=ERROR_RESPONSES)
-def api_run_case(request: Request, case_id: int = CASE_ID,
+def api_run_case(request: Request, case_id: RecordId,
                  draws: int | None = Query(None, ge=100, le=MAX_WEB_DRAWS,
                                            description="Monte Carlo draws (default: the case's)"),
                  user: CurrentUser = Depends(api_user)):

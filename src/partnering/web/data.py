@@ -35,7 +35,7 @@ from partnering.web.uploads import (
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 api = APIRouter(prefix="/api/v1", tags=["api"])
-BATCH_ID = PathParam(description="Import batch id", examples=[1])
+BATCH_ID = PathParam(ge=1, le=2**63 - 1, description="Import batch id", examples=[1])
 
 
 # ------------------------------------------------------------------------------------------------ pages

@@ -45,6 +45,7 @@ from partnering.web.charts import figure_json, spc_figure
 from partnering.web.deps import api_user, check_csrf, page_user
 from partnering.web.downloads import safe_name, table_response
 from partnering.web.errors import ERROR_RESPONSES
+from partnering.web.paging import RecordId
 from partnering.web.render import records, render
 
 log = logging.getLogger("partnering.web")
@@ -80,7 +81,7 @@ def _json_safe(v):
     return str(v)
 
 
-def evaluation(engine, user: CurrentUser, partnership_id: int, indicators: tuple[str, ...] | None = None,
+def evaluation(engine, user: CurrentUser, partnership_id: RecordId, indicators: tuple[str, ...] | None = None,
                method: str = "all", start: str | None = None, include_spillover: bool = False) -> dict:
     """The partnership's evaluation, cached per data version and viewer scope: ``{"evaluations": {indicator:
     Evaluation}, "seconds": ..., "computed_at": ...}``, or ``{"error": reason, "status": code}`` when it cannot be
@@ -103,7 +104,7 @@ def evaluation(engine, user: CurrentUser, partnership_id: int, indicators: tuple
     return cached(engine, "evaluation", user, compute, partnership_id, indicators, method, start, include_spillover)
 
 
-def _evaluated(engine, user, partnership_id: int, **kw) -> dict:
+def _evaluated(engine, user, partnership_id: RecordId, **kw) -> dict:
     """The evaluation, or the library's reason as an error answer (400/404)."""
     out = evaluation(engine, user, partnership_id, **kw)
     if "error" in out:
@@ -318,7 +319,7 @@ def _indicator_view(ev, code: str, i: int, catalogue, names: dict[str, str]) -> 
 
 
 @pages.get("/partnerships/{partnership_id}/evaluation")
-def evaluation_page(request: Request, partnership_id: int, user: CurrentUser = Depends(page_user)):
+def evaluation_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     from partnering.indicators.catalogue import load_catalogue
     from partnering.web import services
 
@@ -338,7 +339,7 @@ def evaluation_page(request: Request, partnership_id: int, user: CurrentUser = D
 
 
 @pages.get("/partnerships/{partnership_id}/evaluation/download/report.{fmt}")
-def report_download(request: Request, partnership_id: int, fmt: str, user: CurrentUser = Depends(page_user)):
+def report_download(request: Request, partnership_id: RecordId, fmt: str, user: CurrentUser = Depends(page_user)):
     """The evaluation report (:func:`partnering.report.evaluation.write_report`) as HTML or PDF."""
     from partnering.report.evaluation import render_html, write_report
 
@@ -358,7 +359,7 @@ def report_download(request: Request, partnership_id: int, fmt: str, user: Curre
 
 
 @pages.get("/partnerships/{partnership_id}/evaluation/download/results")
-def results_download(request: Request, partnership_id: int, format: str = "csv",
+def results_download(request: Request, partnership_id: RecordId, format: str = "csv",
                      user: CurrentUser = Depends(page_user)):
     """Every estimate as CSV or XLSX (:func:`results_frame`)."""
     eng = request.app.state.engine
@@ -370,7 +371,7 @@ def results_download(request: Request, partnership_id: int, format: str = "csv",
 
 
 @api.get("/partnerships/{partnership_id}/evaluation", responses=ERROR_RESPONSES)
-def api_evaluation(request: Request, partnership_id: int,
+def api_evaluation(request: Request, partnership_id: RecordId,
                    indicator: str | None = Query(None, description="Indicators: CODE,CODE (default: those the "
                                                  "partnership names, else the key metrics)"),
                    method: str = Query("all", description="its, did, sc, cs or all"),

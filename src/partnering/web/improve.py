@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import AccessDenied, PartneringError
+from partnering.errors import AccessDenied, PartneringError, ValidationError
 from partnering.improve import (
     DECISIONS,
     DRIVER_KINDS,
@@ -44,6 +44,7 @@ from partnering.web import charts, services
 from partnering.web.auth import CurrentUser
 from partnering.web.deps import api_user, check_csrf, page_user
 from partnering.web.errors import ERROR_RESPONSES
+from partnering.web.paging import RecordId
 from partnering.web.render import records, render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -61,7 +62,7 @@ def _project_parties(eng, project) -> tuple[str, ...]:
     return tuple(get_partnership(eng, project.partnership_id).party_codes)
 
 
-def readable_project(eng, user: CurrentUser, project_id: int):
+def readable_project(eng, user: CurrentUser, project_id: RecordId):
     p = get_project(eng, project_id)
     if not may_read(user.role, user.org_code, p.org_code, _project_parties(eng, p)):
         raise AccessDenied(f"improvement project {project_id} belongs to {p.org_code}: only its staff, the parties "
@@ -69,7 +70,7 @@ def readable_project(eng, user: CurrentUser, project_id: int):
     return p
 
 
-def readable_idea(eng, user: CurrentUser, idea_id: int) -> dict:
+def readable_idea(eng, user: CurrentUser, idea_id: RecordId) -> dict:
     idea = get_idea(eng, idea_id)
     if not may_read(user.role, user.org_code, idea["org_code"]):
         raise AccessDenied(f"idea {idea_id} belongs to {idea['org_code']}: only its staff and administrators see it")
@@ -137,6 +138,8 @@ def improve_page(request: Request, org: str | None = None, user: CurrentUser = D
 async def submit_idea_page(request: Request, user: CurrentUser = Depends(page_user)):
     form = await request.form()
     org = (form.get("org_code") or user.org_code or "").upper()
+    if not org:  # an administrator belongs to no organisation: the form must say which
+        raise ValidationError("choose the organisation the idea is for")
     require(may_take_part(user.role, user.org_code, org), "staff", org)
     iid = submit_idea(request.app.state.engine, org, form.get("title") or "", form.get("description") or "",
                       form.get("needs_money") == "yes", user.email)
@@ -144,7 +147,7 @@ async def submit_idea_page(request: Request, user: CurrentUser = Depends(page_us
 
 
 @pages.get("/improve/ideas/{idea_id}")
-def idea_page(request: Request, idea_id: int, user: CurrentUser = Depends(page_user)):
+def idea_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     projects = records(list_projects(eng, idea["org_code"]))
@@ -155,7 +158,7 @@ def idea_page(request: Request, idea_id: int, user: CurrentUser = Depends(page_u
 
 
 @pages.post("/improve/ideas/{idea_id}/vote")
-async def vote_page(request: Request, idea_id: int, user: CurrentUser = Depends(page_user)):
+async def vote_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -165,7 +168,7 @@ async def vote_page(request: Request, idea_id: int, user: CurrentUser = Depends(
 
 
 @pages.post("/improve/ideas/{idea_id}/comment")
-async def comment_page(request: Request, idea_id: int, user: CurrentUser = Depends(page_user)):
+async def comment_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -175,7 +178,7 @@ async def comment_page(request: Request, idea_id: int, user: CurrentUser = Depen
 
 
 @pages.post("/improve/ideas/{idea_id}/triage")
-async def triage_page(request: Request, idea_id: int, user: CurrentUser = Depends(page_user)):
+async def triage_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_manage(user.role, user.org_code, idea["org_code"]), "analysts", idea["org_code"])
@@ -215,7 +218,7 @@ async def create_project_page(request: Request, user: CurrentUser = Depends(page
 
 
 @pages.get("/improve/projects/{project_id}")
-def project_page(request: Request, project_id: int, user: CurrentUser = Depends(page_user)):
+def project_page(request: Request, project_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     p = readable_project(eng, user, project_id)
     return render(request, "improve/project.html", title=p.title, p=p, charts=measure_charts(eng, user, p),
@@ -235,14 +238,14 @@ def _change_ideas(nodes) -> list:
     return out
 
 
-def _managed(request: Request, user: CurrentUser, project_id: int):
+def _managed(request: Request, user: CurrentUser, project_id: RecordId):
     p = readable_project(request.app.state.engine, user, project_id)
     require(may_manage(user.role, user.org_code, p.org_code), "analysts", p.org_code)
     return p
 
 
 @pages.post("/improve/projects/{project_id}/drivers")
-async def driver_page(request: Request, project_id: int, user: CurrentUser = Depends(page_user)):
+async def driver_page(request: Request, project_id: RecordId, user: CurrentUser = Depends(page_user)):
     _managed(request, user, project_id)
     form = await request.form()
     parent = (form.get("parent_id") or "").strip()
@@ -252,7 +255,7 @@ async def driver_page(request: Request, project_id: int, user: CurrentUser = Dep
 
 
 @pages.post("/improve/projects/{project_id}/cycles")
-async def cycle_page(request: Request, project_id: int, user: CurrentUser = Depends(page_user)):
+async def cycle_page(request: Request, project_id: RecordId, user: CurrentUser = Depends(page_user)):
     _managed(request, user, project_id)
     form = await request.form()
     idea = (form.get("change_idea_id") or "").strip()
@@ -265,7 +268,7 @@ async def cycle_page(request: Request, project_id: int, user: CurrentUser = Depe
 
 
 @pages.post("/improve/projects/{project_id}/progress")
-async def progress_page(request: Request, project_id: int, user: CurrentUser = Depends(page_user)):
+async def progress_page(request: Request, project_id: RecordId, user: CurrentUser = Depends(page_user)):
     _managed(request, user, project_id)
     form = await request.form()
     record_progress(request.app.state.engine, project_id, form.get("period") or "", form.get("score") or "",
@@ -349,12 +352,12 @@ def api_submit(request: Request, body: IdeaIn, user: CurrentUser = Depends(api_u
 
 
 @api.get("/improve/ideas/{idea_id}", responses=ERROR_RESPONSES)
-def api_idea(request: Request, idea_id: int, user: CurrentUser = Depends(api_user)) -> dict:
+def api_idea(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
     return readable_idea(request.app.state.engine, user, idea_id)
 
 
 @api.post("/improve/ideas/{idea_id}/votes", responses=ERROR_RESPONSES)
-def api_vote(request: Request, idea_id: int, user: CurrentUser = Depends(api_user)) -> dict:
+def api_vote(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -362,7 +365,7 @@ def api_vote(request: Request, idea_id: int, user: CurrentUser = Depends(api_use
 
 
 @api.post("/improve/ideas/{idea_id}/comments", status_code=201, responses=ERROR_RESPONSES)
-def api_comment(request: Request, idea_id: int, body: CommentIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_comment(request: Request, idea_id: RecordId, body: CommentIn, user: CurrentUser = Depends(api_user)) -> dict:
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -370,7 +373,7 @@ def api_comment(request: Request, idea_id: int, body: CommentIn, user: CurrentUs
 
 
 @api.post("/improve/ideas/{idea_id}/triage", responses=ERROR_RESPONSES)
-def api_triage(request: Request, idea_id: int, body: TriageIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_triage(request: Request, idea_id: RecordId, body: TriageIn, user: CurrentUser = Depends(api_user)) -> dict:
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_manage(user.role, user.org_code, idea["org_code"]), "analysts", idea["org_code"])
@@ -396,21 +399,21 @@ def api_create_project(request: Request, body: ProjectIn, user: CurrentUser = De
 
 
 @api.get("/improve/projects/{project_id}", responses=ERROR_RESPONSES)
-def api_project(request: Request, project_id: int, user: CurrentUser = Depends(api_user)) -> dict:
+def api_project(request: Request, project_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
     """A project with its driver tree, cycles, progress scores, and per measure the cycles as chart annotations."""
     eng = request.app.state.engine
     return _project_out(eng, user, readable_project(eng, user, project_id))
 
 
 @api.post("/improve/projects/{project_id}/drivers", status_code=201, responses=ERROR_RESPONSES)
-def api_driver(request: Request, project_id: int, body: DriverIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_driver(request: Request, project_id: RecordId, body: DriverIn, user: CurrentUser = Depends(api_user)) -> dict:
     _managed(request, user, project_id)
     return {"driver_id": add_driver(request.app.state.engine, project_id, body.kind, body.text, body.parent_id,
                                     user.email)}
 
 
 @api.post("/improve/projects/{project_id}/cycles", status_code=201, responses=ERROR_RESPONSES)
-def api_cycle(request: Request, project_id: int, body: CycleIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_cycle(request: Request, project_id: RecordId, body: CycleIn, user: CurrentUser = Depends(api_user)) -> dict:
     _managed(request, user, project_id)
     cid = add_cycle(request.app.state.engine, project_id, body.title, body.start_period, body.measures,
                     body.change_idea_id, body.end_period, body.plan, body.do, body.study, body.act, body.decision,
@@ -419,7 +422,7 @@ def api_cycle(request: Request, project_id: int, body: CycleIn, user: CurrentUse
 
 
 @api.post("/improve/projects/{project_id}/progress", status_code=201, responses=ERROR_RESPONSES)
-def api_progress(request: Request, project_id: int, body: ProgressIn, user: CurrentUser = Depends(api_user)
+def api_progress(request: Request, project_id: RecordId, body: ProgressIn, user: CurrentUser = Depends(api_user)
                  ) -> dict:
     _managed(request, user, project_id)
     sid = record_progress(request.app.state.engine, project_id, body.period, body.score, body.note, user.email)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ LIMIT = Query(100, ge=1, le=10_000, description="Most items to return")
 OFFSET = Query(0, ge=0, le=10_000_000, description="Items to skip")
 FORMAT = Query(None, description="json (default) or csv", pattern="^(json|csv)$")
 CODE = Path(description="Organisation (ODS) code", examples=["ZA1"])
+#: a stored record's id in a path: a positive 64-bit integer (a larger one cannot exist, and the database would
+#: refuse it with an overflow rather than "not found"), so out-of-range ids are a 422 like any bad parameter
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Record id", examples=[1])]
 #: bodies of list responses up to this size are cached (per data version, viewer scope and query)
 PAGE_CACHE_MAX_BYTES = 512 * 1024
 

@@ -43,6 +43,7 @@ from partnering.register.files import parse_parties, parse_targets
 from partnering.web.auth import CurrentUser
 from partnering.web.deps import ROLE_RANK, api_user, check_csrf, page_user
 from partnering.web.errors import ERROR_RESPONSES
+from partnering.web.paging import RecordId
 from partnering.web.render import records, render
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
@@ -168,7 +169,7 @@ async def create_page(request: Request, user: CurrentUser = Depends(page_user)):
 
 
 @pages.get("/partnerships/{partnership_id}")
-def detail_page(request: Request, partnership_id: int, saved: str | None = None,
+def detail_page(request: Request, partnership_id: RecordId, saved: str | None = None,
                 user: CurrentUser = Depends(page_user)):
     from partnering.improve import list_projects
 
@@ -184,14 +185,14 @@ def detail_page(request: Request, partnership_id: int, saved: str | None = None,
 
 
 @pages.get("/partnerships/{partnership_id}/edit")
-def edit_page(request: Request, partnership_id: int, user: CurrentUser = Depends(page_user)):
+def edit_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     rec = get_partnership(request.app.state.engine, partnership_id)
     require_write(user.role, user.org_code, rec.party_codes)
     return _form_page(request, user, _form_values(rec), rec=rec)
 
 
 @pages.post("/partnerships/{partnership_id}/edit")
-async def edit_save(request: Request, partnership_id: int, user: CurrentUser = Depends(page_user)):
+async def edit_save(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     rec = get_partnership(eng, partnership_id)
     require_write(user.role, user.org_code, rec.party_codes)
@@ -219,7 +220,7 @@ async def edit_save(request: Request, partnership_id: int, user: CurrentUser = D
 
 
 @pages.post("/partnerships/{partnership_id}/renew")
-async def renew_page(request: Request, partnership_id: int, user: CurrentUser = Depends(page_user)):
+async def renew_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     rec = get_partnership(eng, partnership_id)
     require_write(user.role, user.org_code, rec.party_codes)
@@ -268,14 +269,14 @@ def api_create(request: Request, entry: PartnershipEntry, user: CurrentUser = De
 
 
 @api.get("/partnerships/{partnership_id}", responses=ERROR_RESPONSES)
-def api_get(request: Request, partnership_id: int, user: CurrentUser = Depends(api_user)) -> dict:
+def api_get(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
     """A partnership with its parties, targets, ingredients for success and change history."""
     eng = request.app.state.engine
     return _out(eng, get_partnership(eng, partnership_id))
 
 
 @api.patch("/partnerships/{partnership_id}", responses=ERROR_RESPONSES)
-def api_update(request: Request, partnership_id: int,
+def api_update(request: Request, partnership_id: RecordId,
                changes: dict = Body(..., examples=[{"lessons": "...", "expected_version": 2}]),
                user: CurrentUser = Depends(api_user)) -> dict:
     """Change fields (``parties``/``targets`` replace the lists); ``expected_version`` guards a concurrent edit."""
@@ -291,14 +292,14 @@ def api_update(request: Request, partnership_id: int,
 
 
 @api.post("/partnerships/{partnership_id}/end", responses=ERROR_RESPONSES)
-def api_end(request: Request, partnership_id: int, body: EndIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_end(request: Request, partnership_id: RecordId, body: EndIn, user: CurrentUser = Depends(api_user)) -> dict:
     eng = request.app.state.engine
     require_write(user.role, user.org_code, get_partnership(eng, partnership_id).party_codes)
     return _out(eng, end_partnership(eng, partnership_id, body.end_period, user.email, body.lessons))
 
 
 @api.post("/partnerships/{partnership_id}/renew", status_code=201, responses=ERROR_RESPONSES)
-def api_renew(request: Request, partnership_id: int, body: RenewIn, user: CurrentUser = Depends(api_user)) -> dict:
+def api_renew(request: Request, partnership_id: RecordId, body: RenewIn, user: CurrentUser = Depends(api_user)) -> dict:
     eng = request.app.state.engine
     require_write(user.role, user.org_code, get_partnership(eng, partnership_id).party_codes)
     changes = {"end_period": body.end_period} if body.end_period else None

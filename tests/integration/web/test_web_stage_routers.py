@@ -174,8 +174,12 @@ def test_concurrent_requests_leave_the_cached_match_inputs_unchanged(demo_app):
     from partnering.web import services
     from partnering.web.auth import CurrentUser
 
+    from partnering.web.cache import invalidate_version
+
     eng = demo_app.state.engine
     viewer = CurrentUser(0, "t@test", "t", "viewer", None)
+    # read the store's version afresh: a remembered one (up to VERSION_TTL old) may predate another test's write
+    invalidate_version(eng)
     inp = services.match_inputs(eng, viewer)
     before = _snapshot(inp)
     codes = list(services.assessment(eng, viewer).flags["org_code"][:6])

@@ -118,3 +118,12 @@ def test_respect_that_cannot_balance_names_the_region():
     with pytest.raises(InfeasibleError, match=r"respect nhs-region: Small \(population 9,000\) cannot be split"):
         design_regions(areas, 4, balance=0.05, respect="nhs-region")
     assert design_regions(areas, 4, balance=0.05).k == 4  # without the boundary the same request is feasible
+
+
+def test_a_keep_apart_entry_that_is_not_a_pair_is_refused_with_the_reason():
+    from partnering.design.regions import _pairs
+    from partnering.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="'vintage' is not a pair of area codes"):
+        _pairs(["vintage"], {"A", "B"}, "keep apart")
+    assert _pairs(["A, B"], {"A", "B"}, "keep apart") == [("A", "B")]

@@ -153,7 +153,7 @@ def test_table_caption_names_the_heading_above_it():
 
 def test_code_block_is_escaped_and_kept_verbatim():
     html = str(to_html("```python\nif a < b and c > d:\n    print('<x>')\n```\n"))
-    assert '<pre class="app-code"><code>if a &lt; b and c &gt; d:\n    print(\'&lt;x&gt;\')</code></pre>' in html
+    assert '<pre class="app-code" tabindex="0"><code>if a &lt; b and c &gt; d:\n    print(\'&lt;x&gt;\')</code></pre>' in html
 
 
 def test_title_is_the_first_level_one_heading():

@@ -7,9 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from partnering.web.design import money, network, regions
+from partnering.web.errors import ERROR_RESPONSES, ErrorBody
+
+#: every design answer may also be 409: the request is well formed but has no solution (the reason names the
+#: binding constraint, e.g. a balance no grouping can meet)
+RESPONSES = {**ERROR_RESPONSES, 409: {"model": ErrorBody, "description": "No feasible answer (the binding constraint)"}}
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter()
 for _tool in (regions, network, money):
     pages.include_router(_tool.pages)
-    api.include_router(_tool.api)
+    api.include_router(_tool.api, responses=RESPONSES)
