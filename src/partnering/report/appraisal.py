@@ -11,8 +11,6 @@ as values (no formulas), laid out like the DHSC CIA model's sheets so a finance 
 
 from __future__ import annotations
 
-import io
-import textwrap
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -23,6 +21,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from partnering.errors import ValidationError
+from partnering.report.pages import inline_svg, text_pages
 
 GBP_M = 1e6
 
@@ -111,13 +110,6 @@ def cashflow_figure(res) -> Figure:
     return fig
 
 
-def _svg(fig: Figure) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    text = buf.getvalue()
-    return text[text.find("<svg"):]
-
-
 # ------------------------------------------------------------------------------------------------ tables
 
 
@@ -189,12 +181,12 @@ def render_html(res) -> str:
     h.append(_html_table(tab[cols], "Shortlisted options: net present social value (NPSV), present values, "
                                     "benefit-cost ratio (reported, not a gate), Monte Carlo percentiles and the "
                                     "probability each option is best", MONEY))
-    h.append("<figure>" + _svg(npsv_figure(res)) + "<figcaption>Spread of simulated NPSV per option (table above "
+    h.append("<figure>" + inline_svg(npsv_figure(res)) + "<figcaption>Spread of simulated NPSV per option (table above "
              "gives P10, P50, P90).</figcaption></figure>")
     tor = res.tornado
-    h.append("<figure>" + _svg(tornado_figure(res)) + "</figure>")
+    h.append("<figure>" + inline_svg(tornado_figure(res)) + "</figure>")
     h.append(_html_table(tor.head(12), f"Tornado data: {res.tornado_option}", MONEY))
-    h.append("<figure>" + _svg(cashflow_figure(res)) + "</figure>")
+    h.append("<figure>" + inline_svg(cashflow_figure(res)) + "</figure>")
     sw = res.switching
     h.append(_html_table(sw.head(30), "Switching values: the change in each input that makes the NPSV zero or "
                                       "changes the preferred option"))
@@ -223,22 +215,6 @@ def render_html(res) -> str:
         h.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{escape(w)}</li>" for w in c.warnings) + "</ul>")
     h.append("</main></body></html>")
     return "\n".join(h)
-
-
-def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
-    fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.07, 0.95, title, fontsize=14, weight="bold", va="top")
-    y = 0.91
-    for line in lines:
-        mono = line.startswith("  ")
-        for part in (textwrap.wrap(line, 110, subsequent_indent="  ") if mono else textwrap.wrap(line, 100)) or [""]:
-            if y < 0.05:
-                pdf.savefig(fig)
-                fig = Figure(figsize=(8.27, 11.69))
-                y = 0.95
-            fig.text(0.07, y, part, fontsize=7.5 if mono else 8.5, va="top", family="monospace" if mono else None)
-            y -= 0.018
-    pdf.savefig(fig)
 
 
 def pdf_lines(res) -> list[str]:
@@ -307,7 +283,7 @@ def pdf_lines(res) -> list[str]:
 
 def write_pdf(res, out: Path) -> None:
     with PdfPages(out) as pdf:
-        _text_page(pdf, res.case.case.title, pdf_lines(res))
+        text_pages(pdf, res.case.case.title, pdf_lines(res), monospace_indented=True)
         for fig in (npsv_figure(res), tornado_figure(res), cashflow_figure(res)):
             pdf.savefig(fig)
 

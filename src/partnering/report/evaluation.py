@@ -12,8 +12,6 @@ the realised effects by year are set beside the case's forecast benefits, saying
 
 from __future__ import annotations
 
-import io
-import textwrap
 from collections.abc import Mapping
 from datetime import date
 from html import escape
@@ -25,6 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from partnering.errors import ValidationError
+from partnering.report.pages import inline_svg, text_pages
 
 __all__ = ["board_summary", "effect_figure", "render_html", "spc_figure", "write_report"]
 
@@ -158,13 +157,6 @@ def _realised_vs_forecast_html(ev) -> list[str]:
     return h
 
 
-def _svg(fig: Figure) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    text = buf.getvalue()
-    return text[text.find("<svg"):]
-
-
 def methods_table(ev) -> pd.DataFrame:
     rows = dict(ev.results)
     if ev.rtm is not None:
@@ -187,11 +179,11 @@ def render_html(evaluations: Mapping, title: str = "Partnership evaluation") -> 
         h += [f"<p>{escape(p)}</p>" for p in board_summary(ev)]
         h.append(methods_table(ev).to_html(index=False, escape=True))
         h += _realised_vs_forecast_html(ev)
-        h.append("<figure>" + _svg(effect_figure(ev)) + "<figcaption>Observed against what the methods expect "
+        h.append("<figure>" + inline_svg(effect_figure(ev)) + "<figcaption>Observed against what the methods expect "
                  "without the partnership, and the effect by period.</figcaption></figure>")
         f = spc_figure(ev)
         if f is not None:
-            h.append("<figure>" + _svg(f) + "<figcaption>SPC chart with limits rebased at the start.</figcaption>"
+            h.append("<figure>" + inline_svg(f) + "<figcaption>SPC chart with limits rebased at the start.</figcaption>"
                      "</figure>")
         if ev.warnings or ev.errors:
             h.append("<h3>Warnings</h3><ul class='warn'>")
@@ -204,22 +196,6 @@ def render_html(evaluations: Mapping, title: str = "Partnership evaluation") -> 
         h.append("</ul>")
     h.append("</body></html>")
     return "\n".join(h)
-
-
-def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
-    fig = Figure(figsize=(8.27, 11.69))
-    fig.text(0.07, 0.95, title, fontsize=14, weight="bold", va="top")
-    y = 0.91
-    for line in lines:
-        for part in textwrap.wrap(line, 100) or [""]:
-            if y < 0.05:
-                pdf.savefig(fig)
-                fig = Figure(figsize=(8.27, 11.69))
-                y = 0.95
-            fig.text(0.07, y, part, fontsize=8.5, va="top")
-            y -= 0.018
-        y -= 0.008
-    pdf.savefig(fig)
 
 
 def _benefit_rows(ev) -> list[str]:
@@ -243,7 +219,7 @@ def write_report(evaluations: Mapping, out: str | Path, title: str = "Partnershi
                 lines = board_summary(ev) + ["Methods:"] + [
                     f"{r['method']}: {r['effect']} ({r['interval']}), p {r['p-value']}" for r in t.to_dict("records")
                 ] + realised_vs_forecast_lines(ev) + _benefit_rows(ev) + ["Warnings:"] + list(ev.warnings)
-                _text_page(pdf, f"{title}: {ind}", lines)
+                text_pages(pdf, f"{title}: {ind}", lines, paragraph_gap=0.008)
                 pdf.savefig(effect_figure(ev))
                 f = spc_figure(ev)
                 if f is not None:

@@ -10,7 +10,6 @@ JavaScript, with a data table under every chart.  PDF: the same content drawn wi
 
 from __future__ import annotations
 
-import io
 import textwrap
 from datetime import date
 from html import escape
@@ -23,6 +22,7 @@ from matplotlib.figure import Figure
 from partnering.errors import ValidationError
 from partnering.measure.assess import Assessment
 from partnering.report.icons import assurance_title, icon_svg, variation_title
+from partnering.report.pages import inline_svg
 from partnering.report.spc_chart import spc_figure
 
 OGL = ("Contains public sector information licensed under the Open Government Licence v3.0 (NHS England). "
@@ -135,10 +135,7 @@ def render_html(a: Assessment, org: str) -> str:
         if pts.empty:
             continue
         fig = spc_figure(pts, icons=_icon_frame(r), title=r.indicator_name, y_label=_unit_label(r.unit))
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg")
-        svg = buf.getvalue()
-        svg = svg[svg.find("<svg"):]
+        svg = inline_svg(fig)
         alt = getattr(fig, "alt_text", r.indicator_name)
         h.append(f"<h3>{escape(r.indicator_name)}</h3><figure role='img' aria-label='{escape(alt)}'>{svg}"
                  f"<figcaption>{escape(alt)}</figcaption></figure>")
