@@ -98,6 +98,11 @@ def boundary_paths(level: str, fr: Frame, home: Path | None = None) -> str:
         rings = _rings(str(p), p.stat().st_mtime)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return ""
+    return rings_path(rings, fr)
+
+
+def rings_path(rings, fr: Frame) -> str:
+    """SVG path data for (lon, lat) rings on the map's frame; points closer than 0.1 px merged, slivers dropped."""
     parts = []
     for ring in rings:
         pts, last = [], None

@@ -491,7 +491,7 @@ def area_table(frame: pd.DataFrame, result, units: str) -> pd.DataFrame:
 def allocation_map(areas: pd.DataFrame, title: str) -> tuple[Markup, list[dict]]:
     """England's local authorities shaded by distance from target, each band a fill and a hatching; the legend
     counts the areas in each band. Drawn as :mod:`partnering.web.map` draws (equirectangular, no tiles)."""
-    from partnering.web.map import ENGLAND, WIDTH, Frame, boundary_paths
+    from partnering.web.map import ENGLAND, WIDTH, Frame, boundary_paths, rings_path
 
     path = area_boundary_file()
     fr = Frame(*ENGLAND)
@@ -516,20 +516,9 @@ def allocation_map(areas: pd.DataFrame, title: str) -> tuple[Markup, list[dict]]
     if path is not None:
         shapes = _area_shapes(str(path), path.stat().st_mtime)
         for code, name, rings in shapes:
-            parts = []
-            for ring in rings:
-                pts, last = [], None
-                for lon, lat in ring:
-                    x, y = fr.xy(lon, lat)
-                    q = (round(x, 1), round(y, 1))
-                    if q != last:
-                        pts.append(f"{q[0]:g},{q[1]:g}")
-                        last = q
-                if len(pts) >= 3:
-                    parts.append("M" + "L".join(pts) + "Z")
-            if not parts:
+            d = rings_path(rings, fr)
+            if not d:
                 continue
-            d = "".join(parts)
             if code in dist:
                 band = _band(dist[code])
                 label = f"{name} ({code}): {dist[code]:+.1%} from target, {band['label'].lower()}"
