@@ -30,8 +30,10 @@ def _text(v, what: str, limit: int) -> str:
 
 def _known_org(conn, org_code: str) -> str:
     code = (org_code or "").strip().upper()
-    if not code or conn.execute(select(Organisation.org_code).where(Organisation.org_code == code)).first() is None:
-        raise NotFoundError(f"no organisation {code or '(none given)'} in the store")
+    if not code:  # missing input, not a missing organisation
+        raise ValidationError("choose the organisation the idea is for")
+    if conn.execute(select(Organisation.org_code).where(Organisation.org_code == code)).first() is None:
+        raise NotFoundError(f"no organisation {code} in the store")
     return code
 
 

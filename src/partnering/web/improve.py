@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import AccessDenied, PartneringError, ValidationError
+from partnering.errors import AccessDenied, PartneringError
 from partnering.improve import (
     DECISIONS,
     DRIVER_KINDS,
@@ -138,8 +138,6 @@ def improve_page(request: Request, org: str | None = None, user: CurrentUser = D
 async def submit_idea_page(request: Request, user: CurrentUser = Depends(page_user)):
     form = await request.form()
     org = (form.get("org_code") or user.org_code or "").upper()
-    if not org:  # an administrator belongs to no organisation: the form must say which
-        raise ValidationError("choose the organisation the idea is for")
     require(may_take_part(user.role, user.org_code, org), "staff", org)
     iid = submit_idea(request.app.state.engine, org, form.get("title") or "", form.get("description") or "",
                       form.get("needs_money") == "yes", user.email)
