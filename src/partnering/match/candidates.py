@@ -264,10 +264,7 @@ def score_pairs(
     w = weights.normalised()
     R, C = len(recipients), len(candidates)
     if R == 0 or C == 0:  # nobody to pair: the same columns, no rows
-        return pd.DataFrame(columns=["recipient", "supporter", "supporter_kind", "score", *COMPONENTS,
-                                     *(f"pts_{k}" for k in COMPONENTS), "travel_minutes", "distance_km",
-                                     "travel_from_matrix", "current_load", "best_indicator", "learn_back_indicator",
-                                     "learn_back_gap"])
+        return pd.DataFrame(columns=pair_columns())
     kinds = inp.orgs["kind"].reindex(candidates).fillna("other_provider").to_numpy(dtype=object)
     cat = inp.catalogue.set_index("org_code") if len(inp.catalogue) else None
     if cat is not None:
@@ -408,7 +405,14 @@ def score_pairs(
     out["learn_back_indicator"] = np.where(has_lb.ravel(), ind_arr[lb_i.ravel()], "")
     out["learn_back_gap"] = np.where(has_lb.ravel(), lb_gap.ravel(), np.nan)
     out = out[out["recipient"] != out["supporter"]]
-    return out.reset_index(drop=True)
+    return out[pair_columns()].reset_index(drop=True)
+
+
+def pair_columns() -> list[str]:
+    """The columns of :func:`score_pairs`, in order (also those of its empty answer)."""
+    return ["recipient", "supporter", "supporter_kind", "score", *COMPONENTS, *(f"pts_{k}" for k in COMPONENTS),
+            "travel_minutes", "distance_km", "travel_from_matrix", "current_load", "best_indicator",
+            "learn_back_indicator", "learn_back_gap"]
 
 
 # ---------------------------------------------------------------------------------------------- explanations
