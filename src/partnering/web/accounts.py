@@ -96,6 +96,48 @@ def revoke(request: Request, token_id: int, user: CurrentUser = Depends(page_use
     return RedirectResponse("/account", status_code=303)
 
 
+@pages.get("/account/password")
+def password_form(request: Request, user: CurrentUser = Depends(page_user)):
+    return render(request, "accounts/password.html", title="Change your password", errors=[], changed=False)
+
+
+def _password_errors(engine, user: CurrentUser, current: str, new: str, confirm: str) -> list[dict]:
+    """What is wrong with a change of one's own password, each error linked to its field (empty when none)."""
+    if auth.authenticate(engine, user.email, current) is None:
+        return [{"text": "Enter your current password correctly", "href": "#current_password"}]
+    if len(new) < auth.MIN_PASSWORD:
+        return [{"text": f"Enter a new password of at least {auth.MIN_PASSWORD} characters",
+                 "href": "#new_password"}]
+    if new != confirm:
+        return [{"text": "Enter the same new password twice", "href": "#confirm_password"}]
+    if new == current:
+        return [{"text": "Enter a new password that differs from your current one", "href": "#new_password"}]
+    return []
+
+
+@pages.post("/account/password")
+def change_password(request: Request, current_password: str = Form(""), new_password: str = Form(""),
+                    confirm_password: str = Form(""), user: CurrentUser = Depends(page_user)):
+    """Change one's own password: the current one is required (a left-open session cannot take over the account);
+    wrong current passwords count towards the sign-in throttle. Audited as ``user.update`` (no hash stored)."""
+    eng = request.app.state.engine
+    limiter: auth.LoginRateLimiter = request.app.state.limiter
+    ip = _client(request)
+    errors: list[dict] = []
+    if limiter.retry_after(user.email, ip):
+        errors = [{"text": "Too many wrong passwords for this user. Wait a few minutes and try again.",
+                   "href": "#current_password"}]
+    else:
+        errors = _password_errors(eng, user, current_password, new_password, confirm_password)
+        if errors and errors[0]["href"] == "#current_password":
+            limiter.failure(user.email, ip)
+    if errors:
+        return render(request, "accounts/password.html", status_code=400, title="Change your password",
+                      errors=errors, changed=False)
+    auth.set_user(eng, user.email, user.email, password=new_password)
+    return render(request, "accounts/password.html", title="Change your password", errors=[], changed=True)
+
+
 # ------------------------------------------------------------------------------------------------ admin
 
 
@@ -119,6 +161,17 @@ def create_user(request: Request, email: str = Form(""), role: str = Form("viewe
     return render(request, "accounts/users.html", status_code=400 if errors else 200, title="Users",
                   users=auth.users_frame(eng).to_dict("records"), audit=auth.audit_frame(eng, 50).to_dict("records"),
                   errors=errors, created=created, roles=auth.ROLES)
+
+
+@pages.post("/admin/users/{user_id}/password")
+def reset_password(request: Request, user_id: int, user: CurrentUser = Depends(require_role("admin"))):
+    """An administrator sets a new random password for another user (shown once); audited as ``user.update``
+    with ``password: reset``. Their own password an administrator changes on the account page."""
+    eng = request.app.state.engine
+    target, password = auth.reset_password(eng, user_id, actor=user.email)
+    return render(request, "accounts/users.html", title="Users", users=auth.users_frame(eng).to_dict("records"),
+                  audit=auth.audit_frame(eng, 50).to_dict("records"), errors=[], created=None, roles=auth.ROLES,
+                  reset={"email": target, "password": password})
 
 
 # ------------------------------------------------------------------------------------------------ API

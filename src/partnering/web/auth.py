@@ -36,6 +36,8 @@ ROLES = ("viewer", "analyst", "admin")
 FIRST_ADMIN_EMAIL = "admin@partnering.local"
 TOKEN_PREFIX = "ptk_"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+#: shortest password accepted (NCSC password guidance favours length over complexity rules; 10 is our floor)
+MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 
 
@@ -148,7 +150,7 @@ def create_user(engine, email: str, role: str, org_code: str | None = None, pass
         raise ValidationError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)} (got {role!r})")
-    if password is not None and len(password) < 10:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise ValidationError("a password must have at least 10 characters")
     password = password or new_password()
     org_code = (org_code or "").strip().upper() or None
@@ -167,7 +169,7 @@ def create_user(engine, email: str, role: str, org_code: str | None = None, pass
 
 
 def set_user(engine, email: str, actor: str, *, role: str | None = None, org_code: str | None = None,
-             active: bool | None = None, password: str | None = None) -> None:
+             active: bool | None = None, password: str | None = None, password_note: str = "changed") -> None:
     email = email.strip().lower()
     with engine.begin() as conn:
         u = conn.execute(select(User.__table__).where(User.email == email)).first()
@@ -184,15 +186,27 @@ def set_user(engine, email: str, actor: str, *, role: str | None = None, org_cod
         if active is not None:
             values["active"] = active
         if password is not None:
-            if len(password) < 10:
+            if len(password) < MIN_PASSWORD:
                 raise ValidationError("a password must have at least 10 characters")
             values["password_hash"] = hash_password(password)
         conn.execute(update(User).where(User.email == email).values(**values))
         after = {**before, **{k: v for k, v in values.items() if k != "password_hash"}}
         if password is not None:
-            after["password"] = "changed"
+            after["password"] = password_note
         audit(conn, actor, "user.update", email, before, after)
     forget_auth()  # after the commit, so no request re-remembers the old row
+
+
+def reset_password(engine, user_id: int, actor: str) -> tuple[str, str]:
+    """Give user ``user_id`` a new random password (an administrator's reset); returns (email, password).
+    Audited as ``user.update`` with ``password: reset`` (never the password or its hash)."""
+    with engine.connect() as conn:
+        email = conn.execute(select(User.email).where(User.id == int(user_id))).scalar_one_or_none()
+    if email is None:
+        raise NotFoundError(f"no user with id {user_id}")
+    password = new_password()
+    set_user(engine, email, actor, password=password, password_note="reset")
+    return email, password
 
 
 def users_frame(engine) -> pd.DataFrame:
