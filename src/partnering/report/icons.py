@@ -1,10 +1,11 @@
 """Making Data Count variation and assurance icons, as matplotlib drawings and standalone SVG.
 
-Small circles in the MDC style: the variation icon shows where the latest point sits (a letter
-H or L for a special cause high or low, an arrow-free dot pattern for common cause), the
-assurance icon whether the target will be met (P pass, F fail, ? inconsistent). Each icon
-carries a text title so screen readers announce it. Colours are the accessible palette of
-:mod:`partnering.report.spc_chart` (all >= 3:1 contrast on white, WCAG 2.1 SC 1.4.11).
+The app's icons (:mod:`partnering.web.icons`, drawn on every page) in the same style: a filled circle for the
+variation icon (H or L for a special cause high or low, a zigzag for common cause) and a filled rounded square for
+the assurance icon (P pass, F fail, ? inconsistent), white letters, a dark outline.  Each icon carries a text title
+so screen readers announce it, and the letter says what the colour says (WCAG 2.2 SC 1.4.1).  Colours are the
+accessible palette of :mod:`partnering.report.spc_chart` (all >= 3:1 contrast on white, SC 1.4.11): Making Data
+Count's blue, orange, purple and grey (NHS England, "Making Data Count", 2019), darkened.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from html import escape
 
 from matplotlib.axes import Axes
-from matplotlib.patches import Circle
+from matplotlib.patches import Circle, FancyBboxPatch
 
 #: Accessible palette (hex, contrast on white computed in tests): NHS Blue, a dark orange in
 #: place of MDC's light orange, NHS Purple, NHS Dark Grey.
@@ -57,6 +58,10 @@ def _icons(variation_icon: str, assurance_type: str | None) -> list[tuple[str, s
     return out
 
 
+INK = "#212B32"
+_ZIGZAG = [(-0.6, 0.05), (-0.3, -0.2), (0.0, 0.25), (0.3, -0.2), (0.6, 0.05)]
+
+
 def icon_svg(variation_icon: str, assurance_type: str | None = None, size: int = 48) -> str:
     """Standalone SVG of the variation icon (and the assurance icon when there is one).
 
@@ -76,19 +81,48 @@ def icon_svg(variation_icon: str, assurance_type: str | None = None, size: int =
         cy = size / 2
         parts.append(f'<g class="spc-icon spc-icon-{kind}" role="img" aria-label="{escape(title)}">')
         parts.append(f"<title>{escape(title)}</title>")
-        parts.append(f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="#FFFFFF" stroke="{colour}" stroke-width="3"/>')
+        if kind == "assurance":
+            parts.append(f'<rect x="{cx - r}" y="{cy - r}" width="{2 * r}" height="{2 * r}" rx="{r * 0.35:.1f}" '
+                         f'fill="{colour}" stroke="{INK}" stroke-width="1"/>')
+        else:
+            parts.append(f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{colour}" stroke="{INK}" stroke-width="1"/>')
         if letter:
             parts.append(
                 f'<text x="{cx}" y="{cy}" text-anchor="middle" dominant-baseline="central" '
-                f'font-family="Frutiger, Arial, sans-serif" font-weight="bold" font-size="{size * 0.45:.0f}" '
-                f'fill="{colour}">{escape(letter)}</text>'
+                f'font-family="Frutiger, Arial, sans-serif" font-weight="bold" font-size="{size * 0.5:.0f}" '
+                f'fill="#FFFFFF">{escape(letter)}</text>'
             )
-        else:  # common cause: a row of dots, as the MDC icon
-            for dx in (-0.45, 0, 0.45):
-                parts.append(f'<circle cx="{cx + dx * r:.1f}" cy="{cy}" r="{r * 0.12:.1f}" fill="{colour}"/>')
+        else:  # common cause: a zigzag, as the app's icon
+            pts = " ".join(f"{cx + dx * r:.1f},{cy - dy * r:.1f}" for dx, dy in _ZIGZAG)
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="#FFFFFF" stroke-width="{size / 14:.1f}"/>')
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def draw_icon(ax: Axes, kind: str, colour: str, letter: str, title: str) -> None:
+    """One icon filling ``ax`` (an inset or a table cell's axes): the same drawing as :func:`icon_svg`."""
+    ax.set_axis_off()
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_aspect("equal", adjustable="box")
+    if kind == "assurance":
+        patch = FancyBboxPatch((-0.85, -0.85), 1.7, 1.7, boxstyle="round,pad=0,rounding_size=0.3", facecolor=colour,
+                               edgecolor=INK, linewidth=0.8, gid=f"spc-icon-{kind}")
+    else:
+        patch = Circle((0, 0), 0.9, facecolor=colour, edgecolor=INK, linewidth=0.8, gid=f"spc-icon-{kind}")
+    ax.add_patch(patch)
+    if letter:
+        ax.text(0, -0.04, letter, ha="center", va="center", color="white", fontsize=11, fontweight="bold")
+    else:
+        xs, ys = zip(*_ZIGZAG)
+        ax.plot(xs, ys, color="white", lw=1.8)
+    ax.set_title(title, fontsize=0.1, alpha=0)  # text title carried into SVG output
+
+
+def icon_parts(variation_icon: str, assurance_type: str | None = None) -> list[tuple[str, str, str, str]]:
+    """(kind, colour, letter, title) of each icon to draw, for callers that lay icons out themselves."""
+    return _icons(variation_icon, assurance_type)
 
 
 def draw_icons(
@@ -102,7 +136,7 @@ def draw_icons(
     """
     icons = _icons(variation_icon, assurance_type)
     fig = ax.figure
-    # keep the circles round: size is a fraction of the axes height
+    # keep the icons round: size is a fraction of the axes height
     bbox = ax.get_position()
     aspect = (bbox.height * fig.get_figheight()) / (bbox.width * fig.get_figwidth())
     ry = size / 2
@@ -116,16 +150,6 @@ def draw_icons(
         cx = (1 - 0.01 - rx - step) if right else (0.01 + rx + step)
         cy = (1 + 0.03 + ry) if above else (1 - 0.02 - ry) if top else (0.02 + ry)
         inset = ax.inset_axes([cx - rx, cy - ry, 2 * rx, 2 * ry])
-        inset.set_axis_off()
-        inset.set_xlim(-1, 1)
-        inset.set_ylim(-1, 1)
-        circle = Circle((0, 0), 0.9, facecolor="white", edgecolor=colour, linewidth=2.5, gid=f"spc-icon-{kind}")
-        inset.add_patch(circle)
-        if letter:
-            inset.text(0, 0, letter, ha="center", va="center", color=colour, fontsize=11, fontweight="bold")
-        else:
-            for dx in (-0.4, 0, 0.4):
-                inset.add_patch(Circle((dx, 0), 0.11, color=colour))
-        inset.set_title(title, fontsize=0.1, alpha=0)  # text title carried into SVG output
+        draw_icon(inset, kind, colour, letter, title)
         titles.append(title)
-    return titles
+    return list(reversed(titles)) if right else titles

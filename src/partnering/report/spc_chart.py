@@ -1,18 +1,21 @@
-"""SPC chart in the NHS Making Data Count style, for one series of ``SpcResult.points``.
+"""SPC chart in the NHS Making Data Count style, for one series of ``SpcResult.points``, drawn with matplotlib
+from the one chart specification every face shares (:func:`partnering.report.chart_spec.chart_spec`).
 
-Mean (solid), process limits (dashed grey), a dashed labelled target line, rebase markers,
-optional annotations, and the variation/assurance icons in a corner. Special-cause points are
-told apart three ways, not by colour alone (WCAG 2.1 SC 1.4.1): colour, marker shape and a
-short label at the start of each run of flagged points ("Imp" improvement, "Con" concern,
-"Neu" neutral), explained in the legend. Every
-colour reaches 3:1 contrast on white (SC 1.4.11); the reference's light grey and light blue do
-not, so darker equivalents are used (:func:`contrast_ratio` and the tests check them).
+Mean (solid), process limits (dashed grey; a limit a quantity cannot reach shown at 0 or 100% and said so under
+the chart), the target used for assurance and any other standard as labelled dashed lines, a marker on every point
+(:data:`partnering.report.chart_spec.MARKERS`: colour *and* shape, WCAG 2.2 SC 1.4.1), rebases (a dotted line with
+"Rebased <month>: <reason>"), annotations of months, the variation/assurance icons in the title row, and under the
+chart the latest month of data and the source line.  Every colour reaches 3:1 contrast on white (SC 1.4.11); the
+reference's light grey and light blue do not, so darker equivalents are used (:func:`contrast_ratio` and the tests
+check them).
 
-Use :func:`spc_figure` for a matplotlib Figure, :func:`save_chart` for SVG/PNG files.
+Use :func:`spc_figure` for a matplotlib Figure (or :func:`draw_spec` for a spec already made), :func:`save_chart`
+for SVG/PNG files.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,19 +25,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from partnering.report.chart_spec import (
+    LIMIT_COLOUR,
+    MARKERS,
+    MEAN_COLOUR,
+    NOTE_COLOUR,
+    REFERENCE_COLOUR,
+    chart_spec,
+)
 from partnering.report.icons import COMMON, CONCERN, IMPROVEMENT, NEUTRAL, TARGET, draw_icons
 
-LIMIT = "#5E6D78"  # grey for the process limits, 5.4:1 on white
-MEAN = "#212B32"  # NHS black, for the centre line
+LIMIT = LIMIT_COLOUR
+MEAN = MEAN_COLOUR
 
-#: point type -> (colour, marker, letter, legend text)
-POINT_STYLE: dict[str, tuple[str, str, str, str]] = {
-    "common_cause": (COMMON, "o", "", "Common cause"),
-    "special_cause_improvement": (IMPROVEMENT, "D", "Imp", "Special cause: improvement (Imp)"),
-    "special_cause_concern": (CONCERN, "s", "Con", "Special cause: concern (Con)"),
-    "special_cause_neutral_high": (NEUTRAL, "^", "Neu", "Special cause: neither, high (Neu)"),
-    "special_cause_neutral_low": (NEUTRAL, "v", "Neu", "Special cause: neither, low (Neu)"),
-}
+#: point type -> (colour, marker, legend text): the shared vocabulary (:data:`chart_spec.MARKERS`)
+POINT_STYLE: dict[str, tuple[str, str, str]] = {k: (v["colour"], v["mpl"], v["label"]) for k, v in MARKERS.items()}
 
 PALETTE = {
     "improvement": IMPROVEMENT,
@@ -44,6 +49,8 @@ PALETTE = {
     "limits": LIMIT,
     "mean": MEAN,
     "target": TARGET,
+    "reference": REFERENCE_COLOUR,
+    "notes": NOTE_COLOUR,
 }
 
 
@@ -61,6 +68,8 @@ def contrast_ratio(foreground: str, background: str = "#FFFFFF") -> float:
 
 
 def _one_series(points: pd.DataFrame, series: Any) -> pd.DataFrame:
+    if "series" not in points.columns:
+        return points.sort_values("x").reset_index(drop=True)
     if series is None:
         labels = points["series"].unique()
         if len(labels) != 1:
@@ -78,114 +87,105 @@ def spc_figure(
     *,
     icons: pd.DataFrame | None = None,
     title: str | None = None,
-    y_label: str = "Value",
+    y_label: str | None = None,
+    unit: str = "",
+    indicator_code: str | None = None,
+    notes: pd.DataFrame | None = None,
     annotations: Mapping[Any, str] | Iterable[tuple[Any, str]] | None = None,
     width: float = 9.0,
     height: float = 4.8,
 ) -> Figure:
-    """Draw one series. ``annotations`` maps x values (dates or integers) to short notes.
+    """Draw one series.  ``notes`` are the series' stored chart notes (annotations and rebase reasons,
+    :func:`partnering.store.annotations.notes_frame`); ``annotations`` maps further x values to short notes.
 
-    The figure's alt text (``fig.alt_text``) describes the chart in words: mean, limits, target,
-    how many special-cause points and the icons.
+    The figure's alt text (``fig.alt_text``) describes the chart in words; ``fig.spec`` is the specification drawn.
     """
     p = _one_series(points, series)
-    series = p["series"].iloc[0]
-    x = p["x"].to_numpy()
-    y = p["y"].to_numpy(dtype=float)
+    label = p["series"].iloc[0] if "series" in p.columns else (title or "")
+    icon_row = {}
+    if icons is not None and not icons.empty:
+        row = icons[icons["series"] == label] if "series" in icons.columns else icons
+        if not row.empty:
+            icon_row = row.iloc[0].to_dict()
+    extra = annotations.items() if isinstance(annotations, Mapping) else annotations or []
+    extra_notes = pd.DataFrame([{"kind": "annotation", "period": pd.Timestamp(x).strftime("%Y-%m"), "text": t}
+                                for x, t in extra], columns=["kind", "period", "text"])
+    if notes is not None and not notes.empty:
+        extra_notes = pd.concat([notes[["kind", "period", "text"]], extra_notes], ignore_index=True)
+    spec = chart_spec(p, title=title or str(label), unit=unit, indicator_code=indicator_code, icons=icon_row,
+                      notes=extra_notes)
+    if y_label:
+        spec["y_label"] = y_label
+    return draw_spec(spec, width=width, height=height)
+
+
+def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bool = True) -> Figure:
+    """A matplotlib Figure of one chart specification (:func:`partnering.report.chart_spec.chart_spec`)."""
     fig = Figure(figsize=(width, height), dpi=100, facecolor="white")
     ax = fig.add_subplot(1, 1, 1)
     ax.set_facecolor("white")
-
-    groups = p["rebase_group"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    ends = np.r_[starts[1:], len(p)]
-    for k, (a, b) in enumerate(zip(starts, ends, strict=True)):
-        xs = x[a:b]
-        first = k == 0
-        ax.plot(xs, p["mean"].iloc[a:b], color=MEAN, lw=1.6, label="Mean" if first else None, zorder=2)
-        ax.plot(xs, p["upl"].iloc[a:b], color=LIMIT, lw=1.3, ls=(0, (6, 3)), label="Process limits" if first else None)
-        ax.plot(xs, p["lpl"].iloc[a:b], color=LIMIT, lw=1.3, ls=(0, (6, 3)))
-        if k > 0:
-            ax.axvline(xs[0], color=MEAN, lw=1.0, ls=":", zorder=1)
-            ax.annotate(
-                "Rebased", (xs[0], 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                textcoords="offset points", va="top", fontsize=8, color=MEAN,
-            )  # fmt: skip
-
-    target = p["target"].dropna().unique() if "target" in p.columns else []
-    if len(target):
-        ax.axhline(target[0], color=TARGET, lw=1.4, ls=(0, (2, 2)), label=f"Target ({target[0]:g})", zorder=2)
-        ax.annotate(
-            f"Target {target[0]:g}", (1.0, target[0]), xycoords=("axes fraction", "data"), xytext=(-3, 3),
-            textcoords="offset points", ha="right", va="bottom", fontsize=8, color=TARGET,
-        )  # fmt: skip
-
-    ax.plot(x, y, color=COMMON, lw=1.2, zorder=3)
-    ptype = p["point_type"].astype(str).to_numpy()
-    for kind, (colour, marker, letter, text) in POINT_STYLE.items():
-        mask = ptype == kind
+    for k, seg in enumerate(spec["segments"]):
+        xs = pd.to_datetime(seg["x"])
+        mean = np.array([np.nan if v is None else v for v in seg["mean"]], dtype=float)
+        lpl = np.array([np.nan if v is None else v for v in seg["lpl"]], dtype=float)
+        upl = np.array([np.nan if v is None else v for v in seg["upl"]], dtype=float)
+        ax.plot(xs, mean, color=MEAN, lw=1.6, label="Mean" if k == 0 else None, zorder=2)
+        ax.plot(xs, upl, color=LIMIT, lw=1.3, ls=(0, (6, 3)), label="Process limits" if k == 0 else None)
+        ax.plot(xs, lpl, color=LIMIT, lw=1.3, ls=(0, (6, 3)))
+    for i, r in enumerate(spec["rebases"]):
+        x0 = pd.Timestamp(r["x"])
+        ax.axvline(x0, color=NOTE_COLOUR, lw=1.2, ls=":", zorder=1)
+        ax.annotate(textwrap.shorten(r["label"], 70), (x0, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3 - 11 * i), textcoords="offset points", va="top", fontsize=8, color=NOTE_COLOUR,
+                    fontweight="bold")
+    for t in spec["targets"]:
+        dash = (0, (4, 2)) if t["role"] == "assurance" else (0, (1.5, 2))
+        ax.axhline(t["value"], color=t["colour"], lw=1.4, ls=dash, label=t["label"], zorder=2)
+        ax.annotate(t["label"], (1.0, t["value"]), xycoords=("axes fraction", "data"), xytext=(-3, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=8, color=t["colour"])
+    xs = pd.to_datetime([pt["x"] for pt in spec["points"]])
+    ys = np.array([np.nan if pt["y"] is None else pt["y"] for pt in spec["points"]], dtype=float)
+    kinds = np.array([pt["type"] for pt in spec["points"]])
+    ax.plot(xs, ys, color=COMMON, lw=1.1, zorder=3)
+    for kind, m in MARKERS.items():
+        mask = (kinds == kind) & ~np.isnan(ys)
         if not mask.any():
             continue
-        size = 28 if kind == "common_cause" else 52
-        ax.scatter(x[mask], y[mask], s=size, marker=marker, color=colour, edgecolor="white", linewidth=0.6,
-                   zorder=4, label=text)  # fmt: skip
-        if letter:  # label the first point of each run of this type
-            run_start = mask & ~np.r_[False, mask[:-1]]
-            below = kind.endswith("low")
-            for xi, yi in zip(x[run_start], y[run_start], strict=True):
-                ax.annotate(letter, (xi, yi), xytext=(0, -13 if below else 7), textcoords="offset points",
-                            ha="center", fontsize=8, fontweight="bold", color=colour, zorder=5)  # fmt: skip
-
-    for xa, note in annotations.items() if isinstance(annotations, Mapping) else annotations or []:
-        xa = pd.Timestamp(xa).to_datetime64() if np.issubdtype(x.dtype, np.datetime64) else xa
-        hit = np.flatnonzero(x == xa)
-        ya = y[hit[0]] if len(hit) else np.nanmean(y)
-        ax.annotate(note, (xa, ya), xytext=(0, -26), textcoords="offset points", ha="center", fontsize=8,
-                    color=MEAN, arrowprops={"arrowstyle": "-", "color": MEAN, "lw": 0.8})  # fmt: skip
-
+        size = 22 if kind == "common_cause" else 48
+        label = m["label"] if m["label"] not in ax.get_legend_handles_labels()[1] else None
+        ax.scatter(xs[mask], ys[mask], s=size, marker=m["mpl"], color=m["colour"], edgecolor="white",
+                   linewidth=0.6, zorder=4, label=label)
+    for j, a in enumerate(spec["annotations"]):
+        xa = pd.Timestamp(a["x"])
+        ya = a["y"] if a["y"] is not None else np.nanmean(ys)
+        ax.annotate(textwrap.shorten(a["text"], 50), (xa, ya), xytext=(0, -24 - 10 * (j % 2)),
+                    textcoords="offset points", ha="center", fontsize=8, color=NOTE_COLOUR,
+                    arrowprops={"arrowstyle": "-", "color": NOTE_COLOUR, "lw": 0.8})
+    for ev in spec["events"]:
+        ax.axvline(pd.Timestamp(str(ev["x"])), color=NOTE_COLOUR, lw=1.0, ls=":")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.spines["left"].set_color(LIMIT)
     ax.spines["bottom"].set_color(LIMIT)
     ax.tick_params(colors=MEAN, labelsize=9)
     ax.grid(axis="y", color="#D8DDE0", lw=0.6)
-    ax.set_ylabel(y_label, color=MEAN)
-    ax.set_title(title or str(series), loc="left", fontsize=12, fontweight="bold", color=MEAN)
+    ax.set_ylabel(spec["y_label"], color=MEAN)
+    ax.set_title(spec["title"], loc="left", fontsize=12, fontweight="bold", color=MEAN, pad=14)
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncol=3, frameon=False, fontsize=8)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.84, bottom=0.25)
+    bottom = 0.30 if footer else 0.25
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.84, bottom=bottom)
     ax.margins(x=0.02, y=0.15)
-
+    if footer:
+        lines = [*spec["limit_notes"], spec["source"]]
+        fig.text(0.01, 0.01, "\n".join(textwrap.fill(t, int(width * 17)) for t in lines), fontsize=7, color=MEAN,
+                 va="bottom")
     icon_titles: list[str] = []
-    if icons is not None:
-        row = icons[icons["series"] == series]
-        if not row.empty:
-            assurance = row["assurance_type"].iloc[0]
-            assurance = None if pd.isna(assurance) else str(assurance)
-            icon_titles = draw_icons(ax, str(row["variation_icon"].iloc[0]), assurance, corner="above right")
-    fig.alt_text = _alt_text(p, series, icon_titles)
+    variation = spec["icons"]["variation_icon"]
+    if variation:
+        icon_titles = draw_icons(ax, str(variation), spec["icons"]["assurance_type"], corner="above right")
+    fig.alt_text = spec["alt"] + ("" if not icon_titles else " " + " ".join(t + "." for t in icon_titles))
+    fig.spec = spec
     return fig
-
-
-def _alt_text(p: pd.DataFrame, series: Any, icon_titles: list[str]) -> str:
-    last = p.iloc[-1]
-    counts = p["point_type"].astype(str).value_counts()
-    special = {k: int(v) for k, v in counts.items() if k != "common_cause"}
-    parts = [
-        f"SPC chart of {series}: {len(p)} points.",
-        f"Latest mean {last['mean']:.4g}, process limits {last['lpl']:.4g} to {last['upl']:.4g}.",
-    ]
-    if "target" in p.columns and pd.notna(last["target"]):
-        parts.append(f"Target {last['target']:.4g}.")
-    if special:
-        parts.append(
-            "Special-cause points: "
-            + ", ".join(f"{n} {k.removeprefix('special_cause_')}" for k, n in special.items())
-            + "."
-        )
-    else:
-        parts.append("All points show common-cause variation.")
-    parts += [t + "." for t in icon_titles]
-    return " ".join(parts)
 
 
 def save_chart(fig: Figure, path: str | Path) -> Path:
@@ -205,4 +205,4 @@ def save_chart(fig: Figure, path: str | Path) -> Path:
 
 def legend_handles() -> list[Line2D]:
     """Legend entries for every point style (for reports that draw their own legend)."""
-    return [Line2D([], [], color=c, marker=m, ls="", label=t, markersize=7) for c, m, _, t in POINT_STYLE.values()]
+    return [Line2D([], [], color=c, marker=m, ls="", label=t, markersize=7) for c, m, t in POINT_STYLE.values()]

@@ -38,7 +38,8 @@ def test_special_cause_types_differ_by_shape_and_label_not_only_colour():
     special = {k: v for k, v in POINT_STYLE.items() if k != "common_cause"}
     improvement, concern = special["special_cause_improvement"], special["special_cause_concern"]
     assert improvement[1] != concern[1] and improvement[2] != concern[2]
-    assert len({v[1] for v in POINT_STYLE.values()}) == len(POINT_STYLE)  # every type its own marker
+    meanings = {k.removesuffix("_high").removesuffix("_low"): v[1] for k, v in POINT_STYLE.items()}
+    assert len(set(meanings.values())) == len(meanings) == 4  # common, improvement, concern, neither: own shapes
     assert all(v[2] for v in special.values())
 
 
@@ -55,15 +56,13 @@ def test_chart_draws_mean_limits_target_rebase_icons_and_alt_text(result, tmp_pa
     fig = spc_figure(result.points, icons=result.icons, annotations={"2022-06-01": "New pathway"})
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Mean" in labels and "Process limits" in labels and "Target (12)" in labels
+    assert "Mean" in labels and "Process limits" in labels and "Target 12 (assurance)" in labels
     texts = [t.get_text() for t in ax.texts]
-    assert "Rebased" in texts and "Target 12" in texts and "New pathway" in texts
+    assert "Rebased 2023-01" in texts and "Target 12 (assurance)" in texts and "New pathway" in texts
     flagged = result.points["point_type"].astype(str)
-    for kind, (_, _, letter, legend) in POINT_STYLE.items():
+    for kind, (_, _, legend) in POINT_STYLE.items():
         if (flagged == kind).any():
             assert legend in labels
-            if letter:
-                assert letter in texts
     assert "Assurance" in fig.alt_text and "SPC chart of A" in fig.alt_text
     svg = save_chart(fig, tmp_path / "a.svg").read_text()
     assert svg.startswith("<?xml") and "spc-icon-variation" in svg
