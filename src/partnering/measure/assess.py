@@ -49,6 +49,7 @@ SEGMENT_WORDS = {
     2: "segment 2",
     3: "segment 3",
     4: "segment 4 (bottom quartile of average metric score: broadest range of challenges)",
+    5: "segment 5 (Recovery Support Programme)",
 }
 
 
@@ -472,10 +473,11 @@ def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig
         treason = ""
         if seg1 >= config.track_min_months and not conc:
             track = True
+            scored = _metric_list(_scored(in_t[in_t["segment"] == 1], metrics), cat)
             treason = (
-                f"In segment 1 (top quartile of average metric score) in {seg1} of the last {len(twin)} months "
-                f"({twin[0]} to {twin[-1]}), with no special cause concern on any key metric in the last "
-                f"{_months(config.concern_recent_points)}."
+                f"In segment 1 (top quartile of average metric score across {scored}) in {seg1} of the last "
+                f"{len(twin)} months ({twin[0]} to {twin[-1]}), with no special cause concern on any key metric "
+                f"in the last {_months(config.concern_recent_points)}."
             )
         elif seg1 >= config.track_min_months:
             treason = (
@@ -490,6 +492,8 @@ def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig
             f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics: "
             f"{_metric_list(_scored(s.iloc[[-1]], metrics), cat)})."
         )
+        if isinstance(latest.get("adjustment"), str) and latest["adjustment"]:
+            summary += f" Adjusted from segment {int(latest['segment_unadjusted'])}: {latest['adjustment']}."
         rows.append(
             {
                 "org_code": code,

@@ -1,20 +1,35 @@
-"""Oversight-style segmentation (segments 1–4), month by month.
+"""Segments 1–4 that follow the NHS Oversight Framework 2025/26, month by month and as a quarterly league table.
 
-Follows the spirit of NHS England's *NHS Oversight Framework 2025/26 methodology
-manual* (https://www.england.nhs.uk/long-read/nhs-oversight-framework-2025-26-methodology-manual)
-and its *technical metric specification*: each scored metric gets a score from
-1.00 (best) to 4.00 (worst) by ranking organisations on the metric's value in
-its improvement direction ("scored between 1.00 and 4.00 based on absolute %
-value ranked high to low"); the metric scores are averaged; and the average is
-quartiled into segments 1 (narrowest range of challenges) to 4 (broadest).
+Method (NHS England, *NHS Oversight Framework 2025/26 methodology manual*,
+https://www.england.nhs.uk/long-read/nhs-oversight-framework-2025-26-methodology-manual, and its *technical
+metric specification*; the metrics and their sources are in ``nof_metrics.toml``, :mod:`partnering.measure.nof`):
 
-Differences, stated plainly: we score only the metrics the loaded data supports
-(catalogue entries with ``key = true``: 4-hour %, 12-hour waits per emergency
-admission, RTT 18-week % and 52-week %), we do not apply the financial override
-or segment 5 (Recovery Support Programme) which need data we do not hold, and we
-compute a segment for every month so that persistence can be judged.  The
-quartile cut can be replaced by fixed thresholds on the average score (as the
-2026/27 manual does) through :class:`SegmentConfig`.
+1. **Each metric is scored 1.00 (best) to 4.00 (worst)** by ranking organisations on its value in the metric's
+   improvement direction: "organisations are scored between 1.00 and 4.00 based on absolute % value ranked high
+   to low" (technical specification, OF0023 and the other ranked metrics).  Score = 1 + 3 (r − 1)/(n − 1), r the
+   rank from best among the n organisations with a value (ties share the average rank).  Discrete (CQC rating)
+   and manual (plan) scores need data Partnering does not hold.
+2. **The scores are averaged** over the metrics the organisation reports ("providers will receive scores for each
+   of these metrics if they report the data", technical specification).
+3. **Segments are the quartiles of the average** ("consolidated, averaged and quartiled", methodology manual;
+   "assigned to one of the four equal segments", NHS England and DHSC league tables, 9 September 2025).  Fixed
+   cut-offs on the average (the 2026/27 manual's "defined thresholds") replace quartiles through
+   :class:`SegmentConfig` ``thresholds``.
+4. **Adjustment.** A trust in deficit is placed no higher than segment 3 (the financial override); segment 5 is
+   the Recovery Support (Provider Improvement) Programme.  Partnering loads no finance data and no programme list:
+   both apply only to the organisations given in :class:`SegmentConfig` (``in_deficit``, ``recovery_support``),
+   and every segment row says whether it was adjusted.
+
+The default metrics are the Framework's ranked metrics that the indicator catalogue defines
+(:func:`partnering.measure.nof.framework_indicators`), plus any catalogue indicator marked ``key = true`` (an
+organisation's own addition).  The metric's value is the latest one published: monthly data in its month;
+quarterly and annual data count for every month until the next publication is due (the interval is read from the
+data; for a single annual survey from ``nof_metrics.toml``), as the Framework scores each metric on the latest data
+in the period ("Basis: latest month in the period", technical specification).
+
+Differences, stated plainly: Partnering computes a segment for every month (so that persistence can be judged)
+as well as the quarterly league table (:func:`league_table`); specialist trusts are segmented among themselves,
+not with general acute trusts; and some metrics are proxies or missing (``nof_metrics.toml``, the methods page).
 
 Two rules the manual leaves to judgement, stated so they can be checked:
 
@@ -25,10 +40,8 @@ Two rules the manual leaves to judgement, stated so they can be checked:
 * Coverage.  An organisation is segmented in a month only if it has a score on
   more than half of the key metrics that have data that month (3 of 4, 2 of 3,
   2 of 2), so an average over one metric is never ranked against averages over
-  four.  The manual scores a provider on the metrics it reports ("providers will
-  receive scores for each of these metrics if they report the data", *technical
-  metric specification 2025/26*); the majority rule is ours, and
-  ``SegmentConfig.min_metrics`` replaces it with a fixed number.
+  four.  The majority rule is ours, and ``SegmentConfig.min_metrics`` replaces it
+  with a fixed number.
 """
 
 from __future__ import annotations
@@ -44,13 +57,20 @@ from partnering.indicators.catalogue import load_catalogue
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    metrics: tuple[str, ...] | None = None  # default: catalogue indicators with key = true
+    # default: the Framework's ranked metrics the catalogue defines (nof_metrics.toml) plus catalogue key = true
+    metrics: tuple[str, ...] | None = None
+    trust_type: str = "acute"  # which of the Framework's league tables the default metrics come from
     # fixed cut points on the average metric score (segment k if score <= thresholds[k-1]); None = quartiles
     thresholds: tuple[float, float, float] | None = None
     # an organisation needs at least this many scored metrics in a month; None = more than half of the key
     # metrics that have data that month (a judgement: see the module docstring)
     min_metrics: int | None = None
     min_orgs: int = 8  # a month with fewer organisations scored is too small to rank
+    # a quarterly or annual value counts until its next publication is due (the Framework's "latest data")
+    carry_forward: bool = True
+    # the Framework's adjustment, for the organisations known (Partnering loads no finance data or programme list):
+    in_deficit: frozenset[str] | None = None  # None = not known: no cap applied (and every row says so)
+    recovery_support: frozenset[str] = frozenset()  # segment 5: the Recovery Support Programme
 
     def validate(self) -> None:
         if self.thresholds is not None:
@@ -62,13 +82,64 @@ class SegmentConfig:
 
 
 def key_metrics(config: SegmentConfig, catalogue=None) -> list[str]:
+    """The metrics segments are scored on: ``config.metrics`` when given, else the Framework's ranked metrics that
+    the catalogue defines for ``config.trust_type`` together with catalogue indicators marked ``key = true``, in
+    catalogue order."""
+    from partnering.measure.nof import framework_indicators
+
     cat = catalogue or load_catalogue()
     if config.metrics:
         unknown = [m for m in config.metrics if m not in cat]
         if unknown:
             raise ValidationError(f"unknown segmentation metric(s): {', '.join(unknown)}")
         return list(config.metrics)
-    return [c for c, d in cat.items() if d.key]
+    nof = set(framework_indicators(cat, config.trust_type))
+    return [c for c, d in cat.items() if d.key or c in nof]
+
+
+def _month_number(periods: pd.Series) -> np.ndarray:
+    p = periods.astype(str)
+    return (p.str.slice(0, 4).astype(np.int64) * 12 + p.str.slice(5, 7).astype(np.int64) - 1).to_numpy()
+
+
+def _month_text(n: np.ndarray) -> np.ndarray:
+    return np.array([f"{v // 12:04d}-{v % 12 + 1:02d}" for v in n], dtype=object)
+
+
+def publication_intervals(obs: pd.DataFrame, hints: dict[str, int] | None = None) -> dict[str, int]:
+    """Months between publications per indicator: the median gap between the distinct months that have values
+    (1 monthly, 3 quarterly, 12 annual; capped at 12).  An indicator with a single month takes ``hints`` (the
+    metric table's ``interval_months``) or 1."""
+    out: dict[str, int] = {}
+    if obs.empty:
+        return out
+    per = obs[["indicator", "period"]].drop_duplicates()
+    per = per.assign(_m=_month_number(per["period"])).sort_values(["indicator", "_m"])
+    gap = per.groupby("indicator")["_m"].diff()
+    med = gap.groupby(per["indicator"]).median()
+    for code, g in med.items():
+        out[code] = int(min(12, max(1, round(g)))) if g == g else int((hints or {}).get(code, 1))
+    return out
+
+
+def carry_forward(obs: pd.DataFrame, intervals: dict[str, int]) -> pd.DataFrame:
+    """Each value of an indicator published every k > 1 months also stands for the k − 1 months after its own, up
+    to the last month of the data (a newer value of the same series wins).  Monthly series are unchanged."""
+    slow = {c: k for c, k in intervals.items() if k > 1}
+    if not slow or obs.empty:
+        return obs
+    last = int(_month_number(obs["period"]).max())
+    base = obs[obs["indicator"].isin(slow)]
+    month = _month_number(base["period"])
+    k = base["indicator"].map(slow).to_numpy()
+    parts = [obs.assign(_lag=0)]
+    for lag in range(1, max(slow.values())):
+        keep = (lag < k) & (month + lag <= last)
+        if keep.any():
+            parts.append(base[keep].assign(period=_month_text(month[keep] + lag), _lag=lag))
+    out = pd.concat(parts, ignore_index=True).sort_values("_lag", kind="stable")
+    out = out.drop_duplicates(["org_code", "indicator", "period"], keep="first")
+    return out.drop(columns="_lag").reset_index(drop=True)
 
 
 def metric_scores(obs: pd.DataFrame, metrics: list[str], catalogue=None) -> pd.DataFrame:
@@ -108,9 +179,14 @@ def monthly_segments(obs: pd.DataFrame, config: SegmentConfig = SegmentConfig(),
     """
     config.validate()
     metrics = key_metrics(config, catalogue)
+    if config.carry_forward:
+        from partnering.measure.nof import interval_hints
+
+        mine = obs[obs["indicator"].isin(metrics) & obs["value"].notna()]
+        obs = carry_forward(mine, publication_intervals(mine, interval_hints()))
     scores = metric_scores(obs, metrics, catalogue)
     cols = ["org_code", "period", "avg_score", "metrics_scored", "scored_metrics", "metrics_required", "n_orgs",
-            "segment"]
+            "segment_unadjusted", "adjustment", "segment"]
     if scores.empty:
         return pd.DataFrame(columns=cols)
     # which metrics were scored: one bit per key metric, summed per organisation and month, then named once per
@@ -140,7 +216,56 @@ def monthly_segments(obs: pd.DataFrame, config: SegmentConfig = SegmentConfig(),
         r = seg["avg_score"].round(9).groupby(seg["period"]).rank(method="max", ascending=True)
         seg["segment"] = (1 + np.floor(4.0 * (r - 1.0) / seg["n_orgs"])).astype(int).clip(1, 4)
     seg["segment"] = seg["segment"].astype(int)
+    seg["segment_unadjusted"] = seg["segment"]
+    seg["segment"], seg["adjustment"] = adjust(seg["org_code"], seg["segment"], config)
     return seg[cols].sort_values(["org_code", "period"]).reset_index(drop=True)
+
+
+def adjust(codes: pd.Series, segment: pd.Series, config: SegmentConfig) -> tuple[pd.Series, pd.Series]:
+    """The Framework's adjustment: a trust in deficit no higher than segment 3 (methodology manual; "any trust in
+    deficit can be no higher than segment 3", league tables of 9 September 2025), and segment 5 for a trust in the
+    Recovery Support Programme.  Returns the adjusted segment and a short reason per row ("" when unchanged)."""
+    seg = segment.astype(int).copy()
+    why = pd.Series("", index=segment.index, dtype=object)
+    if config.in_deficit:
+        capped = codes.isin(config.in_deficit) & (seg < 3)
+        seg[capped] = 3
+        why[capped] = "in deficit: no higher than segment 3"
+    if config.recovery_support:
+        rsp = codes.isin(config.recovery_support)
+        seg[rsp] = 5
+        why[rsp] = "Recovery Support Programme: segment 5"
+    return seg, why
+
+
+def league_table(obs: pd.DataFrame, as_at: str, config: SegmentConfig = SegmentConfig(), catalogue=None,
+                 window: int = 3) -> pd.DataFrame:
+    """The Framework's quarterly view: every organisation scored on the latest value of each metric in the
+    ``window`` months to ``as_at`` (a quarter: "Basis: latest month in the period"; quarterly and annual metrics
+    count until their next publication), averaged, segmented and ranked "first on the adjusted segment and then by
+    average metric score" (NHS England league tables, 9 September 2025).
+
+    Returns org_code, avg_score, metrics_scored, scored_metrics, segment_unadjusted, adjustment, segment, rank
+    (1 = top), n_orgs; sorted by rank.
+    """
+    config.validate()
+    metrics = key_metrics(config, catalogue)
+    from partnering.measure.nof import interval_hints
+
+    mine = obs[obs["indicator"].isin(metrics) & obs["value"].notna()]
+    end = int(_month_number(pd.Series([as_at]))[0])
+    if config.carry_forward:
+        mine = carry_forward(mine, publication_intervals(mine, interval_hints()))
+    m = _month_number(mine["period"]) if len(mine) else np.array([], dtype=np.int64)
+    recent = mine[(m <= end) & (m > end - window)].sort_values("period")
+    latest = recent.groupby(["org_code", "indicator"], as_index=False).tail(1).assign(period=as_at)
+    seg = monthly_segments(latest, SegmentConfig(**{**config.__dict__, "metrics": tuple(metrics),
+                                                    "carry_forward": False}), catalogue)
+    if seg.empty:
+        return seg.assign(rank=[])
+    seg = seg.sort_values(["segment", "avg_score", "org_code"]).reset_index(drop=True)
+    seg["rank"] = np.arange(1, len(seg) + 1)
+    return seg.drop(columns="period")
 
 
 @dataclass
