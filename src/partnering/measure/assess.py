@@ -117,10 +117,12 @@ def assess(
     """Assess every organisation of ``config.kinds`` in the store."""
     from partnering.store import repository as repo
 
+    from partnering.store.annotations import rebases_by_series
+
     orgs = repo.organisations_frame(engine, config.kinds)
     obs = repo.observations_frame(engine, orgs=list(orgs["org_code"]), **scope)
     context = repo.attributes_frame(engine)
-    return assess_frames(obs, orgs, config, peers=peers, context=context)
+    return assess_frames(obs, orgs, config, peers=peers, context=context, rebases=rebases_by_series(engine))
 
 
 def assess_frames(
@@ -130,8 +132,13 @@ def assess_frames(
     peers: dict[str, list[str]] | None = None,
     catalogue=None,
     context: pd.DataFrame | None = None,
+    rebases: dict[tuple[str, str], list[str]] | None = None,
 ) -> Assessment:
     """The assessment of ``orgs`` (org_code, name, kind) from observations (org_code, indicator, period, value).
+
+    ``rebases`` (``{(org_code, indicator): ["YYYY-MM", ...]}``, the analysts' recorded rebases:
+    :func:`partnering.store.annotations.rebases_by_series`) restart the SPC mean and limits of a series at each
+    month given (:func:`spc_for_frame`).
 
     ``peers`` (``{org_code: [peer codes]}``) fixes whom an organisation's good practice is compared with;
     otherwise ``context`` (one row per organisation indexed by org_code, catchment attributes as the store's
@@ -152,7 +159,7 @@ def assess_frames(
     periods = reported_periods(obs)
     names = dict(zip(orgs["org_code"], orgs["name"]))
 
-    points, icons = _spc(obs, periods[-config.spc_months :], cat)
+    points, icons = _spc(obs, periods[-config.spc_months :], cat, rebases)
     icons.insert(1, "org_name", icons["org_code"].map(names))
     segments = monthly_segments(obs, config.segment, cat)
     standing = _standing(obs, periods, config, cat)
@@ -252,13 +259,18 @@ def month_grid(obs: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["org_code", "indicator", "period"], kind="stable").reset_index(drop=True)
 
 
-def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, catalogue=None):
+def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, catalogue=None,
+                  rebases: dict[tuple[str, str], list[str]] | None = None):
     """Making Data Count SPC for observations (``org_code, indicator, period, value``), one chart per series.
 
     The one path from stored observations to SPC, used by the assessment and by every face.  Each series is put
     on a full month grid first (:func:`month_grid`: a missing month is a missing point, which breaks moving ranges
     and runs as in NHSRplotthedots), then charted with the catalogue's improvement direction and, as target, its
     national standard; an indicator the catalogue does not know is charted neutral with no target.
+
+    ``rebases`` maps ``(org_code, indicator)`` to the months (``YYYY-MM``) where an analyst recorded a rebase: the
+    series' mean and limits are recalculated from each, as NHSRplotthedots' ``ptd_spc(rebase = ...)`` does (a rebase
+    month outside the series' months changes nothing; docs/methods/spc.md, "Rebasing").
 
     Returns the points (``SpcResult.points`` plus ``org_code`` and ``indicator``; gap months are rows with ``y``
     missing), or ``(points, icons)`` with ``with_icons`` (icons also carry ``org_code`` and ``indicator``).
@@ -282,6 +294,9 @@ def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, catalogue=None):
             "target": ind_of.map(lambda c: defs[c].national_standard if defs[c] else np.nan),
         }
     )
+    if rebases:
+        keyed = {f"{o}|{i}": ";".join(f"{p}-01" for p in months) for (o, i), months in rebases.items() if months}
+        options["rebase"] = series.map(keyed).to_numpy(dtype=object)
     res = run_spc(data, options)
     points = res.points.assign(**_org_and_indicator(res.points["series"]))
     if not with_icons:
@@ -296,9 +311,9 @@ def _org_and_indicator(series: pd.Series) -> dict[str, np.ndarray]:
     return {"org_code": split.str[0].to_numpy()[code], "indicator": split.str[1].to_numpy()[code]}
 
 
-def _spc(obs: pd.DataFrame, window: list[str], cat) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _spc(obs: pd.DataFrame, window: list[str], cat, rebases=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     recent = obs[obs["period"] >= window[0]]
-    pts, ic = spc_for_frame(recent, with_icons=True, catalogue=cat)
+    pts, ic = spc_for_frame(recent, with_icons=True, catalogue=cat, rebases=rebases)
     ic = ic.set_index("series")
     defs = {c: indicator(c, cat) for c in pts["indicator"].unique()}
     last = pts.sort_values("x").groupby("series").tail(1).set_index("series")

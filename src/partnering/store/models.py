@@ -431,3 +431,23 @@ class ProjectProgress(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ChartNote(Base):
+    """An analyst's note on one organisation x indicator series (issue #14.3): an ``annotation`` of a month
+    ("new front door model") or a ``rebase`` at a month with its reason, from which SPC recalculates the limits
+    (:mod:`partnering.store.annotations`).  Who made it and when is kept; every write is audited (``chart.*``)."""
+
+    __tablename__ = "chart_notes"
+    __table_args__ = (Index("ix_chart_notes_series", "org_code", "indicator_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_code: Mapped[str] = mapped_column(String(16))
+    indicator_code: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(7))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
