@@ -75,6 +75,10 @@ def register(app: typer.Typer) -> None:
             None, "--create-organisations", metavar="KIND",
             help="kpi only: create organisations the store does not know, as this kind (e.g. other_provider); "
                  "without it their rows are rejected."),
+        by_treatment_function: Optional[Path] = typer.Option(
+            None, "--by-treatment-function", metavar="OUT",
+            help="rtt only: also write every figure per provider x treatment function of the Full CSV data file(s) "
+                 "to OUT (.csv, .parquet or .xlsx; C_999 rows are the provider totals). Not stored."),
     ) -> None:
         """Load official NHS files or a generic KPI file. One transaction per file: a bad file writes nothing.
 
@@ -97,6 +101,11 @@ def register(app: typer.Typer) -> None:
             if published is not None:
                 raise ValidationError(f"--published applies to performance files, not {kind} reference data")
             opts = {}
+        frames: list = []
+        if by_treatment_function is not None:
+            if kind != "rtt":
+                raise ValidationError("--by-treatment-function applies only to rtt files")
+            opts["frames"] = frames
         with progress() as bar:
             task = bar.add_task(f"Loading {kind}", total=len(paths))
             for p in paths:
@@ -110,6 +119,19 @@ def register(app: typer.Typer) -> None:
                     failures += 1
                     err.print(f"[bold red]Refused:[/] {exc.user_message()}", highlight=False, soft_wrap=True)
                 bar.advance(task)
+        if by_treatment_function is not None:
+            if frames:
+                import pandas as pd
+
+                from partnering.report.tables import write_table
+
+                table = pd.concat(frames, ignore_index=True)
+                write_table(table, by_treatment_function)
+                console.print(f"Wrote {len(table):,} provider x treatment function rows to {by_treatment_function}")
+            elif not failures:
+                err.print("No treatment-function table written: none of the files is an RTT Full CSV data file "
+                          "(an Incomplete-Provider sheet's treatment functions are stored as indicator breakdowns).")
+                raise typer.Exit(2)
         if failures:
             err.print(f"{failures} of {len(paths)} files refused; nothing was written from them.")
             raise typer.Exit(2)

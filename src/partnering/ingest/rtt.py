@@ -1,5 +1,8 @@
 """NHS England Referral to Treatment "Incomplete-Provider" data (sheet saved as CSV).
 
+:func:`load_rtt` also takes NHS England's monthly "Full CSV data file" (a zip of one CSV, or the CSV), which it
+hands to :mod:`partnering.ingest.rtt_extract` when the header says so.
+
 One row per provider x treatment function, with weekly wait bands
 (``>0-1`` ... ``104 plus``), totals, % within 18 weeks, median and 92nd
 percentile waits and 52/65/78+ week counts.  Values are strings ("-" = 0,
@@ -187,4 +190,11 @@ def parse_rtt(data: bytes, file: str, period: str | None = None) -> Parsed:
 
 
 def load_rtt(path: str | Path, engine=None, period: str | None = None, **batch_opts):
+    """Load an RTT file: the monthly Full CSV data file (zipped or not; :mod:`partnering.ingest.rtt_extract`) or an
+    Incomplete-Provider sheet saved as CSV, told apart by the header."""
+    from partnering.ingest import rtt_extract
+
+    if rtt_extract.is_full_extract(path):
+        return rtt_extract.load_rtt_extract(path, engine, period=period, **batch_opts)
+    batch_opts.pop("frames", None)  # treatment-function frames come from the Full CSV data file only
     return load_file(KIND, path, parse_rtt, engine, period=period, **batch_opts)
