@@ -4,6 +4,9 @@ sources, and the API's system-wide reads (indicator catalogue, assessment flags)
 from __future__ import annotations
 
 import json
+import math
+import re
+from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Request, Response
@@ -43,6 +46,23 @@ METHODS_DIR = REPO_ROOT / "docs" / "methods"
 SORTS = {"name": "org_name", "code": "org_code", "segment": "segment", "score": "avg_score",
          "difficulty": "persistent_difficulty", "track": "track_record"}
 SEGMENT_KINDS_DEFAULT = "acute_trust"
+#: rows of the summary icon table per page: 25 by default (GOV.UK/NHS.UK pagination pattern: short pages, a
+#: "previous/next" list), or everything on one page
+PAGE_SIZES = (25, 50, 100)
+FLAGS = {"difficulty": "In persistent difficulty", "track": "With a track record", "neither": "Neither flag"}
+#: short column headings of the key metrics (the full name is in the heading for screen readers and on hover);
+#: a metric not listed here gets its name up to the first bracket or comma, at most four words
+SHORT_HEADINGS = {"ae_4h_pct_all": "A&E 4 hours", "rtt_within_18w_pct": "RTT 18 weeks",
+                  "ae_dta_over_12h_pct": "12-hour waits", "rtt_over_52w_pct": "RTT 52+ weeks"}
+
+
+def short_heading(code: str, name: str | None) -> str:
+    """A short column heading for a key metric: :data:`SHORT_HEADINGS`, else the start of its name."""
+    if code in SHORT_HEADINGS:
+        return SHORT_HEADINGS[code]
+    head = re.split(r"[(,]", name or code)[0].strip() or code
+    words = head.split()
+    return " ".join(words[:4]) + ("…" if len(words) > 4 else "")
 
 
 # ------------------------------------------------------------------------------------------------ overview
@@ -62,9 +82,41 @@ def _filtered_summary(engine, user, region, icb, sort, direction) -> pd.DataFram
     return df.sort_values(keys, ascending=[asc] + [True] * (len(keys) - 1), na_position="last")
 
 
+def _whole(text: str) -> int | None:
+    return int(text) if str(text).strip().isdigit() else None
+
+
+def table_rows(rows: list[dict], segment: str, flag: str, q: str, page: str, per: str) -> tuple[list[dict], dict]:
+    """The summary icon table's filters (segment, flag, name or code) and one page of it; and the paging facts.
+
+    Unknown filter values are ignored (a shared link keeps working); a page past the end shows the last page.
+    """
+    seg = _whole(segment)
+    if seg is not None:
+        rows = [r for r in rows if r.get("segment") is not None and not pd.isna(r["segment"])
+                and int(r["segment"]) == seg]
+    if flag == "difficulty":
+        rows = [r for r in rows if r.get("persistent_difficulty")]
+    elif flag == "track":
+        rows = [r for r in rows if r.get("track_record")]
+    elif flag == "neither":
+        rows = [r for r in rows if not r.get("persistent_difficulty") and not r.get("track_record")]
+    text = q.strip().lower()
+    if text:
+        rows = [r for r in rows if text in str(r.get("org_name") or "").lower() or text == str(r["org_code"]).lower()]
+    size = _whole(per) if _whole(per) in PAGE_SIZES else (0 if per == "all" else PAGE_SIZES[0])
+    pages = max(1, math.ceil(len(rows) / size)) if size else 1
+    current = min(max(_whole(page) or 1, 1), pages)
+    first = (current - 1) * size if size else 0
+    shown = rows[first:first + size] if size else rows
+    return shown, {"total": len(rows), "pages": pages, "page": current, "per": per,
+                   "first": first + 1 if shown else 0, "last": first + len(shown)}
+
+
 @pages.get("/")
 def system(request: Request, region: str = "", icb: str = "", kind: str = SEGMENT_KINDS_DEFAULT, sort: str = "",
-           dir: str = "asc", user: CurrentUser = Depends(page_user)):
+           dir: str = "asc", segment: str = "", flag: str = "", q: str = "", page: str = "1", per: str = "",
+           user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     dir = "desc" if dir == "desc" else "asc"
     sort = sort if sort in SORTS else ""
@@ -73,6 +125,14 @@ def system(request: Request, region: str = "", icb: str = "", kind: str = SEGMEN
     shown = view.pop("shown_frame")
     # drawn per request (cheap): boundary files may appear or change without a data load
     view["map_svg"] = webmap.render_map(shown, title=view["map_title"], frame_orgs=shown if (region or icb) else None)
+    flag = flag if flag in FLAGS else ""
+    per = per if per == "all" or _whole(per) in PAGE_SIZES else ""
+    view["assessed"] = len(view["summary"])
+    view["summary"], view["paging"] = table_rows(view["summary"], segment, flag, q, page, per)
+    table = {"region": region, "icb": icb, "kind": kind, "segment": segment if _whole(segment) else "",
+             "flag": flag, "q": q.strip(), "per": per}
+    view.update(table_query=table, flags=FLAGS, page_sizes=PAGE_SIZES,
+                qs=lambda **kw: urlencode({k: v for k, v in {**table, "sort": sort, "dir": dir, **kw}.items() if v}))
     return render(request, "system/system.html", **view)
 
 
@@ -107,7 +167,8 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
     if a is not None and "data_note" in a.flags.columns and not a.flags.empty:
         data_note = str(a.flags["data_note"].iloc[0] or "")
     return dict(title="System overview", data_note=data_note, summary=records(summary), metrics=metrics,
-                metric_defs={m: cat.get(m) for m in metrics}, regions=records(regions), icbs=records(icbs),
+                metric_defs={m: cat.get(m) for m in metrics},
+                metric_short={m: short_heading(m, cat[m].name if cat.get(m) else m) for m in metrics}, regions=records(regions), icbs=records(icbs),
                 kinds=[(k, KIND_LABELS[k]) for k in kinds], region=region, icb=icb, kind=kind, sort=sort,
                 dir=dir, shown_frame=shown, legend=webmap.legend(), place=place, shown=records(shown),
                 map_title=f"Map of {KIND_LABELS.get(kind, kind).lower()} in {place} by segment",
@@ -149,7 +210,14 @@ def methods(request: Request, user: CurrentUser = Depends(page_user)):
     rows = [{"code": d.code, "name": d.name, "unit": d.unit, "direction": d.improvement_direction,
              "standard": d.national_standard, "standard_name": d.standard_name or "", "key": d.key,
              "source": d.source or ""} for d in cat.values()]
-    return render(request, "system/methods.html", title="Methods and sources", docs=method_docs(), indicators=rows)
+    from partnering.measure.nof import metric_status
+
+    # the Oversight Framework's metrics: in (with data loaded), proxy, no data loaded, missing (measure/nof.py)
+    fresh = services.freshness(request.app.state.engine, user)
+    with_data = {c.split(":", 1)[0] for text in fresh["indicators"] for c in str(text).split(", ")}
+    nof = metric_status(cat, with_data=with_data).to_dict("records")
+    return render(request, "system/methods.html", title="Methods and sources", docs=method_docs(), indicators=rows,
+                  nof=nof)
 
 
 @pages.get("/methods/{slug}")
