@@ -19,7 +19,14 @@ from partnering.indicators.catalogue import KPI_OWNER, indicator
 #: months behind the freshest family from which a family is stale (two missed monthly releases; see above)
 STALE_AFTER_MONTHS = 3
 
-FAMILY_NAMES = {"ae-monthly": "A&E", "rtt": "RTT", KPI_OWNER: "own measures"}
+FAMILY_NAMES = {"ae-monthly": "A&E", "rtt": "RTT", KPI_OWNER: "own measures",
+                "cancer-waiting-times": "Cancer waiting times", "diagnostics-dm01": "Diagnostics (DM01)",
+                "ambulance-ambsys": "Ambulance (AmbSYS)", "staff-survey": "NHS Staff Survey",
+                "beds-overnight": "Beds (KH03)", "cancelled-operations": "Cancelled operations"}
+#: months between a family's publications where it is not monthly (../shared/data/nhs MANIFEST: KH03 beds and QMCO
+#: cancelled operations are quarterly, the NHS Staff Survey annual): such a family is stale only when it is behind
+#: by more than its own interval as well (a quarterly file is not late two months after its quarter)
+FAMILY_INTERVAL_MONTHS = {"beds-overnight": 3, "cancelled-operations": 3, "staff-survey": 12}
 COLUMNS = ["family", "family_name", "indicators", "latest_period", "months_behind", "stale"]
 
 
@@ -47,7 +54,8 @@ def data_freshness(obs: pd.DataFrame, catalogue=None, stale_after: int = STALE_A
     }).reset_index()
     newest = out["latest_period"].max()
     out["months_behind"] = [_months_between(p, newest) for p in out["latest_period"]]
-    out["stale"] = out["months_behind"] >= stale_after
+    out["stale"] = out["months_behind"] >= stale_after + out["family"].map(
+        lambda f: FAMILY_INTERVAL_MONTHS.get(f, 1) - 1)
     out["family_name"] = out["family"].map(lambda f: FAMILY_NAMES.get(f, f))
     return out[COLUMNS].sort_values(["stale", "family"]).reset_index(drop=True)
 

@@ -95,6 +95,12 @@ def interval_hints(path=None) -> dict[str, int]:
     return {c: m.interval_months for m in nof_metrics(path) if m.interval_months for c in m.indicators}
 
 
+def _has_data(code: str, cat, with_data: set[str]) -> bool:
+    """Stored values, or (a derived rate) values for every indicator it is derived from."""
+    inputs = cat[code].extra.get("derived_from") if code in cat else None
+    return code in with_data or bool(inputs) and all(c in with_data for c in inputs)
+
+
 def metric_status(catalogue=None, with_data: set[str] | None = None, trust_type: str | None = None,
                   path=None) -> pd.DataFrame:
     """One row per Framework metric: whether Partnering has it, through which indicator, from which file.
@@ -114,7 +120,7 @@ def metric_status(catalogue=None, with_data: set[str] | None = None, trust_type:
             status = "not scored by Partnering"
         elif ind is None:
             status = "missing"
-        elif with_data is not None and ind not in with_data:
+        elif with_data is not None and not _has_data(ind, cat, with_data):
             status = "no data loaded"
         else:
             status = "proxy" if m.proxy else "in"
