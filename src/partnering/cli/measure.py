@@ -74,14 +74,17 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="report.html or report.pdf"),
         kind: Optional[list[str]] = typer.Option(None, "--kind", help="Organisation kinds (default acute_trust)."),
     ) -> None:
-        """Integrated performance report for one organisation (HTML or PDF): icon table, flags, SPC charts."""
+        """Integrated performance report (board pack) for one organisation (HTML or PDF): flags, icon table, SPC
+        charts with annotations and rebases, peers and candidate partners."""
         from partnering.measure.assess import assess as run
-        from partnering.report.performance import write_report
+        from partnering.report.performance import pack_extras, write_report
 
         if out.suffix.lower() not in (".html", ".pdf"):
             raise ValidationError("--out must end in .html or .pdf")
-        a = run(engine(), _config(kind, 12, 9, 24, 18))
-        write_report(a, org.upper(), out)
+        eng = engine()
+        a = run(eng, _config(kind, 12, 9, 24, 18))
+        a.org(org.upper())  # an organisation not assessed is refused before peers and partners are looked for
+        write_report(a, org.upper(), out, pack_extras(eng, a, org.upper()))
         console.print(f"Wrote {out}")
 
 

@@ -41,9 +41,10 @@ MARKERS: dict[str, dict[str, str]] = {
                                   "mpl": "s"},
     "special_cause_concern": {"label": "Special cause: concern", "colour": CONCERN, "plotly": "triangle-up",
                               "mpl": "^"},
-    "special_cause_neutral_high": {"label": "Special cause: neither (high)", "colour": NEUTRAL, "plotly": "diamond",
+    # high or low is read off the chart (above or below the mean), so both share one marker and one legend entry
+    "special_cause_neutral_high": {"label": "Special cause: neither", "colour": NEUTRAL, "plotly": "diamond",
                                    "mpl": "D"},
-    "special_cause_neutral_low": {"label": "Special cause: neither (low)", "colour": NEUTRAL, "plotly": "diamond",
+    "special_cause_neutral_low": {"label": "Special cause: neither", "colour": NEUTRAL, "plotly": "diamond",
                                   "mpl": "D"},
 }
 #: the words a page uses to explain the shapes (the same table)
@@ -225,7 +226,10 @@ def alt_text(spec: dict) -> str:
     counts: dict[str, int] = {}
     for pt in pts:
         counts[pt["type"]] = counts.get(pt["type"], 0) + 1
-    special = {MARKERS[k]["label"]: n for k, n in counts.items() if k != "common_cause"}
+    special: dict[str, int] = {}
+    for k, n in counts.items():
+        if k != "common_cause":
+            special[MARKERS[k]["label"]] = special.get(MARKERS[k]["label"], 0) + n
     parts.append("Special-cause points: " + ", ".join(f"{n} {k.split(': ', 1)[1]}" for k, n in special.items()) + "."
                  if special else "All points show common-cause variation.")
     parts += [r["label"] + "." for r in spec["rebases"]]

@@ -135,7 +135,7 @@ def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bo
     for i, r in enumerate(spec["rebases"]):
         x0 = pd.Timestamp(r["x"])
         ax.axvline(x0, color=NOTE_COLOUR, lw=1.2, ls=":", zorder=1)
-        ax.annotate(textwrap.shorten(r["label"], 70), (x0, 1.0), xycoords=("data", "axes fraction"),
+        ax.annotate(textwrap.shorten(r["label"], int(width * 12)), (x0, 1.0), xycoords=("data", "axes fraction"),
                     xytext=(3, -3 - 11 * i), textcoords="offset points", va="top", fontsize=8, color=NOTE_COLOUR,
                     fontweight="bold")
     for t in spec["targets"]:

@@ -70,10 +70,12 @@ def figure_from_spec(spec: dict) -> dict:
                                 "width": 1.5}})
     traces.append({"type": "scatter", "mode": "lines", "name": "Value", "x": xs, "y": [pt["y"] for pt in spec["points"]],
                    "line": {"color": "#aeb7bd", "width": 1}, "hoverinfo": "skip", "showlegend": False})
+    shown = set()
     for kind, m in MARKERS.items():
         sub = [pt for pt in spec["points"] if pt["type"] == kind and pt["y"] is not None]
         if not sub:
             continue
+        first, _ = m["label"] not in shown, shown.add(m["label"])
         text = [f"{pd.Timestamp(pt['x']):%b %Y}: {_fmt(pt['y'], unit)}<br>{m['label']}"
                 + (f"<br>{pt['explanation']}" if pt["explanation"] else "") for pt in sub]
         traces.append({"type": "scatter", "mode": "markers", "name": m["label"], "legendgroup": m["label"],
@@ -81,7 +83,7 @@ def figure_from_spec(spec: dict) -> dict:
                        "marker": {"symbol": m["plotly"], "color": m["colour"],
                                   "size": 8 if kind == "common_cause" else 11,
                                   "line": {"color": "#ffffff", "width": 1}},
-                       "text": text, "hoverinfo": "text"})
+                       "text": text, "hoverinfo": "text", "showlegend": first})
     layout = {"title": {"text": spec["title"], "font": {"size": 16}}, "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
               "font": {"family": "Arial, sans-serif", "color": "#212b32"}, "paper_bgcolor": "#ffffff",
               "plot_bgcolor": "#ffffff", "hovermode": "closest",

@@ -41,7 +41,8 @@ def test_pdf_report_has_a_summary_page_and_a_page_per_chart(demo_assessment, tmp
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
     n_ind = len(a.icons[a.icons.org_code == org])
-    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1 + n_ind
+    summary_pages = len(re.findall(rb"/Type\s*/Page[^s]", data)) - n_ind  # then one chart a page
+    assert 1 <= summary_pages <= 3  # the summary and the icon table, rows as tall as their text
 
 
 def test_report_refuses_unknown_org_and_format(demo_assessment, tmp_path):
