@@ -37,6 +37,10 @@ def register(app: typer.Typer) -> None:
         """Create the store, load the synthetic demo system if the store is empty, print a summary, then serve."""
         from partnering.store import repository as repo
 
+        if serve:  # say so before loading anything
+            from partnering.cli.web import ensure_port_free
+
+            ensure_port_free(host, port)
         eng = engine()
         if repo.counts(eng)["observations"] == 0:
             with progress() as bar:

@@ -7,9 +7,12 @@ this module only assembles them and turns library errors into one clear line.
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 import sys
 
 import typer
+import typer.rich_utils
 from rich.console import Console
 
 from partnering.errors import PartneringError
@@ -22,6 +25,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err_console = Console(stderr=True)
+
+#: ``--help`` is laid out at least this wide, so option names and command summaries are never cut with "…"
+#: (typer's rich help truncates what does not fit: at 80 columns "--create-organisati…"); wider terminals use
+#: their width. ``TERMINAL_WIDTH`` (typer's own setting) still wins.
+HELP_MIN_WIDTH = 100
+if not os.environ.get("TERMINAL_WIDTH"):
+    typer.rich_utils.MAX_WIDTH = max(shutil.get_terminal_size((80, 24)).columns, HELP_MIN_WIDTH)
 
 # One module per command group; each defines register(app).
 COMMAND_MODULES = (

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Optional
 
 import typer
 
 from partnering.cli.common import console, engine, print_frame, state
+from partnering.errors import ConfigError
 
 users = typer.Typer(help="Manage the web app's users and API tokens.", no_args_is_help=True)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse, in one line naming ``--port``, to serve on a port another program already listens on (checked
+    before anything is loaded; uvicorn would otherwise stop with a traceback-like log after start-up)."""
+    try:
+        family, _, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"cannot serve on {host!r}: not an address of this machine ({exc})") from None
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no obstacle
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port {port} on {host} is already in use (is Partnering already running?): "
+                                  f"serve on another with --port, e.g. --port {port + 1 if port < 65535 else 8001}"
+                                  ) from None
+            raise ConfigError(f"cannot serve on {host} port {port}: {exc.strerror}; choose another with --port"
+                              ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +47,7 @@ def register(app: typer.Typer) -> None:
         """Serve the web app and the REST API (/api/v1). Creates an admin user on first run and prints it."""
         from partnering.web.serve import serve as run
 
+        ensure_port_free(host, port)
         run(host=host, port=port, db=state.db, secure_cookies=secure_cookies, workers=workers)
 
     app.add_typer(users, name="users")

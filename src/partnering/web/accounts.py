@@ -186,4 +186,5 @@ class Me(BaseModel):
 
 @api.get("/me", response_model=Me, responses=ERROR_RESPONSES)
 def me(user: CurrentUser = Depends(api_user)):
+    """Who you are: email, name, role and organisation of the token's or session's user."""
     return Me(email=user.email, name=user.name, role=user.role, org_code=user.org_code)

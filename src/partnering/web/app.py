@@ -26,6 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from partnering.config import Settings
 from partnering.store.db import get_engine
 from partnering.web import accounts, appraise, data, design, evaluate, improve, match, organisation, register, system
+from partnering.web.apidoc import summarise
 from partnering.web.assets import STATIC, VENDOR, plotly_js
 from partnering.web.auth import LoginRateLimiter
 from partnering.web.deps import refuse_unknown_query
@@ -102,4 +103,5 @@ def create_app(db_url: str | None = None, *, secure_cookies: bool | None = None,
         app.include_router(stage.pages)
     for stage in STAGES:
         app.include_router(stage.api)
+    summarise(app.router)  # each API operation's summary from its docstring (not its function's name)
     return app

@@ -972,6 +972,7 @@ def api_create_case(request: Request, text: str = Depends(case_body),
 
 @api.get("/appraise/cases/{case_id}", response_model=CaseOut, responses=ERROR_RESPONSES)
 def api_case(request: Request, case_id: RecordId, user: CurrentUser = Depends(api_user)):
+    """One stored appraisal case: its TOML text, organisation, version and who changed it."""
     row, case = stored(request.app.state.engine, case_id)
     return _case_out(row, case)
 

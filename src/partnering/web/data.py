@@ -234,6 +234,7 @@ def imports(request: Request, limit: int = LIMIT, offset: int = OFFSET, format: 
 
 @api.get("/imports/{batch_id}", response_model=BatchOut, responses=ERROR_RESPONSES)
 def import_one(request: Request, batch_id: int = BATCH_ID, user: CurrentUser = Depends(api_user)):
+    """One import batch: file, kind, owner, publication, rows loaded and rejected."""
     b = services.batch(request.app.state.engine, user, batch_id)
     return {k: jsonable(b.get(k)) for k in BATCH_COLS}
 
@@ -242,6 +243,7 @@ def import_one(request: Request, batch_id: int = BATCH_ID, user: CurrentUser = D
          responses={**CSV_RESPONSE, **ERROR_RESPONSES})
 def import_rejected(request: Request, batch_id: int = BATCH_ID, limit: int = LIMIT, offset: int = OFFSET,
                     format: str | None = FORMAT, user: CurrentUser = Depends(api_user)):
+    """An import batch's rejected rows, each with its line, column and reason."""
     df = services.rejected(request.app.state.engine, user, batch_id)
     return page(request, df, limit, offset, format, list(RejectedOut.model_fields), f"batch-{batch_id}-rejected")
 

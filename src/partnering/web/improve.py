@@ -336,6 +336,7 @@ def _project_out(eng, user, p) -> dict:
 @api.get("/improve/ideas", responses=ERROR_RESPONSES)
 def api_ideas(request: Request, org: str | None = Query(None, description="Organisation (administrators)"),
               user: CurrentUser = Depends(api_user)) -> list[dict]:
+    """Staff improvement ideas you may see, newest first."""
     df = list_ideas(request.app.state.engine, _scope_org(user, org))
     df["submitted_at"] = df["submitted_at"].astype(str)
     return records(df)
@@ -343,6 +344,7 @@ def api_ideas(request: Request, org: str | None = Query(None, description="Organ
 
 @api.post("/improve/ideas", status_code=201, responses=ERROR_RESPONSES)
 def api_submit(request: Request, body: IdeaIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Submit an improvement idea for an organisation."""
     org = (body.org_code or user.org_code or "").upper()
     require(may_take_part(user.role, user.org_code, org), "staff", org)
     eng = request.app.state.engine
@@ -351,11 +353,13 @@ def api_submit(request: Request, body: IdeaIn, user: CurrentUser = Depends(api_u
 
 @api.get("/improve/ideas/{idea_id}", responses=ERROR_RESPONSES)
 def api_idea(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
+    """One idea with its votes, comments and triage decision."""
     return readable_idea(request.app.state.engine, user, idea_id)
 
 
 @api.post("/improve/ideas/{idea_id}/votes", responses=ERROR_RESPONSES)
 def api_vote(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
+    """Vote for an idea (staff of its organisation)."""
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -364,6 +368,7 @@ def api_vote(request: Request, idea_id: RecordId, user: CurrentUser = Depends(ap
 
 @api.post("/improve/ideas/{idea_id}/comments", status_code=201, responses=ERROR_RESPONSES)
 def api_comment(request: Request, idea_id: RecordId, body: CommentIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Comment on an idea (staff of its organisation)."""
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_take_part(user.role, user.org_code, idea["org_code"]), "staff", idea["org_code"])
@@ -372,6 +377,7 @@ def api_comment(request: Request, idea_id: RecordId, body: CommentIn, user: Curr
 
 @api.post("/improve/ideas/{idea_id}/triage", responses=ERROR_RESPONSES)
 def api_triage(request: Request, idea_id: RecordId, body: TriageIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Triage an idea: its new status, a note and any project it became (analysts of its organisation)."""
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     require(may_manage(user.role, user.org_code, idea["org_code"]), "analysts", idea["org_code"])
@@ -381,6 +387,7 @@ def api_triage(request: Request, idea_id: RecordId, body: TriageIn, user: Curren
 @api.get("/improve/projects", responses=ERROR_RESPONSES)
 def api_projects(request: Request, org: str | None = Query(None, description="Organisation (administrators)"),
                  user: CurrentUser = Depends(api_user)) -> list[dict]:
+    """Improvement projects you may see."""
     df = list_projects(request.app.state.engine, _scope_org(user, org))
     for c in ("created_at", "updated_at"):
         df[c] = df[c].astype(str)
@@ -389,6 +396,7 @@ def api_projects(request: Request, org: str | None = Query(None, description="Or
 
 @api.post("/improve/projects", status_code=201, responses=ERROR_RESPONSES)
 def api_create_project(request: Request, body: ProjectIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Start an improvement project for an organisation."""
     org = (body.org_code or user.org_code or "").upper()
     require(may_manage(user.role, user.org_code, org), "analysts", org or "an organisation")
     eng = request.app.state.engine
@@ -405,6 +413,7 @@ def api_project(request: Request, project_id: RecordId, user: CurrentUser = Depe
 
 @api.post("/improve/projects/{project_id}/drivers", status_code=201, responses=ERROR_RESPONSES)
 def api_driver(request: Request, project_id: RecordId, body: DriverIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Add a driver (primary, secondary or change idea) to a project's driver diagram."""
     _managed(request, user, project_id)
     return {"driver_id": add_driver(request.app.state.engine, project_id, body.kind, body.text, body.parent_id,
                                     user.email)}
@@ -412,6 +421,7 @@ def api_driver(request: Request, project_id: RecordId, body: DriverIn, user: Cur
 
 @api.post("/improve/projects/{project_id}/cycles", status_code=201, responses=ERROR_RESPONSES)
 def api_cycle(request: Request, project_id: RecordId, body: CycleIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Record a PDSA cycle of a project, with the measures it tests."""
     _managed(request, user, project_id)
     cid = add_cycle(request.app.state.engine, project_id, body.title, body.start_period, body.measures,
                     body.change_idea_id, body.end_period, body.plan, body.do, body.study, body.act, body.decision,
@@ -422,6 +432,7 @@ def api_cycle(request: Request, project_id: RecordId, body: CycleIn, user: Curre
 @api.post("/improve/projects/{project_id}/progress", status_code=201, responses=ERROR_RESPONSES)
 def api_progress(request: Request, project_id: RecordId, body: ProgressIn, user: CurrentUser = Depends(api_user)
                  ) -> dict:
+    """Record a project's IHI progress score for a month."""
     _managed(request, user, project_id)
     sid = record_progress(request.app.state.engine, project_id, body.period, body.score, body.note, user.email)
     return {"progress_id": sid, "score": body.score, "label": IHI_SCALE.get(body.score, "")}

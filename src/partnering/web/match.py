@@ -235,6 +235,7 @@ class PlanOut(BaseModel):
 @api.get("/organisations/{code}/peers", response_model=Page[PeerOut], responses={**CSV_RESPONSE, **ERROR_RESPONSES})
 def peers(request: Request, code: str = CODE, limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
           user: CurrentUser = Depends(api_user)):
+    """The most similar organisations of the same kind, closest first, each with why (or its pinned peer group)."""
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)

@@ -251,6 +251,7 @@ def organisations(request: Request, kind: str | None = None, region: str | None 
                   q: str | None = Query(None, description="Text in the name or the code"),
                   limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
                   user: CurrentUser = Depends(api_user)):
+    """Organisations: filter by kind, region, ICB, or text in the name or code."""
     df = services.organisations(request.app.state.engine)
     for col, val in (("kind", kind), ("region_code", region), ("icb_code", icb)):
         if val:
@@ -263,6 +264,7 @@ def organisations(request: Request, kind: str | None = None, region: str | None 
 
 @api.get("/organisations/{code}", response_model=Organisation, responses=ERROR_RESPONSES)
 def organisation(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
+    """One organisation: name, kind, ICB, region, postcode and location."""
     row = services.org_row(request.app.state.engine, code)
     return {k: jsonable(row.get(k)) for k in ORG_COLS}
 
@@ -276,6 +278,7 @@ def observations(request: Request, org: list[str] | None = Query(None, descripti
                  period_to: str | None = Query(None, alias="to", pattern=PERIOD, description="Last month"),
                  limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
                  user: CurrentUser = Depends(api_user)):
+    """Current values you may see, by organisation, indicator and month range."""
     eng = request.app.state.engine
     df = services.observations(eng, user, orgs=[o.upper() for o in org] if org else None,
                                indicator_codes=indicator or None)

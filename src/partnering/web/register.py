@@ -293,6 +293,7 @@ def api_update(request: Request, partnership_id: RecordId,
 
 @api.post("/partnerships/{partnership_id}/end", responses=ERROR_RESPONSES)
 def api_end(request: Request, partnership_id: RecordId, body: EndIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """End a partnership: the month it ends and the lessons learnt, audited."""
     eng = request.app.state.engine
     require_write(user.role, user.org_code, get_partnership(eng, partnership_id).party_codes)
     return _out(eng, end_partnership(eng, partnership_id, body.end_period, user.email, body.lessons))
@@ -300,6 +301,7 @@ def api_end(request: Request, partnership_id: RecordId, body: EndIn, user: Curre
 
 @api.post("/partnerships/{partnership_id}/renew", status_code=201, responses=ERROR_RESPONSES)
 def api_renew(request: Request, partnership_id: RecordId, body: RenewIn, user: CurrentUser = Depends(api_user)) -> dict:
+    """Renew a partnership from a new start month (optionally a new end month): a new version, audited."""
     eng = request.app.state.engine
     require_write(user.role, user.org_code, get_partnership(eng, partnership_id).party_codes)
     changes = {"end_period": body.end_period} if body.end_period else None

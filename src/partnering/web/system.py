@@ -295,6 +295,7 @@ def openapi_alias(request: Request):
 @api.get("/indicators", response_model=Page[IndicatorOut], responses={**CSV_RESPONSE, **ERROR_RESPONSES})
 def indicators(request: Request, limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
                user: CurrentUser = Depends(api_user)):
+    """The indicator catalogue: unit, improvement direction, national standard and source."""
     df = services.indicators(request.app.state.engine)
     return page(request, df, limit, offset, format, list(IndicatorOut.model_fields), "indicators", key=(), user=user)
 
