@@ -133,3 +133,73 @@ def test_pert_quantiles_agree_with_the_exact_beta_quantile(low, mode, high):
     u = Uncertainty("p", ("*.qalys",), "pert", {"low": low, "mode": mode, "high": high})
     exact = low + w * stats.beta.ppf(stats.norm.cdf(z), a, b)
     np.testing.assert_allclose(multipliers_from_scores(u, z), exact, rtol=0, atol=1e-7 * w)
+
+
+@pytest.mark.parametrize("low,mode,high", [(0.7, 1.0, 1.3), (0.0, 0.0, 1.0), (0.9, 2.0, 2.0), (0.5, 0.6, 3.0)])
+@pytest.mark.parametrize("distribution", ["triangular", "pert"])
+def test_the_fast_table_path_agrees_with_the_exact_quantiles(distribution, low, mode, high):
+    # The Monte Carlo reads triangular and PERT quantiles from tables; the exact triangular inverse CDF is
+    # low + sqrt(p w (mode - low)) below the mode, high - sqrt((1 - p) w (high - mode)) above (p = Phi(z)).
+    from partnering.appraise.montecarlo import _multipliers
+
+    w = high - low
+    z = np.concatenate([np.random.default_rng(5).standard_normal(50_000), [-9.0, 0.0, 9.0]])
+    u = Uncertainty("t", ("*.qalys",), distribution, {"low": low, "mode": mode, "high": high})
+    if distribution == "pert":
+        a, b = 1 + 4 * (mode - low) / w, 1 + 4 * (high - mode) / w
+        exact = low + w * stats.beta.ppf(stats.norm.cdf(z), a, b)
+    else:
+        exact = stats.triang.ppf(stats.norm.cdf(z), (mode - low) / w, loc=low, scale=w)
+    out = np.empty_like(z)
+    _multipliers(u, z, out)
+    np.testing.assert_allclose(out, exact, rtol=0, atol=1e-7 * w)
+    np.testing.assert_allclose(multipliers_from_scores(u, z), exact, rtol=0, atol=1e-7 * w)
+    beyond = np.array([-12.0, -9.0, 9.0, 12.0])  # scores beyond +/-9 (probability < 1e-18) take the end values
+    _multipliers(u, beyond, beyond)
+    assert beyond[0] == beyond[1] and beyond[2] == beyond[3]
+
+
+def test_percentiles_equal_numpys_bit_for_bit():
+    from partnering.appraise.montecarlo import _percentiles
+
+    rng = np.random.default_rng(2026)
+    for trial in range(60):
+        n, k = int(rng.integers(1_000, 120_000)), int(rng.integers(1, 6))
+        rows = [
+            rng.standard_normal((k, n)) * 1e7 + 3e7,
+            np.round(rng.standard_normal((k, n)) * 3),  # heavy ties
+            rng.lognormal(0, 3, (k, n)),
+            np.where(rng.random((k, n)) < 0.7, 5.0, rng.standard_normal((k, n))),  # one value most of the time
+        ][trial % 4]
+        np.testing.assert_array_equal(_percentiles(rows), np.percentile(rows, [10, 50, 90], axis=1))
+    rows[0, 7] = np.nan
+    np.testing.assert_array_equal(_percentiles(rows), np.percentile(rows, [10, 50, 90], axis=1))
+
+
+def test_fused_draws_equal_the_step_by_step_computation():
+    # npsv_draws mixes correlated groups by their own Cholesky factors and turns scores into multipliers on the
+    # way; step by step: the full Cholesky factor times the raw scores, the exact inverse CDFs, effect x (m - 1).
+    from partnering.appraise.economics import SIGN, prepare
+    from partnering.appraise.montecarlo import _targets, correlated_scores, correlation_matrix, npsv_draws
+
+    a = Option("a", "A", "make", {"capital_cost": [5.0, 1.0], "revenue_cost": [2.0, 2.0], "qalys": [0.0, 1e-3]})
+    b = Option("b", "B", "partner", {"capital_cost": [3.0, 0.0], "cash_releasing_benefit": [1.0, 4.0]})
+    us = [
+        Uncertainty("cap", ("*.capital_cost",), "triangular", {"low": 0.8, "mode": 1.0, "high": 1.6}),
+        Uncertainty("rev", ("a.revenue_cost",), "pert", {"low": 0.9, "mode": 1.0, "high": 2.0}),
+        Uncertainty("q", ("a.qalys",), "lognormal", {"median": 1.0, "sigma": 0.3}),
+        Uncertainty("s", ("b.cash_releasing_benefit", "b.capital_cost"), "normal", {"mean": 1.0, "sd": 0.2}),
+        Uncertainty("f", ("a.revenue_cost",), "uniform", {"low": 0.9, "high": 1.2}),
+    ]
+    corr = [("cap", "s", 0.6), ("s", "q", -0.3), ("rev", "f", 0.4)]
+    case = EconomicCase([a, b], 2026, uncertainties=us, correlations=corr, draws=20_000, seed=9)
+    raw = np.random.default_rng(9).standard_normal((len(us), 20_000))
+    z = np.linalg.cholesky(correlation_matrix(case)) @ raw
+    np.testing.assert_allclose(correlated_scores(case), z, rtol=0, atol=1e-12)
+    m = np.array([multipliers_from_scores(u, z[k]) for k, u in enumerate(us)])
+    pv = prepare(case).pv
+    expected = np.tile(pv @ SIGN, (20_000, 1))
+    for o, c, ks in _targets(case):
+        expected[:, o] += SIGN[c] * pv[o, c] * (np.prod(m[ks], axis=0) - 1.0)
+    scale = np.abs(pv).sum(axis=1)
+    np.testing.assert_allclose(npsv_draws(case), expected, rtol=0, atol=1e-7 * 0.8 * scale.max())
