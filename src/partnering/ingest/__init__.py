@@ -21,6 +21,10 @@ LOADERS: dict[str, tuple[str, str, bool]] = {
     "imd": ("partnering.ingest.imd", "load_imd", False),
     "geo": ("partnering.ingest.geo", "load_geo", False),
     "context": ("partnering.ingest.context", "load_trust_context", False),
+    # workbooks that carry their own periods; PATH may be a folder of them
+    "ambulance-ambsys": ("partnering.ingest.ambsys", "load_ambsys", False),
+    "staff-survey": ("partnering.ingest.staff_survey", "load_staff_survey", False),
+    "beds-overnight": ("partnering.ingest.beds", "load_beds", False),
 }
 
 

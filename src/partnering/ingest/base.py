@@ -40,7 +40,7 @@ class Parsed:
     rows_read: int = 0
     observations: pd.DataFrame | None = None  # org_code, indicator, period, numerator, denominator, value
     organisations: pd.DataFrame | None = None  # ORG_COLUMNS subset
-    organisations_seen: pd.DataFrame | None = None  # org_code, name: create if unknown, never overwrite
+    organisations_seen: pd.DataFrame | None = None  # org_code, name (kind): create if unknown, never overwrite
     acute_codes: set[str] = field(default_factory=set)  # orgs this file shows to be acute trusts (type 1 A&E)
     successions: pd.DataFrame | None = None
     sites: pd.DataFrame | None = None
@@ -157,7 +157,10 @@ def commit_parsed(
                 seen = seen[seen["org_code"].isin(admitted["org_code"])]
             created = sorted(set(seen["org_code"]) - repo.known_organisations(conn, seen["org_code"]))
             policy = parsed.unknown_organisations
-            repo.ensure_organisations(conn, seen, guess_kind if policy in ("create", "reject") else (lambda c: policy))
+            fallback = guess_kind if policy in ("create", "reject") else (lambda c: policy)
+            stated = dict(zip(seen["org_code"], seen["kind"])) if "kind" in seen else {}  # a kind the file shows
+            repo.ensure_organisations(conn, seen,
+                                      lambda c: stated[c] if isinstance(stated.get(c), str) else fallback(c))
         kinds_changed = _mark_acute(conn, parsed.acute_codes) if parsed.acute_codes else []
         if parsed.successions is not None:
             repo.upsert_successions(conn, parsed.successions)

@@ -40,6 +40,8 @@ class Table:
     header_row: int  # 1-based row of the header in the sheet (as Excel numbers rows)
     title_block: list[list[str]] = field(default_factory=list)  # the non-empty cells above the header, by row
     rows: list[int] = field(default_factory=list)  # the sheet row (1-based, as Excel shows it) of each frame row
+    above: list[list] = field(default_factory=list)  # the cells above the header, by row, in their sheet columns
+    positions: list[int] = field(default_factory=list)  # the sheet column (0-based) of each frame column
 
     def excel_row(self, index: int) -> int:
         """The sheet row (1-based, as Excel shows it) of the frame's positional row ``index``: for error messages."""
@@ -52,6 +54,17 @@ class Table:
             for i, cell in enumerate(cells[:-1]):
                 if norm_label(cell) == want:
                     return cells[i + 1]
+        return None
+
+    def group_label(self, column: str, row: int) -> str | None:
+        """The label of the group of columns that ``column`` belongs to in sheet row ``row`` (1-based, above the
+        header): the nearest non-empty cell at or left of the column.  Official workbooks label a group of columns
+        once, over its first column (often a merged cell): "Available" / "Occupied" over bed counts by sector, a
+        question's text over its answer options."""
+        cells = self.above[row - 1] if 1 <= row <= len(self.above) else []
+        for j in range(min(self.positions[list(self.frame.columns).index(column)], len(cells) - 1), -1, -1):
+            if norm_label(cells[j]):
+                return str(cells[j]).strip()
         return None
 
     def column(self, *labels: str) -> str:
@@ -103,7 +116,10 @@ def read_table(data: bytes, file: str, sheet: str | list[str], required: list[st
     if chosen is None:
         raise IngestError(file, f"has no sheet {wanted[0]!r} (sheets: {', '.join(names)})")
     try:
-        raw = pd.read_excel(io.BytesIO(data), sheet_name=chosen, header=None, engine=engine, dtype=object)
+        # only empty cells are missing: a cell reading "NA", "n/a" or "NULL" reaches the loader (which refuses it as
+        # not a number) instead of silently becoming a blank, as pandas' default missing-value strings would make it
+        raw = pd.read_excel(io.BytesIO(data), sheet_name=chosen, header=None, engine=engine, dtype=object,
+                            keep_default_na=False, na_values=[""])
     except Exception as exc:
         raise IngestError(file, f"sheet {chosen!r} cannot be read: {exc}") from None
     need = [norm_label(x) for x in required]
@@ -144,4 +160,4 @@ def read_table(data: bytes, file: str, sheet: str | list[str], required: list[st
     frame = frame.reset_index(drop=True)
     title = [[str(v).strip() for v in raw.iloc[r].tolist() if norm_label(v)] for r in range(header_at)]
     return Table(file=file, sheet=chosen, frame=frame, header_row=header_at + 1, title_block=[t for t in title if t],
-                 rows=sheet_rows)
+                 rows=sheet_rows, above=[raw.iloc[r].tolist() for r in range(header_at)], positions=keep)
