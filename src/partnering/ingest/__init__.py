@@ -25,6 +25,9 @@ LOADERS: dict[str, tuple[str, str, bool]] = {
     "ambulance-ambsys": ("partnering.ingest.ambsys", "load_ambsys", False),
     "staff-survey": ("partnering.ingest.staff_survey", "load_staff_survey", False),
     "beds-overnight": ("partnering.ingest.beds", "load_beds", False),
+    "cancer-waiting-times": ("partnering.ingest.cancer", "load_cancer", False),  # months from its PERIOD column
+    "diagnostics-dm01": ("partnering.ingest.dm01", "load_dm01", True),
+    "cancelled-operations": ("partnering.ingest.cancelled_ops", "load_cancelled_ops", True),  # quarter's last month
 }
 
 

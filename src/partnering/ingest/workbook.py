@@ -67,6 +67,17 @@ class Table:
                 return str(cells[j]).strip()
         return None
 
+    def published_on(self):
+        """When the source published the workbook: the later of the title block's "Published:" and "Revised:" dates
+        (a revision is a later publication of the same figures), or None when it carries neither."""
+        from partnering.ingest.values import date_from_text
+
+        # a date cell of an .xlsx comes back as "2025-08-14 00:00:00"; the .xls title blocks hold text
+        dates = [date_from_text(re.sub(r"\s00:00:00$", "", str(self.title_value(label) or "")))
+                 for label in ("Published:", "Revised:")]
+        dates = [d for d in dates if d is not None]
+        return max(dates) if dates else None
+
     def column(self, *labels: str) -> str:
         """The file's own spelling of the first column whose normalised label is one of ``labels``."""
         wanted = [norm_label(x) for x in labels]
