@@ -54,6 +54,7 @@ class Parsed:
     unknown_organisations: str = "create"
     units: dict[str, str] = field(default_factory=dict)  # units a KPI file declares for its new indicators
     published_on: date | None = None  # when the source published the file, where the file says so
+    basis: str | None = None  # how the publication is known, when the loader knows better (store.publication.DERIVED)
 
 
 @dataclass
@@ -139,6 +140,7 @@ def commit_parsed(
             )
         started = datetime.now()
         pub_date, basis = publication_basis(parsed.file, parsed.published_on, published_on, started.date())
+        basis = parsed.basis or basis
         if published_on is not None and parsed.published_on is not None and published_on != parsed.published_on:
             parsed.notes.append(f"the file says it was published on {parsed.published_on:%Y-%m-%d}: that date is "
                                 f"used, not {published_on:%Y-%m-%d}")

@@ -8,7 +8,9 @@ into the history and supersedes nothing.  Each batch records when its source pub
 * ``given`` — the person loading it said so (``--published YYYY-MM-DD``);
 * ``inferred: revised`` — the file name says it is a revision (NHS England names revised A&E files "...revised...");
   it ranks after the first publication of the same month, whatever the order of loading;
-* ``inferred: load time`` — nothing is known: the load date stands in for the publication date.
+* ``inferred: load time`` — nothing is known: the load date stands in for the publication date;
+* ``derived from record-level data`` — computed by Partnering from records (``partnering compute indicators
+  --load``), dated the day it was loaded: no publisher stands behind it.
 
 Two publications with known dates (file or given) are ordered by date; otherwise a revision ranks after a first
 release, and then by date (load date when inferred); ties go to the later load.
@@ -23,6 +25,7 @@ from datetime import date
 KNOWN = ("file", "given")
 REVISED = "inferred: revised"
 LOAD_TIME = "inferred: load time"
+DERIVED = "derived from record-level data"
 _REVISED_NAME = re.compile(r"revis", re.IGNORECASE)
 
 
