@@ -9,6 +9,7 @@ import pytest
 
 from partnering.errors import IngestError
 from partnering.ingest.ambsys import load_ambsys, parse_ambsys
+from partnering.store import repository as repo
 
 pytestmark = pytest.mark.unit
 
@@ -78,15 +79,12 @@ def test_a_non_numeric_cell_rejects_its_row_with_row_column_reason_and_writes_no
     f = tmp_path / "amb.xlsx"
     f.write_bytes(_workbook(rows))
     report = load_ambsys(f, sqlite_engine)
+    rej = repo.rejected_frame(sqlite_engine)
     assert report.rows_rejected == 1
-    from sqlalchemy import text
-
-    with sqlite_engine.connect() as c:
-        rej = c.execute(text('SELECT line, "column", reason FROM rejected_rows')).all()
-        rx9 = c.execute(text("SELECT count(*) FROM observations WHERE org_code = 'RX9'")).scalar()
-        ryc = c.execute(text("SELECT count(*) FROM observations WHERE org_code = 'RYC'")).scalar()
-    assert rej == [(7, "A25", "'8 min 54' is not a number (seconds or a count)")]
-    assert rx9 == 0 and ryc > 0
+    assert list(zip(rej.line, rej.column, rej.reason)) == [
+        (7, "A25", "'8 min 54' is not a number (seconds or a count)")]
+    stored = set(repo.observations_frame(sqlite_engine).org_code)
+    assert "RX9" not in stored and "RYC" in stored
 
 
 def test_a_refused_file_writes_nothing(sqlite_engine, tmp_path, snapshot):

@@ -9,6 +9,7 @@ import pytest
 
 from partnering.errors import IngestError
 from partnering.ingest.beds import load_beds, parse_beds
+from partnering.store import repository as repo
 
 pytestmark = pytest.mark.unit
 
@@ -78,14 +79,11 @@ def test_a_non_numeric_cell_rejects_its_row_with_row_column_reason(sqlite_engine
     f = tmp_path / "beds.xlsx"
     f.write_bytes(_workbook(rows))
     report = load_beds(f, sqlite_engine)
+    rej = repo.rejected_frame(sqlite_engine)
     assert report.rows_rejected == 1
-    from sqlalchemy import text
-
-    with sqlite_engine.connect() as c:
-        rej = c.execute(text('SELECT line, "column", reason FROM rejected_rows')).all()
-        rwa = c.execute(text("SELECT count(*) FROM observations WHERE org_code = 'RWA'")).scalar()
-    assert rej == [(9, "General & Acute.2", "'n/a' is not a number")]
-    assert rwa == 0
+    assert list(zip(rej.line, rej.column, rej.reason)) == [(9, "General & Acute.2", "'n/a' is not a number")]
+    stored = set(repo.observations_frame(sqlite_engine).org_code)
+    assert "RWA" not in stored and "RX1" in stored
 
 
 def test_a_refused_file_writes_nothing(sqlite_engine, tmp_path, snapshot):

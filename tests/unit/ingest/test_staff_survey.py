@@ -10,6 +10,7 @@ import pytest
 
 from partnering.errors import IngestError
 from partnering.ingest.staff_survey import QUESTIONS, SCORES, load_staff_survey, parse_staff_survey
+from partnering.store import repository as repo
 
 pytestmark = pytest.mark.unit
 
@@ -87,14 +88,12 @@ def test_a_non_numeric_cell_rejects_the_organisation_with_sheet_row_column_reaso
     f = tmp_path / "nss.xlsx"
     f.write_bytes(_workbook(bad_cell=("THEMES", 1, 0, "six")))  # RX9's engagement score: sheet row 7, column G
     report = load_staff_survey(f, sqlite_engine)
+    rej = repo.rejected_frame(sqlite_engine)
     assert report.rows_rejected == 1 and report.rows_loaded == 1
-    from sqlalchemy import text
-
-    with sqlite_engine.connect() as c:
-        rej = c.execute(text('SELECT line, "column", reason FROM rejected_rows')).all()
-        rx9 = c.execute(text("SELECT count(*) FROM observations WHERE org_code = 'RX9'")).scalar()
-    assert rej == [(7, "Staff Engagement - score", "sheet 'THEMES': 'six' is not a number")]
-    assert rx9 == 0  # nothing of the rejected organisation is written
+    assert list(zip(rej.line, rej.column, rej.reason)) == [
+        (7, "Staff Engagement - score", "sheet 'THEMES': 'six' is not a number")]
+    stored = set(repo.observations_frame(sqlite_engine).org_code)
+    assert "RX9" not in stored and "RWA" in stored  # nothing of the rejected organisation is written
 
 
 def test_suppressed_cells_are_no_value_not_an_error():
