@@ -92,6 +92,14 @@ def parse_cancer(data: bytes, file: str) -> Parsed:
         i = int(bad[0])
         raise IngestError(file, f"sheet {t.sheet!r}: '{fr[PERIOD].iat[i]}' is not a month", row=t.excel_row(i),
                           column=PERIOD)
+    named = next((c for c in fr.columns if norm_label(c) == "month"), None)  # "APR": must agree with PERIOD
+    if named is not None:
+        said = _each_distinct(fr[named], lambda v: None if v is None else month_from_text(f"{v} 2000"))
+        off = np.flatnonzero([m is not None and m[5:] != p[5:] for m, p in zip(said, month)])
+        if len(off):
+            i = int(off[0])
+            raise IngestError(file, f"sheet {t.sheet!r}: {named} '{fr[named].iat[i]}' disagrees with {PERIOD} "
+                                    f"{month[i]}", row=t.excel_row(i), column=named)
     org = fr[ORG].map(lambda v: "" if pd.isna(v) else str(v).strip()).to_numpy(dtype=object)
     empty = np.flatnonzero(org == "")
     if len(empty):

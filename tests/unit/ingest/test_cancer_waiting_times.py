@@ -83,6 +83,10 @@ def test_refusals_name_the_file_row_and_column():
     with pytest.raises(IngestError, match="WITHIN STANDARD 101 exceeds TOTAL TREATED 100"):
         _parse(rows)
     rows = [r[:] for r in ROWS]
+    rows[3][2] = "MAY"
+    with pytest.raises(IngestError, match="MONTH 'MAY' disagrees with PERIOD 2025-04"):
+        _parse(rows)
+    rows = [r[:] for r in ROWS]
     rows[1][0] = "sometime"
     with pytest.raises(IngestError, match="'sometime' is not a month"):
         _parse(rows)
