@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, financial_year_month, workbooks_in
+from partnering.ingest.base import Parsed
+from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, financial_year_month, load_workbooks
 from partnering.ingest.values import date_from_text, parse_numbers
 from partnering.ingest.workbook import read_table
 
@@ -172,5 +172,4 @@ def _published(data: bytes, file: str):
 
 def load_ambsys(path: str | Path, engine=None, **batch_opts):
     """Load the AmbSYS time series workbook (or every workbook in a folder)."""
-    reports = [load_file(KIND, f, parse_ambsys, engine, **batch_opts) for f in workbooks_in(path)]
-    return reports if Path(path).is_dir() else reports[0]
+    return load_workbooks(KIND, path, parse_ambsys, engine, **batch_opts)

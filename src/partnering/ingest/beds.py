@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, financial_year_month, workbooks_in
+from partnering.ingest.base import Parsed
+from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, financial_year_month, load_workbooks
 from partnering.ingest.values import date_from_text, month_from_text, parse_numbers
 from partnering.ingest.workbook import read_table
 
@@ -161,5 +161,4 @@ def _check_england(file, t, code, used, vals, rows, cols) -> None:
 
 def load_beds(path: str | Path, engine=None, **batch_opts):
     """Load a KH03 beds open overnight workbook, or every workbook in a folder."""
-    reports = [load_file(KIND, f, parse_beds, engine, **batch_opts) for f in workbooks_in(path)]
-    return reports if Path(path).is_dir() else reports[0]
+    return load_workbooks(KIND, path, parse_beds, engine, **batch_opts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from partnering.errors import IngestError
+from partnering.ingest.base import load_file
 from partnering.ingest.values import _MONTHS
 
 ENGLAND_CODE = "ENG"
@@ -34,6 +35,26 @@ def financial_year_month(year: str, month: str) -> str | None:
         return None
     first = int(m.group(1))
     return f"{first + (1 if mon <= 3 else 0):04d}-{mon:02d}"
+
+
+def load_workbooks(kind: str, path: str | Path, parse, engine=None, **batch_opts):
+    """Load one workbook, or every workbook in a folder, each in its own transaction (:func:`~partnering.ingest.base.
+    load_file`).  In a folder a refused file does not stop the others: they load, and then one
+    :class:`IngestError` names every refused file with its reason and the files that did load."""
+    files = workbooks_in(path)
+    if not Path(path).is_dir():
+        return load_file(kind, files[0], parse, engine, **batch_opts)
+    reports, refused = [], []
+    for f in files:
+        try:
+            reports.append(load_file(kind, f, parse, engine, **batch_opts))
+        except IngestError as exc:
+            refused.append(exc.user_message())
+    if refused:
+        done = "; ".join(r.line() for r in reports) or "none"
+        raise IngestError(str(path), f"{len(refused)} of {len(files)} workbooks refused, nothing written from them: "
+                                     + " | ".join(refused) + f". Loaded: {done}")
+    return reports
 
 
 def workbooks_in(path: str | Path) -> list[Path]:

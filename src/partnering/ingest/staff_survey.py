@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
-from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, workbooks_in
+from partnering.ingest.base import Parsed
+from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, load_workbooks
 from partnering.ingest.values import parse_numbers
 from partnering.ingest.workbook import read_table, sheet_names
 
@@ -226,5 +226,4 @@ def _numbers(t, col: str, rows: np.ndarray, parsed: Parsed) -> tuple[np.ndarray,
 
 def load_staff_survey(path: str | Path, engine=None, **batch_opts):
     """Load an NHS Staff Survey detailed spreadsheet (organisational or national), or every one in a folder."""
-    reports = [load_file(KIND, f, parse_staff_survey, engine, **batch_opts) for f in workbooks_in(path)]
-    return reports if Path(path).is_dir() else reports[0]
+    return load_workbooks(KIND, path, parse_staff_survey, engine, **batch_opts)

@@ -93,3 +93,14 @@ def test_a_refused_file_writes_nothing(sqlite_engine, tmp_path, snapshot):
     with pytest.raises(IngestError):
         load_beds(f, sqlite_engine)
     assert snapshot(sqlite_engine) == before
+
+
+def test_a_folder_loads_its_good_workbooks_and_names_each_refused_one(sqlite_engine, tmp_path):
+    (tmp_path / "a-good.xlsx").write_bytes(_workbook(GOOD))
+    (tmp_path / "b-bad.xlsx").write_bytes(_workbook(GOOD, sheet="Region by Sector"))
+    with pytest.raises(IngestError) as exc:
+        load_beds(tmp_path, sqlite_engine)
+    msg = exc.value.user_message()
+    assert "1 of 2 workbooks refused" in msg and "b-bad.xlsx: has no sheet 'NHS Trust by Sector'" in msg
+    assert "a-good.xlsx" in msg.split("Loaded:")[1]
+    assert set(repo.observations_frame(sqlite_engine).org_code) == {"ENG", "RWA", "RX1"}  # the good file loaded
