@@ -45,6 +45,7 @@ COMMAND_MODULES = (
     "partnering.cli.improve",
     "partnering.cli.evaluate",
     "partnering.cli.design",
+    "partnering.cli.notes",
     "partnering.cli.compute",
 )
 

@@ -17,9 +17,12 @@ def export_observations(engine, out, fmt: str | None = None, indicators=None, su
     ``suppress`` (for publication) each row follows its publication rule and says which in a ``publication_rule``
     column (:func:`partnering.report.suppression.apply_publication_rules`): official statistics NHS England
     publishes at organisation level are written as published, own measures and unpublished uploads with the NHS
-    small-number rule; the notes (XLSX) name the rules applied.
+    small-number rule; the notes (XLSX) name the rules applied.  Where analysts have recorded annotations or
+    rebases on the data exported (:mod:`partnering.store.annotations`), every row gains an ``annotation`` and a
+    ``rebase_reason`` column: the notes of its organisation, indicator and month (empty where there is none).
     """
     from partnering.store import repository as repo
+    from partnering.store.annotations import notes_frame, with_notes
 
     df = repo.observations_frame(engine, indicators, **scope)
     df = df[OBS_EXPORT_COLUMNS]
@@ -27,6 +30,10 @@ def export_observations(engine, out, fmt: str | None = None, indicators=None, su
     if suppress:
         df, notes = publishable_observations(engine, df, indicators)
         attribution = " ".join([OGL_ATTRIBUTION, *notes])
+    # the analysts' annotations and rebase reasons travel with the data, on the month they are about
+    recorded = notes_frame(engine, indicators=indicators)
+    if not recorded.empty and (recorded["org_code"].isin(set(df["org_code"]))).any():
+        df = with_notes(df, recorded)
     write_table(df, out, fmt or format_of(out), sheet="observations", attribution=attribution)
     return len(df)
 

@@ -158,9 +158,11 @@ def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bo
     for j, a in enumerate(spec["annotations"]):
         xa = pd.Timestamp(a["x"])
         ya = a["y"] if a["y"] is not None else np.nanmean(ys)
-        ax.annotate(textwrap.shorten(a["text"], 50), (xa, ya), xytext=(0, -24 - 10 * (j % 2)),
-                    textcoords="offset points", ha="center", fontsize=8, color=NOTE_COLOUR,
-                    arrowprops={"arrowstyle": "-", "color": NOTE_COLOUR, "lw": 0.8})
+        # the note sits in the plot's bottom band (staggered on two rows), a thin line joining it to its point
+        ax.annotate(textwrap.shorten(a["text"], int(width * 6)), (xa, ya), xytext=(xa, 0.03 + 0.06 * (j % 2)),
+                    textcoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8, color=NOTE_COLOUR,
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": NOTE_COLOUR, "lw": 0.6},
+                    arrowprops={"arrowstyle": "-", "color": NOTE_COLOUR, "lw": 0.8}, zorder=6)
     for ev in spec["events"]:
         ax.axvline(pd.Timestamp(str(ev["x"])), color=NOTE_COLOUR, lw=1.0, ls=":")
     for side in ("top", "right"):
@@ -174,7 +176,7 @@ def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bo
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncol=3, frameon=False, fontsize=8)
     bottom = 0.30 if footer else 0.25
     fig.subplots_adjust(left=0.09, right=0.98, top=0.84, bottom=bottom)
-    ax.margins(x=0.02, y=0.15)
+    ax.margins(x=0.02, y=0.25 if spec["annotations"] else 0.15)
     if footer:
         lines = [*spec["limit_notes"], spec["source"]]
         fig.text(0.01, 0.01, "\n".join(textwrap.fill(t, int(width * 17)) for t in lines), fontsize=7, color=MEAN,

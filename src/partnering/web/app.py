@@ -25,7 +25,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from partnering.config import Settings
 from partnering.store.db import get_engine
-from partnering.web import accounts, appraise, data, design, evaluate, improve, match, organisation, register, system
+from partnering.web import (accounts, appraise, chart_notes, data, design, evaluate, improve, match, organisation,
+                            register, system)
 from partnering.web.apidoc import summarise
 from partnering.web.assets import STATIC, VENDOR, plotly_js
 from partnering.web.auth import LoginRateLimiter
@@ -38,7 +39,7 @@ SESSION_COOKIE = "partnering_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: one module per stage, each with a ``pages`` and an ``api`` router (later stages add theirs here)
-STAGES = (accounts, system, organisation, match, data, appraise, design, register, improve, evaluate)
+STAGES = (accounts, system, organisation, chart_notes, match, data, appraise, design, register, improve, evaluate)
 
 
 def secret_key(settings: Settings) -> str:

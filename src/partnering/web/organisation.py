@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from partnering.errors import NotFoundError, ValidationError
 from partnering.indicators.catalogue import indicator, load_catalogue
-from partnering.web import charts, downloads, services
+from partnering.report.chart_spec import shown_limits
+from partnering.store.annotations import with_notes
+from partnering.web import chart_notes, charts, downloads, services
 from partnering.web.auth import CurrentUser
 from partnering.web.cache import cached
 from partnering.web.deps import api_user, check_csrf, page_user
@@ -95,6 +97,7 @@ def _org_view(eng, user, code: str) -> dict:
     pts = services.org_spc(eng, user, code)
     cat = load_catalogue()
     key = set(a.metrics) if a is not None else set()
+    notes = chart_notes.org_notes(eng, code)
     chart_list = []
     if not pts.empty:
         order = sorted(pts["indicator"].unique(), key=lambda c: (c not in key, c))
@@ -103,12 +106,17 @@ def _org_view(eng, user, code: str) -> dict:
             sub = pts[pts["indicator"] == ind].sort_values("x")
             name = d.name if d else ind
             unit = d.unit if d else ""
-            fig = charts.spc_figure(sub, f"{name}", unit)
-            rows = sub.assign(period=pd.to_datetime(sub["x"]).dt.strftime("%Y-%m"))
+            mine = notes[notes["indicator"] == ind] if not notes.empty else None
+            fig = charts.spc_figure(sub, f"{name}", unit, indicator_code=ind, notes=mine,
+                                    icons=services.org_spc_icons(eng, user, code, ind))
+            rows, limit_notes = shown_limits(sub.assign(period=pd.to_datetime(sub["x"]).dt.strftime("%Y-%m")), unit)
+            rows = with_notes(rows, notes)
             chart_list.append({"id": f"chart-{i}", "indicator": ind, "name": name, "unit": unit, "key": ind in key,
-                               "json": charts.figure_json(fig),
-                               "rows": records(rows[["period", "y", "mean", "lpl", "upl", "point_type",
-                                                     "explanation"]])})
+                               "json": charts.figure_json(fig), "limit_notes": limit_notes,
+                               "notes": records(mine[["period", "kind", "text", "created_by"]]) if mine is not None
+                               else [],
+                               "rows": records(rows[["period", "y", "mean", "lpl_shown", "upl_shown", "point_type",
+                                                     "explanation", "annotation", "rebase_reason"]])})
     peers = services.peers(eng, user, code)
     try:
         partners, partners_reason = services.partner_candidates(eng, user, code), ""
@@ -158,10 +166,11 @@ def org_download(request: Request, code: str, what: str, format: str = "csv",
 
     if what == "spc":
         df = one_indicator(services.org_spc(eng, user, code))
-        cols = [c for c in ("org_code", "indicator", "x", "y", "numerator", "denominator", "mean", "lpl", "upl",
-                            "target", "point_type", "explanation") if c in df.columns]
+        cols = [c for c in ("org_code", "indicator", "x", "y", "numerator", "denominator", "rebase_group", "mean",
+                            "lpl", "upl", "target", "point_type", "explanation") if c in df.columns]
         df = downloads.publishable(eng, df[cols].rename(columns={"x": "period"}).assign(
             period=lambda d: pd.to_datetime(d["period"]).dt.strftime("%Y-%m")), units=units)
+        df = with_notes(df, chart_notes.org_notes(eng, code))  # annotations and rebase reasons on their months
     elif what == "icons":
         df = downloads.publishable(eng, one_indicator(services.org_icons(eng, user, code)), unit_col="unit",
                                    period_col="latest_period")
@@ -171,6 +180,7 @@ def org_download(request: Request, code: str, what: str, format: str = "csv",
         df = services.partner_candidates(eng, user, code)
     elif what == "observations":
         df = downloads.publishable(eng, one_indicator(services.observations(eng, user, orgs=[code])), units=units)
+        df = with_notes(df, chart_notes.org_notes(eng, code))
     else:
         raise NotFoundError(f"nothing called {what!r} to download")
     return downloads.table_response(df, format, f"{code}-{what}" + (f"-{indicator_code}" if indicator_code else ""))
@@ -203,6 +213,7 @@ class ObservationOut(BaseModel):
 class SpcPoint(BaseModel):
     x: str
     y: float | None = None
+    rebase_group: int | None = Field(None, description="0 before the first rebase, then 1, 2 ... (limits restart)")
     mean: float | None = None
     lpl: float | None = None
     upl: float | None = None
