@@ -146,6 +146,10 @@ def assess_frames(
     """
     config.validate()
     cat = catalogue or load_catalogue()
+    if config.segment.metrics is None and set(config.kinds) == {"ambulance_trust"}:
+        from dataclasses import replace  # ambulance trusts: the Framework's ambulance league table's metrics
+
+        config = replace(config, segment=replace(config.segment, trust_type="ambulance"))
     orgs = orgs[orgs["kind"].isin(config.kinds)] if "kind" in orgs else orgs
     obs = obs[obs["org_code"].isin(set(orgs["org_code"])) & ~obs["indicator"].str.contains(":", regex=False)]
     obs = add_derived(obs, cat)

@@ -90,9 +90,17 @@ def framework_indicators(catalogue=None, trust_type: str = "acute", path=None) -
     return [c for c in cat if c in want]
 
 
-def interval_hints(path=None) -> dict[str, int]:
-    """indicator -> months between publications, where the table says so (an annual survey: 12)."""
-    return {c: m.interval_months for m in nof_metrics(path) if m.interval_months for c in m.indicators}
+FREQUENCY_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
+
+
+def interval_hints(path=None, catalogue=None) -> dict[str, int]:
+    """indicator -> months between publications, where the metric table (``interval_months``) or the catalogue
+    (``frequency = "quarterly"`` / ``"annual"``) says so: used when the data hold a single publication."""
+    cat = catalogue or load_catalogue()
+    out = {c: FREQUENCY_MONTHS[d.extra["frequency"]] for c, d in cat.items()
+           if d.extra.get("frequency") in FREQUENCY_MONTHS}
+    out.update({c: m.interval_months for m in nof_metrics(path) if m.interval_months for c in m.indicators})
+    return out
 
 
 def _has_data(code: str, cat, with_data: set[str]) -> bool:

@@ -183,7 +183,7 @@ def monthly_segments(obs: pd.DataFrame, config: SegmentConfig = SegmentConfig(),
         from partnering.measure.nof import interval_hints
 
         mine = obs[obs["indicator"].isin(metrics) & obs["value"].notna()]
-        obs = carry_forward(mine, publication_intervals(mine, interval_hints()))
+        obs = carry_forward(mine, publication_intervals(mine, interval_hints(catalogue=catalogue)))
     scores = metric_scores(obs, metrics, catalogue)
     cols = ["org_code", "period", "avg_score", "metrics_scored", "scored_metrics", "metrics_required", "n_orgs",
             "segment_unadjusted", "adjustment", "segment"]
@@ -255,7 +255,7 @@ def league_table(obs: pd.DataFrame, as_at: str, config: SegmentConfig = SegmentC
     mine = obs[obs["indicator"].isin(metrics) & obs["value"].notna()]
     end = int(_month_number(pd.Series([as_at]))[0])
     if config.carry_forward:
-        mine = carry_forward(mine, publication_intervals(mine, interval_hints()))
+        mine = carry_forward(mine, publication_intervals(mine, interval_hints(catalogue=catalogue)))
     m = _month_number(mine["period"]) if len(mine) else np.array([], dtype=np.int64)
     recent = mine[(m <= end) & (m > end - window)].sort_values("period")
     latest = recent.groupby(["org_code", "indicator"], as_index=False).tail(1).assign(period=as_at)
