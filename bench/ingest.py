@@ -10,7 +10,8 @@ provider x treatment function in under 5 s, memory bounded (read in blocks).  Ba
 — ``pd.read_csv`` of the whole file, the same C_999 check and sums with ``groupby``, then the same derivation
 (:func:`partnering.ingest.rtt_extract.measures`); the two outputs must be equal.  Each method runs in its own
 process, so its peak resident memory (``resource.getrusage``) is its own; the process's memory before the run
-(Python + libraries) is shown too.
+(Python + libraries) is shown too, and its CPU time (user + system, all threads), which other jobs on the machine
+disturb less than the wall time.
 
 Run:  .venv/bin/python bench/ingest.py [--no-postgres] [--only files|rtt-extract]
 """
@@ -104,7 +105,8 @@ def child(method: str, path: Path, out: Path) -> None:
     """One measurement in this (fresh) process: prints JSON with the seconds and the peak memory."""
     from partnering.ingest import rtt_extract as rx
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    before, cpu0 = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
     if method == "partnering":
         frame = rx.measures(rx.read_extract(path))
@@ -117,10 +119,11 @@ def child(method: str, path: Path, out: Path) -> None:
         load_rtt(path, eng)
         frame = None
     secs = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime - cpu0
     if frame is not None:
         frame.sort_values(["provider_code", "treatment_function_code"]).reset_index(drop=True).to_parquet(out)
-    print(json.dumps({"seconds": secs, "peak_mb": peak, "before_mb": before}))
+    print(json.dumps({"seconds": secs, "cpu_seconds": cpu, "peak_mb": peak, "before_mb": before}))
 
 
 def bench_rtt_extract(nhs: Path) -> None:
@@ -145,7 +148,8 @@ def bench_rtt_extract(nhs: Path) -> None:
                 rows.append({"file": label, "method": {"partnering": "partnering (pyarrow blocks)",
                                                        "pandas": "baseline pd.read_csv + groupby",
                                                        "partnering ingest": "partnering ingest into SQLite"}[method],
-                             "seconds": round(r["seconds"], 2), "peak RSS MB": round(r["peak_mb"]),
+                             "seconds": round(r["seconds"], 2), "CPU s": round(r["cpu_seconds"], 2),
+                             "peak RSS MB": round(r["peak_mb"]),
                              "RSS before MB": round(r["before_mb"])})
             same = pd.read_parquet(outs["partnering"]).equals(pd.read_parquet(outs["pandas"]))
             rows[-3]["same output"] = rows[-2]["same output"] = same
