@@ -22,8 +22,11 @@ What is derived, per provider and per provider x treatment function (summed over
   pathways; this is checked, not assumed: the same interpolation reproduces every one of the 60,190 medians and 92nd
   percentiles NHS England published in the twelve Incomplete-Provider files of Apr 2024 - Mar 2025
   (../shared/data/nhs/rtt-incomplete-provider; tests/integration/test_rtt_extract.py), and every one of those files
-  leaves both blank for fewer than 20 pathways and fills them from 20.  A percentile falling in the open 104+ band
-  has no upper bound to interpolate to and is left empty;
+  leaves both blank for fewer than 20 pathways and fills them from 20.  (NHS England's statistical notes to the
+  monthly RTT press notice describe the median and 92nd percentile as estimated from the weekly time bands; their
+  exact wording could not be retrieved where this was written, so the reproduction of the published figures is the
+  evidence for the method, not a quotation.)  A percentile falling in the open 104+ band has no upper bound to
+  interpolate to and is left empty;
 * the same for Part_2A (decision to admit), completed admitted and non-admitted pathways (count, % within 18 weeks,
   median, 92nd percentile) and the number of new clock starts (Part_3).
 
