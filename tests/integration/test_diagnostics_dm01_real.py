@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from official_workbook import xlsx
+from official_workbook import folder_files, load_all, xlsx
 from partnering.errors import IngestError
 from partnering.ingest import load
 from partnering.ingest.dm01 import parse_dm01
@@ -18,15 +18,12 @@ INDICATORS = ["dm01_waiting_list", "dm01_over_6w", "dm01_over_13w", "dm01_over_6
 
 
 def _files(nhs):
-    return sorted((nhs / "diagnostics-dm01").glob("*.xls"))
+    return folder_files(nhs / "diagnostics-dm01", "*.xls", 12)
 
 
 def test_every_file_loads_into_the_store(nhs, engine):
     files = _files(nhs)
-    assert len(files) == 12
-    reports = [load("diagnostics-dm01", f, engine) for f in files]
-    assert [r.status for r in reports] == ["loaded"] * 12
-    assert all(r.rows_rejected == 0 for r in reports)
+    reports = load_all("diagnostics-dm01", files, engine)
     assert sorted(r.period for r in reports) == ["2024-08", "2024-09", "2024-10", "2024-11", "2024-12", "2025-01",
                                                  "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07"]
     batches = repo.batches_frame(engine).set_index("period")

@@ -27,9 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.sheets import agreed_period, check_total, numbers, observations, refuse_negative
+from partnering.ingest.sheets import agreed_period, check_total, numbers, observations, provider_rows, refuse_negative
 from partnering.ingest.workbook import read_table
 
 KIND = "cancelled-operations"
@@ -59,31 +58,15 @@ def parse_cancelled_ops(data: bytes, file: str, period: str | None = None) -> Pa
     t = read_table(data, file, SHEET, [CODE, NAME, CANCELLED, NOT_TREATED])
     stated = quarter_end(t.title_value("Period:") or "") or quarter_end(Path(file).name)
     period = agreed_period(file, stated, period, "quarter in the title block's 'Period:' or the file name")
-    fr = t.frame
-    code = fr[CODE].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    code = code.to_numpy(dtype=object)
-    name = fr[NAME].astype(str).str.strip().to_numpy(dtype=object)
+    code, name, providers, total = provider_rows(
+        t, CODE, NAME, total=lambda c, n: n == ENGLAND_ALL, skip=lambda c, n: n.startswith("england"),
+        total_label="'England (Including Independent Sector)'")
     vals = {c: numbers(t, c) for c in (CANCELLED, NOT_TREATED)}
     for c, v in vals.items():
         refuse_negative(t, c, v)
-    england = np.array([n.lower().startswith("england") for n in name])
-    totals = np.flatnonzero(np.array([n.lower() == ENGLAND_ALL for n in name]))
-    if len(totals) != 1:
-        raise IngestError(file, f"sheet {t.sheet!r} has {len(totals)} rows named 'England (Including Independent "
-                                "Sector)'; expected one — refusing it so that it cannot supersede good data")
-    providers = ~england & (code != "") & (code != "-")
-    stray = np.flatnonzero(~providers & ~england)
-    if len(stray):
-        raise IngestError(file, f"sheet {t.sheet!r}: a row without an organisation code ('{name[stray[0]]}')",
-                          row=t.excel_row(int(stray[0])), column=CODE)
-    dup = pd.Series(code[providers]).duplicated()
-    if dup.any():
-        c = code[providers][dup.to_numpy()][0]
-        raise IngestError(file, f"sheet {t.sheet!r}: organisation {c} appears on more than one row",
-                          row=t.excel_row(int(np.flatnonzero(code == c)[1])), column=CODE)
     parsed = Parsed(kind=KIND, file=file, period=period, rows_read=int(providers.sum()))
     parsed.published_on = t.published_on()
-    parsed.notes.append(check_total(t, vals, int(totals[0]), providers, "England (including independent sector)"))
+    parsed.notes.append(check_total(t, vals, total, providers, "England (including independent sector)"))
     parsed.notes.append(f"quarterly data: stored at the quarter's last month, {period}")
     k = np.flatnonzero(providers)
     cancelled, not_treated = vals[CANCELLED][k], vals[NOT_TREATED][k]

@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.sheets import agreed_period, check_total, numbers, observations, refuse_negative
+from partnering.ingest.sheets import agreed_period, check_total, numbers, observations, provider_rows, refuse_negative
 from partnering.ingest.values import month_from_text
 from partnering.ingest.workbook import read_table
 
@@ -44,32 +43,16 @@ def parse_dm01(data: bytes, file: str, period: str | None = None) -> Parsed:
     t = read_table(data, file, SHEET, [CODE, NAME, WAITING, OVER6, OVER13, PCT6, *ACTIVITY])
     stated = month_from_text(t.title_value("Period:") or "") or month_from_text(Path(file).name)
     period = agreed_period(file, stated, period, "'Period:' in the title block or month in the file name")
-    fr = t.frame
-    code = fr[CODE].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
-    code = code.to_numpy(dtype=object)
-    name = fr[NAME].astype(str).str.strip().to_numpy(dtype=object)
+    code, name, providers, total = provider_rows(
+        t, CODE, NAME, total=lambda c, n: c == "" and n in ("total", "england"),
+        total_label="England total (Provider Name 'Total' without a code)")
     vals = {c: numbers(t, c) for c in (WAITING, OVER6, OVER13, *ACTIVITY)}
     for c, v in vals.items():
         refuse_negative(t, c, v)
     pct_file = numbers(t, PCT6)
-    is_total = (code == "") & (pd.Series(name).str.lower().isin(["total", "england"]).to_numpy())
-    totals = np.flatnonzero(is_total)
-    if len(totals) != 1:
-        raise IngestError(file, f"sheet {t.sheet!r} has {len(totals)} England total rows (Provider Name 'Total' "
-                                "without a code); expected one — refusing it so that it cannot supersede good data")
-    providers = code != ""
-    stray = np.flatnonzero(~providers & ~is_total)
-    if len(stray):
-        raise IngestError(file, f"sheet {t.sheet!r}: a row without a provider code ('{name[stray[0]]}')",
-                          row=t.excel_row(int(stray[0])), column=CODE)
-    dup = pd.Series(code[providers]).duplicated()
-    if dup.any():
-        c = code[providers][dup.to_numpy()][0]
-        raise IngestError(file, f"sheet {t.sheet!r}: provider {c} appears on more than one row",
-                          row=t.excel_row(int(np.flatnonzero(code == c)[1])), column=CODE)
     parsed = Parsed(kind=KIND, file=file, period=period, rows_read=int(providers.sum()))
     parsed.published_on = t.published_on()
-    parsed.notes.append(check_total(t, vals, int(totals[0]), providers))
+    parsed.notes.append(check_total(t, vals, total, providers))
 
     wl, o6, o13 = (np.nan_to_num(vals[c]) for c in (WAITING, OVER6, OVER13))
     order = providers & ~((o13 <= o6) & (o6 <= wl))

@@ -40,6 +40,33 @@ def refuse_negative(table: Table, column: str, values: np.ndarray) -> None:
                           row=table.excel_row(i), column=column)
 
 
+def provider_rows(table: Table, code_col: str, name_col: str, total, skip=lambda code, name: False,
+                  total_label: str = "England total") -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(codes, names, mask of the provider rows, frame row of the total row) of a provider table.
+
+    ``total(code, name)`` picks the one total row (``name`` in lower case); ``skip`` other summary rows that are
+    neither.  Refused: no total row or several, a row without a code that is neither, a code on two rows."""
+    code = np.array(["" if pd.isna(v) else str(v).strip() for v in table.frame[code_col]], dtype=object)
+    name = np.array([str(v).strip() for v in table.frame[name_col]], dtype=object)
+    is_total = np.array([bool(total(c, n.lower())) for c, n in zip(code, name)], dtype=bool)
+    skipped = np.array([bool(skip(c, n.lower())) for c, n in zip(code, name)], dtype=bool) & ~is_total
+    totals = np.flatnonzero(is_total)
+    if len(totals) != 1:
+        raise IngestError(table.file, f"sheet {table.sheet!r} has {len(totals)} {total_label} rows; expected one — "
+                                      "refusing it so that it cannot supersede good data")
+    providers = ~is_total & ~skipped & (code != "") & (code != "-")
+    stray = np.flatnonzero(~providers & ~is_total & ~skipped)
+    if len(stray):
+        raise IngestError(table.file, f"sheet {table.sheet!r}: a row without an organisation code "
+                                      f"('{name[stray[0]]}')", row=table.excel_row(int(stray[0])), column=code_col)
+    dup = pd.Series(code[providers]).duplicated()
+    if dup.any():
+        c = code[providers][dup.to_numpy()][0]
+        raise IngestError(table.file, f"sheet {table.sheet!r}: organisation {c} appears on more than one row",
+                          row=table.excel_row(int(np.flatnonzero(code == c)[1])), column=code_col)
+    return code, name, providers, int(totals[0])
+
+
 def check_total(table: Table, columns: dict[str, np.ndarray], total: int, providers: np.ndarray,
                 label: str = "England") -> str:
     """Refuse the file unless the provider rows add up to its own total row in every column; else the note saying

@@ -81,7 +81,7 @@ def test_missing_sheet_header_or_england_row_are_refused():
     no_header[7] = [c if c != "Number waiting 13+ Weeks" else "13 weeks" for c in HEADER]
     with pytest.raises(IngestError, match="no header row .* \\(missing: number waiting 13\\+ weeks\\)"):
         parse_dm01(xlsx({"Provider": no_header}), "dm01.xlsx")
-    with pytest.raises(IngestError, match="0 England total rows"):
+    with pytest.raises(IngestError, match="has 0 England total \\(Provider Name .Total. without a code\\) rows"):
         parse_dm01(xlsx({"Provider": _sheet(ROWS[2:])}), "dm01.xlsx")
 
 
