@@ -79,6 +79,7 @@ def parse_ambsys(data: bytes, file: str) -> Parsed:
     items = [c for c in (*REQUIRED[4:], *_OPTIONAL) if c in col]
     vals: dict[str, np.ndarray] = {}
     bad_any = np.zeros(len(f), dtype=bool)
+    bads: dict[str, np.ndarray] = {}
     for item in items:
         v, bad = parse_numbers(f[col[item]].to_numpy(dtype=object), dash_is_zero=False)
         vals[item] = v
@@ -86,11 +87,12 @@ def parse_ambsys(data: bytes, file: str) -> Parsed:
             parsed.rejected.append((int(sheet_rows[i]), col[item],
                                     f"'{str(f[col[item]].iat[i]).strip()}' is not a number (seconds or a count)"))
         bad_any |= bad
+        bads[item] = bad
         neg = used & ~bad & (v < 0)
         for i in np.flatnonzero(neg):
             parsed.rejected.append((int(sheet_rows[i]), col[item], f"negative value {v[i]:g} is impossible"))
         bad_any |= neg
-    _check_england(file, area, period, used, vals, sheet_rows, col)
+    unchecked = _check_england(file, area, period, used, vals, bads, sheet_rows, col)
     keep = used & ~bad_any
     dup = pd.DataFrame({"a": area[keep], "p": period[keep]}).duplicated()
     if dup.any():
@@ -122,6 +124,8 @@ def parse_ambsys(data: bytes, file: str) -> Parsed:
                 add(ind, pct, vals[item], known)
     obs = pd.concat(frames, ignore_index=True)
     parsed.observations = obs
+    if unchecked:
+        parsed.notes.append("not checked against England (a cell that is not a number): " + ", ".join(unchecked))
     names = f[col["Trust"]].to_numpy(dtype=object)[k]
     seen = pd.DataFrame({"org_code": area[k], "name": [n if isinstance(n, str) else "" for n in names]})
     seen = seen.drop_duplicates("org_code", keep="last")  # months run down the sheet: the latest spelling of a name
@@ -133,28 +137,37 @@ def parse_ambsys(data: bytes, file: str) -> Parsed:
     periods = sorted(set(period[k]))
     if periods:
         parsed.period = periods[-1]
-        parsed.notes.append(f"{periods[0]} to {periods[-1]}; trusts add up to England in every month; "
+        parsed.notes.append(f"{periods[0]} to {periods[-1]}; trusts add up to England in every month checked; "
                             f"{int(is_region.sum())} region rows "
                             "not stored (sums of their trusts)")
     return parsed
 
 
-def _check_england(file, area, period, used, vals, sheet_rows, col) -> None:
-    """Refuse the file unless the trusts add up to the England row, month by month, on :data:`ADD_UP`."""
+def _check_england(file, area, period, used, vals, bads, sheet_rows, col) -> list[str]:
+    """Refuse the file unless the trusts add up to the England row, month by month, on :data:`ADD_UP`.
+
+    A month where a cell of the item is not a number (its row is rejected) cannot be checked on that item: the
+    months and items left unchecked are returned for the batch note."""
     eng = used & (area == ENGLAND_CODE)
     if not eng.any():
         raise IngestError(file, f"sheet {SHEET!r} has no England (ENG) rows: it may be cut; refusing it so that it "
                                 "cannot supersede good data")
     trusts = used & (area != ENGLAND_CODE)
+    unchecked = []
     for item in (c for c in ADD_UP if c in vals):
         v = np.nan_to_num(vals[item])
         sums = pd.Series(v[trusts]).groupby(period[trusts]).sum()
+        broken = set(period[used & bads[item]])
         for i in np.flatnonzero(eng):
+            if period[i] in broken:
+                unchecked.append(f"{item} {period[i]}")
+                continue
             s = float(sums.get(period[i], 0.0))
             if abs(s - v[i]) > 0.5:
                 raise IngestError(file, f"{period[i]}: trusts sum to {s:,.0f} on {item} but the England row says "
                                         f"{v[i]:,.0f} (difference {s - v[i]:+,.0f})", row=int(sheet_rows[i]),
                                   column=col[item])
+    return unchecked
 
 
 def _published(data: bytes, file: str):

@@ -73,6 +73,7 @@ def parse_beds(data: bytes, file: str) -> Parsed:
     parsed = Parsed(kind=KIND, file=file, period=period, published_on=_published(t), rows_read=int(used.sum()))
     vals: dict[tuple[str, str], np.ndarray] = {}
     bad_any = np.zeros(len(f), dtype=bool)
+    unreadable: set[tuple[str, str]] = set()  # columns with a cell that is not a number: no England check on them
     for key, c in cols.items():
         v, bad = parse_numbers(f[c].to_numpy(dtype=object), dash_is_zero=False)
         if key[0] == "pct":
@@ -84,7 +85,12 @@ def parse_beds(data: bytes, file: str) -> Parsed:
         for i in np.flatnonzero(neg):
             parsed.rejected.append((int(rows[i]), c, f"negative value {v[i]:g} is impossible"))
         bad_any |= (bad | neg) & used
-    _check_england(file, t, code, used, vals, rows, cols)
+        if (bad & used).any():
+            unreadable.add(key)
+    _check_england(file, code, used, vals, rows, cols, unreadable)
+    if unreadable:
+        parsed.notes.append("not checked against England (a cell that is not a number): "
+                            + ", ".join(f"{g} {s}" for g, s in sorted(unreadable)))
     keep = used & ~bad_any
     frames = []
     for sector in sorted({s for _, s in cols}):
@@ -121,7 +127,8 @@ def parse_beds(data: bytes, file: str) -> Parsed:
         "org_code": code[k], "name": np.where(code[k] == ENGLAND_CODE, ENGLAND_NAME, name[k]),
         "kind": [ENGLAND_KIND if c == ENGLAND_CODE else None for c in code[k]]})
     parsed.rows_loaded = len(k)
-    parsed.notes.append(f"quarter ending {period}; trusts add up to the England row")
+    parsed.notes.append(f"quarter ending {period}; trusts add up to the England row"
+                        + (" on the columns checked" if unreadable else ""))
     return parsed
 
 
@@ -147,10 +154,12 @@ def _published(t):
     return max(dates) if dates else None
 
 
-def _check_england(file, t, code, used, vals, rows, cols) -> None:
+def _check_england(file, code, used, vals, rows, cols, unreadable) -> None:
     eng = int(np.flatnonzero(code == ENGLAND_CODE)[0])
     trusts = used & (code != ENGLAND_CODE)
     for key in (("available", "total"), ("occupied", "total"), ("available", "ga"), ("occupied", "ga")):
+        if key in unreadable:
+            continue
         v = np.nan_to_num(vals[key])
         s = float(v[trusts].sum())
         if abs(s - v[eng]) > ADD_UP_TOLERANCE:

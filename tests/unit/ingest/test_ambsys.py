@@ -94,3 +94,12 @@ def test_a_refused_file_writes_nothing(sqlite_engine, tmp_path, snapshot):
     with pytest.raises(IngestError):
         load_ambsys(f, sqlite_engine)
     assert snapshot(sqlite_engine) == before
+
+
+def test_a_non_numeric_count_rejects_its_row_and_leaves_that_month_unchecked_not_refused():
+    rows = [list(r) for r in GOOD]
+    rows[2][8] = "two hundred"  # RYC's C1 incidents (A8), sheet row 8: the England sum cannot be checked on A8
+    p = parse_ambsys(_workbook(rows), "amb.xlsx")
+    assert p.rejected == [(8, "A8", "'two hundred' is not a number (seconds or a count)")]
+    assert "RYC" not in set(p.observations.org_code)
+    assert "not checked against England (a cell that is not a number): A8 2025-08" in p.notes

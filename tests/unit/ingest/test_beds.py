@@ -104,3 +104,12 @@ def test_a_folder_loads_its_good_workbooks_and_names_each_refused_one(sqlite_eng
     assert "1 of 2 workbooks refused" in msg and "b-bad.xlsx: has no sheet 'NHS Trust by Sector'" in msg
     assert "a-good.xlsx" in msg.split("Loaded:")[1]
     assert set(repo.observations_frame(sqlite_engine).org_code) == {"ENG", "RWA", "RX1"}  # the good file loaded
+
+
+def test_a_non_numeric_bed_count_rejects_its_row_without_refusing_the_file():
+    rows = [list(r) for r in GOOD]
+    rows[3][7] = "closed"  # RX1's G&A available beds, sheet row 10: that column cannot be checked against England
+    p = parse_beds(_workbook(rows), "beds.xlsx")
+    assert p.rejected == [(10, "General & Acute", "'closed' is not a number")]
+    assert "RX1" not in set(p.observations.org_code)
+    assert "not checked against England (a cell that is not a number): available ga" in p.notes
