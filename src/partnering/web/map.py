@@ -68,6 +68,21 @@ def frame_for(orgs: pd.DataFrame | None) -> Frame:
     return Frame(lo0, la0, lo1, la1)
 
 
+#: England's outline, drawn when no boundary files are loaded (the demo's map): the 7 NHS England regions of July
+#: 2022 (the union of the ONS ICB 2022 ultra-generalised boundaries; OGL v3, Ordnance Survey data © Crown copyright
+#: and database right) from ../shared/data/geo/boundaries/nhs-regions22.geojson (its MANIFEST.md names the source
+#: repositories), merged into one outline, simplified to 0.01° (Douglas–Peucker, about 1 km) and islands under
+#: 0.0003 square degrees dropped: 14 polygons, 984 points, 16 kB. Built by scripts/make_england_outline.py.
+OUTLINE = Path(__file__).with_name("geo") / "england-outline.json"
+
+
+def outline_path(fr: Frame) -> str:
+    """SVG path data of England's outline on the map's frame ("" if the file is missing)."""
+    if not OUTLINE.is_file():
+        return ""
+    return rings_path(_rings(str(OUTLINE), OUTLINE.stat().st_mtime), fr)
+
+
 def boundary_file(level: str, home: Path | None = None) -> Path:
     return (home or Settings.from_env().home) / "boundaries" / f"{level}.geojson"
 
@@ -152,12 +167,19 @@ def render_map(orgs: pd.DataFrame, *, title: str, lines: list[dict] | None = Non
            '(1 circle, 2 square, 3 triangle, 4 diamond; a cross is not segmented). The table below the map '
            'lists the same organisations.</desc>',
            f'<rect width="{WIDTH}" height="{h}" fill="#f0f4f5"/>']
+    drawn = False
     for level, width, colour in (("icb", 0.6, "#aeb7bd"), ("region", 1.4, "#4c6272")):
         d = boundary_paths(level, fr, home)
         if d:
+            drawn = True
             fill = "#ffffff" if level == "icb" else "none"
             out.append(f'<path class="app-map__{level}" d="{d}" fill="{fill}" stroke="{colour}" '
                        f'stroke-width="{width}" stroke-linejoin="round"/>')
+    if not drawn:  # no boundaries loaded: England's outline, so the markers are not dots on white
+        d = outline_path(fr)
+        if d:
+            out.append(f'<path class="app-map__england" d="{d}" fill="#ffffff" stroke="#4c6272" stroke-width="1.2" '
+                       'stroke-linejoin="round"/>')
     if lines:
         out.append('<g class="app-map__plan" stroke="#212b32" stroke-width="1.6" stroke-dasharray="5 3" fill="none">')
         for line in lines:
