@@ -118,6 +118,27 @@ def _evaluation(page) -> None:
     expect(page.locator("h1")).to_contain_text("Evaluation of")
 
 
+def _chart_note(page, then: str = "") -> None:
+    """As analyst A: annotate a month of org A's 4-hour chart (an annotation, so the SPC of the shared store is
+    unchanged); then the organisation page, whose chart and data table show it (``then="org"``)."""
+    _goto(page, f"/org/{ORG_A}/notes?indicator=ae_4h_pct_all")
+    page.fill("#period", "2025-01")
+    page.fill("#text", "New front door model")
+    page.get_by_role("button", name="Save the note").click()
+    expect(page.locator(".nhsuk-inset-text")).to_contain_text("The note was added")
+    expect(page.locator("#notes-table")).to_contain_text("New front door model")
+    if then == "org":
+        _goto(page, f"/org/{ORG_A}")
+        expect(page.locator(".app-chart-notes").first).to_contain_text("New front door model")
+
+
+def _chart_note_error(page) -> None:
+    _goto(page, f"/org/{ORG_A}/notes")
+    page.fill("#period", "January")
+    page.get_by_role("button", name="Save the note").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 #: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
 PAGES = {
     "sign-in": ("anonymous", "/signin", 200),
@@ -183,6 +204,11 @@ PAGES = {
     "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
     "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
     "evaluation": ("analyst_a", _evaluation, None),
+    "organisation-notes": ("viewer_b", f"/org/{ORG_B}/notes", 200),
+    "organisation-notes-analyst": ("analyst_a", f"/org/{ORG_A}/notes?indicator=ae_4h_pct_all", 200),
+    "organisation-notes-error": ("analyst_a", _chart_note_error, None),
+    "organisation-notes-saved": ("analyst_a", _chart_note, None),
+    "organisation-annotated": ("analyst_a", lambda page: _chart_note(page, "org"), None),
 }
 #: parts of a page axe skips, with the reason: Swagger UI (swagger-ui-dist, third-party) is checked on its own
 EXCLUDE = {"api-docs": [".swagger-ui"]}
@@ -204,6 +230,7 @@ COVERED_ROUTES = {
     "/design": "design", "/design/money/consolidation": "design-consolidation",
     "/design/money/allocation": "design-allocation",
     "/partnerships/{partnership_id}/evaluation": "evaluation",
+    "/org/{code}/notes": "organisation-notes",
 }
 
 

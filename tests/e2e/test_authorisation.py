@@ -220,6 +220,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/design/regions"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/design/network"): Rule(ok=(422,), body="none"),
     ("POST", "/data/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none", csrf=True),
+    # chart annotations and rebases (issue #14.3): everyone signed in reads them; analysts of the organisation in
+    # the path and admins write them (an empty form is refused as 400 past the gate); a note of org A (a fresh one
+    # per request, so a delete leaves the next principal one to try) is changed and deleted by org A's analysts and
+    # admins only
+    ("POST", "/org/{code}/notes"): Rule("analyst_of_org", ok=(400,), body="none", csrf=True),
+    ("POST", "/notes/{note_id}/change"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    ("POST", "/notes/{note_id}/delete"): Rule("analyst_of_a", ok=(303,), body="none", csrf=True),
+    ("POST", "/api/v1/organisations/{code}/notes"): Rule("analyst_of_org", ok=(201,), body="note"),
+    ("PATCH", "/api/v1/notes/{note_id}"): Rule("analyst_of_a", body="note_change"),
+    ("DELETE", "/api/v1/notes/{note_id}"): Rule("analyst_of_a"),
 }
 
 
@@ -229,7 +239,7 @@ def _fill(path: str, principal_org: str | None, scope: str, world) -> str:
               "slug": "spc", "token_id": "{token_id}", "case_id": str(getattr(world, "appraise_case_id", 0)),
               "step": "problem", "partnership_id": str(getattr(world, "partnership_id", 0)),
               "idea_id": str(getattr(world, "idea_id", 0)), "project_id": str(getattr(world, "project_id", 0)),
-              "fmt": "html"}
+              "fmt": "html", "indicator_code": "ae_4h_pct_all", "image": "png"}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
 
 
@@ -265,11 +275,20 @@ def _request(s: Session, method: str, path: str, rule: Rule, *, api: bool, world
         json = {"org_code": ORG_A}
     elif rule.body == "appraise_discount":
         json = {"flows": [0, 1000]}
+    elif rule.body == "note":
+        json = {"indicator": "ae_4h_pct_all", "period": "2025-01", "kind": "annotation", "text": f"authz {s.who}"}
+    elif rule.body == "note_change":
+        json = {"text": f"changed by {s.who}"}
     if method == "POST" and not api and with_csrf:
         data = {**(data or {}), "csrf_token": s.csrf}
     if "{token_id}" in path:
         tid = _throwaway_token(s, world)
         path = path.replace("{token_id}", str(tid))
+    if "{note_id}" in path:  # a fresh annotation of org A for every request
+        from partnering.store.annotations import add_note
+
+        note = add_note(world.engine, ORG_A, "ae_4h_pct_all", "2025-02", "annotation", "authz", actor="authz-test")
+        path = path.replace("{note_id}", str(note.id))
     return s.client.request(method, path, data=data, files=files, json=json, headers=headers)
 
 
@@ -283,11 +302,14 @@ def _throwaway_token(s: Session, world) -> int:
     return int(tokens_frame(world.engine, uid).iloc[0]["id"])
 
 
-def _expected(rule: Rule, s: Session) -> str:
+def _expected(rule: Rule, s: Session, scope: str = "own") -> str:
     if rule.need == "public":
         return "ok"
     if s.who == "anonymous":
         return "signin"
+    if rule.need == "analyst_of_org":  # analysts of the organisation in the path ({code}) and admins
+        org = (s.org or ORG_A) if scope == "own" else (ORG_B if s.org == ORG_A else ORG_A)
+        return "ok" if s.role == "admin" or (s.role == "analyst" and s.org == org) else "forbidden"
     if rule.need == "member_of_a":  # anyone of org A (whose idea / project it is) and admins
         return "ok" if s.role == "admin" or s.org == ORG_A else "forbidden"
     if rule.need == "analyst_of_a":  # analysts of org A (whose stored case it is) and admins
@@ -343,7 +365,7 @@ def test_authorisation_matrix(authz):
                 cells.append("reset")
                 failures.append(f"{method} {url} as {who}: no response ({exc!r})")
                 continue
-            got, want = _outcome_for(resp, rule, method, path), _expected(rule, s)
+            got, want = _outcome_for(resp, rule, method, path), _expected(rule, s, scope if scope != "-" else "own")
             cells.append(f"{resp.status_code}{'' if got == want else '!'}")
             if got != want:
                 failures.append(f"{method} {url} as {who}: expected {want}, got {got} ({resp.text[:160]!r})")
@@ -452,6 +474,8 @@ def _views(world) -> list[tuple[str, str, bool]]:
         ("org A observations download", f"/org/{ORG_A}/download/observations?format=csv", False),
         ("org A SPC download", f"/org/{ORG_A}/download/spc?format=csv", False),
         ("org A icons download", f"/org/{ORG_A}/download/icons?format=csv", False),
+        ("org A 4-hour chart as SVG", f"/org/{ORG_A}/download/charts/ae_4h_pct_all.svg", False),
+        ("API chart of org A's 4-hour series", f"/api/v1/organisations/{ORG_A}/charts/ae_4h_pct_all", True),
         ("org B partners download", f"/org/{ORG_B}/download/partners?format=csv", False),
         ("summary download", "/download/summary?format=csv", False),
         ("plan page", "/plan", False),

@@ -3,12 +3,13 @@
 
 * ``/org/{code}/notes`` lists an organisation's annotations and rebases (everyone signed in sees them, as they
   see the organisation page) and, for an analyst of the organisation or an administrator
-  (:func:`partnering.improve.access.may_manage`), the forms to add, change and delete them.  The store keeps who and
+  (:func:`partnering.improve.access.may_manage`), the forms to add them (``POST /org/{code}/notes``), change and
+  delete them (``POST /notes/{id}/change``, ``/notes/{id}/delete``).  The store keeps who and
   when and audits every write (:mod:`partnering.store.annotations`); a rebase restarts the SPC mean and limits in
   the assessment, so every page, the report and the API show the rebased limits.
-* ``/org/{code}/charts/{indicator}.png`` / ``.svg``: the chart the page shows, server-drawn with matplotlib from the
+* ``/org/{code}/download/charts/{indicator}.png`` / ``.svg``: the chart the page shows, server-drawn with matplotlib from the
   same chart specification (:func:`partnering.report.chart_spec.chart_spec`) with its title, data date and source
-  line; ``/org/{code}/board-pack.pdf``: the board pack (:func:`partnering.report.performance.write_report`).
+  line; ``/org/{code}/download-board-pack``: the board pack (PDF) (:func:`partnering.report.performance.write_report`).
 * API: ``GET/POST /api/v1/organisations/{code}/notes``, ``PATCH/DELETE /api/v1/notes/{id}``, and
   ``GET /api/v1/organisations/{code}/charts/{indicator}`` (the chart specification as JSON).
 """
@@ -21,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+import matplotlib
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -84,8 +86,9 @@ def chart_file(eng, user, code: str, indicator_code: str, fmt: str) -> bytes:
         fig = draw_spec(chart_of(eng, user, code, indicator_code), width=10.0, height=5.6)
         buf = io.BytesIO()
         alt = getattr(fig, "alt_text", "")
-        if fmt == "svg":
-            fig.savefig(buf, format="svg", metadata={"Title": alt[:200], "Description": alt})
+        if fmt == "svg":  # text kept as text (searchable, read by screen readers, editable in a board paper)
+            with matplotlib.rc_context({"svg.fonttype": "none"}):
+                fig.savefig(buf, format="svg", metadata={"Title": alt[:200], "Description": alt})
         else:
             fig.savefig(buf, format="png", dpi=150, metadata={"Title": alt[:200], "Description": alt})
         return buf.getvalue()
@@ -177,18 +180,17 @@ async def add_note_page(request: Request, code: str, user: CurrentUser = Depends
     return RedirectResponse(f"/org/{code}/notes?indicator={values['indicator']}&saved=added", status_code=303)
 
 
-def _own_note(eng, user: CurrentUser, code: str, note_id: int) -> store.Note:
+def _managed_note(eng, user: CurrentUser, note_id: int) -> store.Note:
     note = store.get_note(eng, note_id)
-    if note.org_code != code.upper():
-        raise NotFoundError(f"no chart note {note_id} for {code.upper()}")
     require(_may_manage(user, note.org_code), "analysts", note.org_code)
     return note
 
 
-@pages.post("/org/{code}/notes/{note_id}/change")
-async def change_note_page(request: Request, code: str, note_id: RecordId, user: CurrentUser = Depends(page_user)):
+@pages.post("/notes/{note_id}/change")
+async def change_note_page(request: Request, note_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    note = _own_note(eng, user, code, note_id)
+    note = _managed_note(eng, user, note_id)
+    code = note.org_code
     form = await request.form()
     try:
         store.change_note(eng, note_id, text=str(form.get("text") or ""), period=str(form.get("period") or ""),
@@ -201,28 +203,29 @@ async def change_note_page(request: Request, code: str, note_id: RecordId, user:
     return RedirectResponse(f"/org/{note.org_code}/notes?indicator={note.indicator}&saved=changed", status_code=303)
 
 
-@pages.post("/org/{code}/notes/{note_id}/delete")
-async def delete_note_page(request: Request, code: str, note_id: RecordId, user: CurrentUser = Depends(page_user)):
+@pages.post("/notes/{note_id}/delete")
+async def delete_note_page(request: Request, note_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    note = _own_note(eng, user, code, note_id)
+    note = _managed_note(eng, user, note_id)
     store.delete_note(eng, note_id, actor=user.email)
     _written(eng)
     return RedirectResponse(f"/org/{note.org_code}/notes?indicator={note.indicator}&saved=deleted", status_code=303)
 
 
-@pages.get("/org/{code}/charts/{indicator_code}.{fmt}")
-def chart_download(request: Request, code: str, indicator_code: str, fmt: str,
+@pages.get("/org/{code}/download/charts/{indicator_code}.{image}")
+def chart_download(request: Request, code: str, indicator_code: str, image: str,
                    user: CurrentUser = Depends(page_user)):
     """The chart as the page shows it, with its title, data date and source line: PNG or SVG."""
+    fmt = image.lower()
     if fmt not in CHART_MEDIA:
-        raise NotFoundError(f"charts download as png or svg, not {fmt[:10]!r}")
+        raise NotFoundError(f"charts download as png or svg, not {image[:10]!r}")
     body = chart_file(request.app.state.engine, user, code, indicator_code, fmt)
     name = safe_name(f"{code.upper()}-{indicator_code}")
     return Response(body, media_type=CHART_MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-@pages.get("/org/{code}/board-pack.pdf")
+@pages.get("/org/{code}/download-board-pack")
 def board_pack_download(request: Request, code: str, user: CurrentUser = Depends(page_user)):
     """The organisation's board pack: flags, icon table with the MDC icons, charts, peers, partners."""
     eng = request.app.state.engine
