@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, load_file
 from partnering.ingest.sheets import agreed_period, check_total, numbers, observations, provider_rows, refuse_negative
 from partnering.ingest.workbook import read_table
@@ -57,6 +58,9 @@ def quarter_end(text: str) -> str | None:
 def parse_cancelled_ops(data: bytes, file: str, period: str | None = None) -> Parsed:
     t = read_table(data, file, SHEET, [CODE, NAME, CANCELLED, NOT_TREATED])
     stated = quarter_end(t.title_value("Period:") or "") or quarter_end(Path(file).name)
+    if stated is None and period is not None and int(period[5:]) % 3:
+        raise IngestError(file, f"--period {period} is not the last month of a quarter: a quarter is stored at its "
+                                "last month (April to June 2025 is 2025-06)")
     period = agreed_period(file, stated, period, "quarter in the title block's 'Period:' or the file name")
     code, name, providers, total = provider_rows(
         t, CODE, NAME, total=lambda c, n: n == ENGLAND_ALL, skip=lambda c, n: n.startswith("england"),

@@ -72,3 +72,7 @@ def test_refusals_name_the_file_row_and_column():
         parse_cancelled_ops(xlsx({"Provider": _sheet(rows)}), "q1.xlsx")
     with pytest.raises(IngestError, match="--period 2025-04 disagrees with the file's own period 2025-06"):
         parse_cancelled_ops(xlsx({"Provider": _sheet(ROWS)}), "q1.xlsx", "2025-04")
+    untitled = xlsx({"Provider": _sheet(ROWS, period=None)})
+    with pytest.raises(IngestError, match="--period 2025-05 is not the last month of a quarter"):
+        parse_cancelled_ops(untitled, "cancelled.xlsx", "2025-05")
+    assert parse_cancelled_ops(untitled, "cancelled.xlsx", "2025-06").period == "2025-06"
