@@ -127,4 +127,10 @@ def format_value(v, unit: str) -> str:
         return f"{v:.1f}%"
     if unit == "weeks":
         return f"{v:.1f} weeks"
+    if unit == "minutes":
+        return f"{v:.1f} minutes"
+    if unit == "score":  # the NHS Staff Survey publishes theme scores (0-10) to two decimal places
+        return f"{v:.2f}"
+    if unit == "rate":  # averages and ratios (e.g. beds available per day): one decimal place, not a whole count
+        return f"{v:,.1f}"
     return f"{v:,.0f}"
