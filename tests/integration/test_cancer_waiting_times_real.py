@@ -40,12 +40,18 @@ def test_england_headlines_equal_nhs_englands_published_figures(cwt_store):
     obs = repo.observations_frame(eng, ["cwt_fds_28d_pct", "cwt_31d_pct", "cwt_62d_pct"], join_successors=False)
     g = obs.groupby(["period", "indicator"])[["numerator", "denominator"]].sum()
     pct = (100 * g["numerator"] / g["denominator"]).round(1)
-    # NHS England, Cancer Waiting Times monthly statistics, England headline (provider-based) figures:
-    # March 2025: 28-day FDS 78.9%, 62-day 71.4%; April 2025: FDS 76.7%, 62-day 69.9%
-    assert pct["2025-03", "cwt_fds_28d_pct"] == 78.9
-    assert pct["2025-03", "cwt_62d_pct"] == 71.4
-    assert pct["2025-04", "cwt_fds_28d_pct"] == 76.7
-    assert pct["2025-04", "cwt_62d_pct"] == 69.9
+    # NHS England, Cancer Waiting Times monthly statistics, England headlines as published for each month:
+    # February 2025: FDS 80.2%, 31-day 91.8%, 62-day 67.0%; March 2025: FDS 78.9% (275.4k told), 62-day 71.4%;
+    # April 2025: FDS 76.7% (209.6k told within 28 days), 31-day 91.3%, 62-day 69.9%; July 2025: 31-day 92.4%,
+    # 62-day 69.2%
+    published = {("2025-02", "cwt_fds_28d_pct"): 80.2, ("2025-02", "cwt_31d_pct"): 91.8,
+                 ("2025-02", "cwt_62d_pct"): 67.0, ("2025-03", "cwt_fds_28d_pct"): 78.9,
+                 ("2025-03", "cwt_62d_pct"): 71.4, ("2025-04", "cwt_fds_28d_pct"): 76.7,
+                 ("2025-04", "cwt_31d_pct"): 91.3, ("2025-04", "cwt_62d_pct"): 69.9,
+                 ("2025-07", "cwt_31d_pct"): 92.4, ("2025-07", "cwt_62d_pct"): 69.2}
+    assert {k: pct[k] for k in published} == published
+    assert round(g.loc[("2025-03", "cwt_fds_28d_pct"), "denominator"], -2) == 275_400
+    assert round(g.loc[("2025-04", "cwt_fds_28d_pct"), "numerator"], -2) == 209_600
     # the headline 62-day includes the breast symptomatic route: without it April 2025 would read 69.8%
 
 
