@@ -24,15 +24,22 @@ from partnering.web.cache import invalidate_version
 UPLOAD_KINDS = {
     "kpi": "Your own KPI file (CSV: org_code, indicator, period, value ...)",
     "ae-monthly": "A&E attendances and emergency admissions (monthly, NHS England)",
-    "rtt": "Referral to treatment waiting times (monthly, NHS England)",
+    "rtt": "Referral to treatment waiting times (monthly, NHS England; the Full CSV data file, zipped or not)",
+    "cancer-waiting-times": "Cancer waiting times provider extract (monthly, NHS England)",
+    "diagnostics-dm01": "Diagnostic waiting times DM01 provider workbook (monthly, NHS England)",
+    "ambulance-ambsys": "Ambulance systems indicators AmbSYS time series (monthly, NHS England)",
+    "beds-overnight": "Beds open overnight KH03 (quarterly, NHS England)",
+    "cancelled-operations": "Last-minute cancelled operations QMCO (quarterly, NHS England)",
+    "staff-survey": "NHS Staff Survey detailed spreadsheet (annual)",
 }
 ADMIN_KINDS = {
     "ods": "Organisation Data Service file (organisations, admins only)",
     "imd": "Indices of Deprivation file (admins only)",
     "geo": "Geography: boundaries, areas, GP practices (admins only)",
 }
-SCOPED_KINDS = ("kpi", "ae-monthly", "rtt")
-PERIODIC_KINDS = ("ae-monthly", "rtt")
+SCOPED_KINDS = ("kpi", "ae-monthly", "rtt", "cancer-waiting-times", "diagnostics-dm01", "ambulance-ambsys",
+                "beds-overnight", "cancelled-operations", "staff-survey")
+PERIODIC_KINDS = ("ae-monthly", "rtt", "diagnostics-dm01", "cancelled-operations")  # those that take --period
 
 
 def kinds_for(user: CurrentUser) -> dict[str, str]:

@@ -99,3 +99,21 @@ def test_api_upload(fresh_app):
     assert r.status_code == 200, r.text
     rep = r.json()[0]
     assert rep["rows_loaded"] == 2 and rep["rows_rejected"] == 1
+
+
+@pytest.mark.shared
+def test_new_official_families_can_be_uploaded(clients, nhs):
+    """The upload form offers every official family the CLI loads; an admin's KH03 workbook loads and is published."""
+    from partnering.ingest import LOADERS
+    from partnering.web.uploads import ADMIN_KINDS, UPLOAD_KINDS
+
+    assert set(LOADERS) - {"context"} <= set(UPLOAD_KINDS) | set(ADMIN_KINDS)
+    form = clients["analyst.a"].get("/data").text
+    assert "Beds open overnight KH03" in form and "Cancer waiting times provider extract" in form
+    f = nhs / "beds-overnight" / "Beds-Open-Overnight-Web_File-Q4-2024-25.xlsx"
+    r = upload(clients["admin"], f.read_bytes(), name=f.name, kind="beds-overnight", publish=True)
+    assert r.status_code == 200, r.text[:2000]
+    obs = clients["viewer"].get("/api/v1/observations?indicator=beds_ga_occupancy_pct&org=ENG").json()
+    # KH03 Q4 2024-25, "NHS Trust by Sector", England row: G&A % occupied 92.531032 (stored at the quarter's end)
+    assert obs["total"] == 1 and obs["items"][0]["period"] == "2025-03"
+    assert obs["items"][0]["value"] == pytest.approx(92.531032, abs=1e-5)
