@@ -52,9 +52,17 @@ STANDARDS = {"28-day fds": "cwt_fds_28d_pct", "31-day combined": "cwt_31d_pct", 
 ALL_MODALITIES, ALL_CANCERS = "all modalities", "all cancers"
 
 
+#: Excel's day 0 for date serials (its 1900 date system); serials from 1990 to 2099 are taken as dates
+EXCEL_EPOCH, SERIALS = pd.Timestamp("1899-12-30"), (32874, 73050)
+
+
 def _month(v) -> str | None:
+    """A PERIOD cell as 'YYYY-MM': a date, an Excel date serial (MANIFEST: dates may be serials) or text."""
     if isinstance(v, (pd.Timestamp,)) or hasattr(v, "strftime"):
         return v.strftime("%Y-%m")
+    if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+        ok = SERIALS[0] <= v <= SERIALS[1] and float(v).is_integer()
+        return (EXCEL_EPOCH + pd.Timedelta(days=int(v))).strftime("%Y-%m") if ok else None
     return month_from_text(str(v or ""))
 
 

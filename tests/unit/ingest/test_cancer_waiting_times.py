@@ -62,6 +62,14 @@ def test_partitions_that_disagree_refuse_the_file():
         _parse(rows)
 
 
+def test_periods_as_text_or_excel_serials():
+    rows = [r[:] for r in ROWS]
+    rows[0][0], rows[1][0] = "2025-04-01", 45748  # Excel serial 45748 is 1 April 2025
+    p = _parse(rows)
+    assert sorted(set(p.observations["period"])) == ["2025-04", "2025-05"]
+    assert p.observations.set_index(["period", "indicator"]).loc[("2025-04", "cwt_fds_28d_pct"), "denominator"] == 120
+
+
 def test_other_standards_are_named_not_used():
     p = _parse(ROWS + [_row("2WW", "Urgent Suspected Cancer", None, "Lung", 5, 5)])
     assert "1 rows of other standards not used: 2WW" in p.notes
