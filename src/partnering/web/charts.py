@@ -105,10 +105,8 @@ def figure_from_spec(spec: dict) -> dict:
         labels.append({"x": a["x"], "y": a["y"] if a["y"] is not None else 0, "xref": "x", "yref": "y",
                        "text": a["text"][:60], "showarrow": True, "arrowhead": 0, "ay": 36, "ax": 0,
                        "font": {"size": 11, "color": NOTE_COLOUR}, "arrowcolor": NOTE_COLOUR})
-    if spec["limit_notes"]:
-        layout["margin"]["b"] = 90
-        labels.append({"x": 0, "y": -0.42, "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top",
-                       "showarrow": False, "text": " ".join(spec["limit_notes"]), "font": {"size": 11}})
+    if spec["limit_notes"]:  # said under the time axis, above the legend (the page repeats it under the chart)
+        layout["xaxis"]["title"] = {"text": " ".join(spec["limit_notes"]), "font": {"size": 11}}
     if shapes:
         layout["shapes"] = shapes
     if labels:
