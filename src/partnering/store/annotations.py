@@ -2,10 +2,9 @@
 
 * An **annotation** says what happened in a month ("new front door model"); it is drawn on the chart at that point.
 * A **rebase** says the process changed at a month, with the reason; SPC recalculates the mean and limits from that
-  month on (Making Data Count: "recalculate the limits when there is evidence of a sustained change in the process,
-  and only with a known reason" — NHS England, *Making Data Count: Strengthening your decisions*, 2019, "When to
-  recalculate limits"; NHSRplotthedots 0.2.2 ``ptd_spc(rebase = ...)``, whose rule our engine follows: the rebase
-  month starts a new group).  :func:`rebases_by_series` is what :func:`partnering.measure.assess.assess` reads.
+  month on.  Making Data Count recalculates limits only for a sustained change in the process with a known cause
+  (NHS England, *Making Data Count: Strengthening your decisions*, 2019); NHSRplotthedots 0.2.2
+  ``ptd_spc(rebase = ...)`` is the rule our engine follows: the rebase month starts a new group.  :func:`rebases_by_series` is what :func:`partnering.measure.assess.assess` reads.
 
 Every write records who and when on the note and is audited (:mod:`partnering.store.audit`, actions
 ``chart.annotation.*`` / ``chart.rebase.*``) with the note before and after, so :func:`undo_change` can put any
