@@ -67,6 +67,10 @@ def test_a_named_trust_month_read_off_the_file(cwt_store, nhs):
     assert obs.loc[("2025-07", "cwt_62d_pct"), "value"] == pytest.approx(100 * 195 / 355)
     assert obs.loc[("2025-07", "cwt_fds_28d_pct"), ["numerator", "denominator"]].tolist() == [1521, 2995]
     assert obs.loc[("2025-07", "cwt_31d_pct"), ["numerator", "denominator"]].tolist() == [721, 940]
+    # per cancer type (breakdowns): they add up to the headline
+    per_type = repo.observations_frame(eng, None, ["RWA"], join_successors=False, include_breakdowns=True)
+    types = per_type[(per_type.period == "2025-07") & per_type.indicator.str.startswith("cwt_62d_pct:")]
+    assert len(types) > 5 and types[["numerator", "denominator"]].sum().tolist() == [195, 355]
     # independently with plain pandas: the same July figures from the sheet
     f = nhs / "cancer-waiting-times" / "CWT-CRS-Apr-2025-to-Jul-2025-Data-Extract-Provider.xlsx"
     raw = pd.read_excel(f, sheet_name="CWT CRS Provider Extract")

@@ -17,6 +17,9 @@ over every row of its standard:
 * ``cwt_62d_pct`` — STANDARD "62-day Combined": urgent referral (suspected cancer, breast symptomatic, screening,
   consultant upgrade) to first definitive treatment within 62 days.
 
+Each standard is also stored per CANCER TYPE (summed over routes) as a breakdown ``<indicator>:<cancer type>``
+(e.g. ``cwt_62d_pct:lung``, ``cwt_fds_28d_pct:suspected_lung_cancer``), which the faces leave out unless asked.
+
 For the 31- and 62-day standards each route appears twice, once by cancer type (TREATMENT MODALITY "ALL
 MODALITIES") and once by treatment modality (CANCER TYPE "ALL CANCERS"); only the by-cancer-type rows are summed, and
 the two partitions must agree for every provider, month, standard and route or the file is refused (a cut or
@@ -31,6 +34,7 @@ load date stands in.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +68,12 @@ def _month(v) -> str | None:
         ok = SERIALS[0] <= v <= SERIALS[1] and float(v).is_integer()
         return (EXCEL_EPOCH + pd.Timedelta(days=int(v))).strftime("%Y-%m") if ok else None
     return month_from_text(str(v or ""))
+
+
+def breakdown_code(cancer_type: str | None) -> str:
+    """A cancer type as a breakdown code: "Suspected brain/central nervous system tumours" ->
+    "suspected_brain_central_nervous_system_tumours" (lower case, runs of other characters as one underscore)."""
+    return re.sub(r"[^a-z0-9]+", "_", norm_label(cancer_type)).strip("_") or "unknown"
 
 
 def _each_distinct(col: pd.Series, fn) -> np.ndarray:
@@ -142,11 +152,16 @@ def parse_cancer(data: bytes, file: str) -> Parsed:
                                 f"treated ({v.within:g} within standard) but the rows by treatment modality give "
                                 f"{v.total_m:g} ({v.within_m:g}) ({len(off)} such groups) — the file may be cut or "
                                 "edited")
-    head = df[by_type].groupby(["org", "month", "std"])[["total", "within"]].sum().reset_index()
+    rows = df[by_type]
+    head = rows.groupby(["org", "month", "std"])[["total", "within"]].sum().reset_index()
+    head["indicator"] = head["std"].map(STANDARDS)
+    # the same standards per cancer type, as breakdowns '<indicator>:<cancer type>' (like RTT's treatment functions)
+    types = rows.groupby(["org", "month", "std", "cancer"])[["total", "within"]].sum().reset_index()
+    types["indicator"] = types["std"].map(STANDARDS) + ":" + _each_distinct(types["cancer"], breakdown_code)
     parsed = Parsed(kind=KIND, file=file, rows_read=len(fr))
     frames = [observations(g["org"].to_numpy(), g["month"].to_numpy(),
-                           ratios={STANDARDS[s]: (g["within"].to_numpy(), g["total"].to_numpy())})
-              for s, g in head.groupby("std")]
+                           ratios={ind: (g["within"].to_numpy(), g["total"].to_numpy())})
+              for ind, g in pd.concat([head, types]).groupby("indicator")]
     parsed.observations = pd.concat(frames, ignore_index=True) if frames else observations(np.array([]), None)
     months = sorted(set(df["month"]))
     if not months:

@@ -52,6 +52,11 @@ def test_the_headline_sums_every_route_once():
     assert o.loc[("RWA", "2025-05", "cwt_31d_pct"), "value"] == 100
     assert p.period == "2025-05" and p.notes[0] == "months 2025-04 to 2025-05"
     assert p.published_on is None  # the extract has no title block
+    # per cancer type: lung 62-day is 5 of 8 (urgent suspected cancer); breast 2.5 of 3.5 (two routes summed)
+    assert o.loc[("RWA", "2025-04", "cwt_62d_pct:lung"), ["numerator", "denominator"]].tolist() == [5, 8]
+    assert o.loc[("RWA", "2025-04", "cwt_62d_pct:breast"), ["numerator", "denominator"]].tolist() == [2.5, 3.5]
+    assert o.loc[("RWA", "2025-04", "cwt_fds_28d_pct:suspected_lung_cancer"), "value"] == 70
+    assert not any(":all_cancers" in i for i in p.observations["indicator"])  # modality rows are not a type
 
 
 def test_partitions_that_disagree_refuse_the_file():
