@@ -66,7 +66,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def ingest(
-        kind: str = typer.Argument(..., help="ae-monthly | rtt | kpi | ods | imd | geo | context"),
+        kind: str = typer.Argument(..., help="ae-monthly | rtt | cancer-waiting-times | diagnostics-dm01 | "
+                                   "ambulance-ambsys | beds-overnight | cancelled-operations | staff-survey | kpi | "
+                                   "ods | imd | geo | context"),
         paths: list[Path] = typer.Argument(..., help="Files (or folders, for ods/imd/geo) to load."),
         period: Optional[str] = typer.Option(None, help="Month YYYY-MM when the file does not say (RTT)."),
         owner_org: Optional[str] = typer.Option(None, help="Uploading organisation (scopes unpublished data)."),

@@ -14,6 +14,18 @@ from partnering.errors import ValidationError
 OUT_FORMATS = ("csv", "parquet", "xlsx")
 
 
+def _kinds(kind: list[str] | None, code: str | None, eng) -> list[str] | None:
+    """The kinds to assess: those given; else, for one organisation, its own kind (an ambulance trust is compared
+    with ambulance trusts, not refused as "not an acute trust"); else the default (acute trusts)."""
+    if kind or not code:
+        return kind
+    from partnering.store.repository import organisations_by_code
+
+    found = organisations_by_code(eng, [code])
+    own = found["kind"].dropna().tolist() if "kind" in found else []
+    return [own[0]] if own else None
+
+
 def _config(kind: list[str] | None, window: int, min_months: int, track_window: int, track_min: int):
     from partnering.measure.assess import AssessConfig
 
@@ -25,7 +37,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def assess(
         org: Optional[str] = typer.Option(None, "--org", help="Show one organisation's icon table and flags."),
-        kind: Optional[list[str]] = typer.Option(None, "--kind", help="Organisation kinds (default acute_trust)."),
+        kind: Optional[list[str]] = typer.Option(
+            None, "--kind", help="Organisation kinds (default: the organisation's own kind with --org, else acute_trust)."),
         out: Optional[Path] = typer.Option(
             None, "--out", help="Write the assessment: .xlsx (all sheets), .csv or .parquet (icon table with flags)."),
         window: int = typer.Option(12, help="Months over which difficulty must persist."),
@@ -40,8 +53,9 @@ def register(app: typer.Typer) -> None:
 
         if out is not None:
             format_of(out, OUT_FORMATS, default=None)  # refuse a bad file name before the work, not after
-        a = run(engine(), _config(kind, window, min_months, track_window, track_min))
         code = org.strip().upper() if org else None
+        eng = engine()
+        a = run(eng, _config(_kinds(kind, code, eng), window, min_months, track_window, track_min))
         if code:
             o = a.org(code)  # an unknown organisation is refused before anything is written
         if out is not None:
@@ -72,7 +86,8 @@ def register(app: typer.Typer) -> None:
     def report(
         org: str = typer.Argument(..., help="ODS code of the organisation."),
         out: Path = typer.Option(..., "--out", help="report.html or report.pdf"),
-        kind: Optional[list[str]] = typer.Option(None, "--kind", help="Organisation kinds (default acute_trust)."),
+        kind: Optional[list[str]] = typer.Option(
+            None, "--kind", help="Organisation kinds (default: the organisation's own kind)."),
     ) -> None:
         """Integrated performance report (board pack) for one organisation (HTML or PDF): flags, icon table, SPC
         charts with annotations and rebases, peers and candidate partners."""
@@ -82,10 +97,51 @@ def register(app: typer.Typer) -> None:
         if out.suffix.lower() not in (".html", ".pdf"):
             raise ValidationError("--out must end in .html or .pdf")
         eng = engine()
-        a = run(eng, _config(kind, 12, 9, 24, 18))
+        a = run(eng, _config(_kinds(kind, org.upper(), eng), 12, 9, 24, 18))
         a.org(org.upper())  # an organisation not assessed is refused before peers and partners are looked for
         write_report(a, org.upper(), out, pack_extras(eng, a, org.upper()))
         console.print(f"Wrote {out}")
+
+    @app.command()
+    def league(
+        as_at: str = typer.Argument(..., help="The quarter's last month, YYYY-MM (2025-06 is Q1 2025/26)."),
+        kind: Optional[list[str]] = typer.Option(
+            None, "--kind", help="Organisation kinds (default acute_trust; ambulance_trust for the ambulance table)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Write the table: .csv, .parquet or .xlsx."),
+        compare: Optional[Path] = typer.Option(
+            None, "--compare", help="Published figures to measure agreement with: a CSV with org_code and "
+            "published_segment and/or published_rank (docs/data/nof-published-acute-2025-26.csv)."),
+        quarter: Optional[str] = typer.Option(
+            None, "--quarter", help="With --compare: only the rows whose quarter is this, e.g. 'Q1 2025/26'."),
+    ) -> None:
+        """The Oversight Framework 2025/26 league table as at a month: each metric's latest value in the quarter
+        scored 1-4 by rank, averaged, quartiled into segments, ranked by segment then average score (no deficit
+        cap: no finance data is loaded); with --compare, its agreement with published segments and ranks."""
+        from partnering.measure.nof import agreement, read_published, store_league_table
+        from partnering.report.tables import format_of, write_table
+
+        if out is not None:
+            format_of(out, OUT_FORMATS, default=None)
+        pub = read_published(compare, quarter) if compare is not None else None
+        lt = store_league_table(engine(), as_at, tuple(kind or ["acute_trust"]))
+        if lt.empty:
+            raise ValidationError(f"no organisation could be scored in the quarter to {as_at}: no Framework metric "
+                                  f"has data in those three months")
+        if out is not None:
+            write_table(lt, out)
+            console.print(f"Wrote the league table of {len(lt)} organisations to {out}")
+        print_frame(lt[["rank", "org_code", "org_name", "segment", "avg_score", "metrics_scored"]],
+                    f"League table as at {as_at} ({len(lt)} organisations; metrics: "
+                    f"{', '.join(sorted(set(', '.join(lt['scored_metrics']).split(', '))))})", 200)
+        if pub is not None:
+            a = agreement(lt, pub)
+            console.print(
+                f"Agreement with {compare.name}: {a['matched']} of {a['published']} published organisations "
+                f"found; same segment {a['same_segment']} of {a['segments_compared']}; rank correlation "
+                f"(Spearman) {a['rank_correlation']:.2f} over {a['ranks_compared']} published ranks"
+                + "".join(f"; {rho:.2f} over the {n} ranks of {scope}"
+                          for scope, (n, rho) in a["rank_correlation_by_scope"].items()) + ".",
+                highlight=False)
 
 
 def print_freshness(freshness) -> None:
