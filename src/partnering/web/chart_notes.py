@@ -254,17 +254,8 @@ class NoteChange(BaseModel):
     text: str | None = Field(None, description="New text or reason", max_length=store.MAX_TEXT)
 
 
-class NoteOut(BaseModel):
-    id: int
-    org_code: str
-    indicator: str
-    period: str
-    kind: str
-    text: str
-    created_by: str
-    created_at: str
-    updated_by: str | None = None
-    updated_at: str | None = None
+#: a note as the API returns it: the store's own record (id, org_code, indicator, period, kind, text, who and when)
+NoteOut = store.Note
 
 
 def _out(note: store.Note) -> dict:
