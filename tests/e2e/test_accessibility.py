@@ -106,6 +106,24 @@ def _improvement(page, what: str) -> None:
     expect(page.locator("#cycles-table")).to_contain_text("GP streaming")
 
 
+def _idea_edit(page, what: str) -> None:
+    """As analyst A: their own idea's edit form (``idea``), the form refused for an empty title (``error``), or the
+    edit form of their comment on it (``comment``)."""
+    _improvement(page, "idea")
+    if what == "comment":
+        page.fill("#text", "Ward 3 first")
+        page.get_by_role("button", name="Add the comment").click()
+        page.locator("#comments + ul a", has_text="Edit").first.click()
+        expect(page.locator("h1")).to_have_text("Edit your comment")
+        return
+    page.get_by_role("button", name="Edit this idea").click()
+    expect(page.locator("h1")).to_have_text("Edit the idea")
+    if what == "error":
+        page.fill("#title", "")
+        page.get_by_role("button", name="Save the idea").click()
+        expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 def _evaluation(page) -> None:
     """A partnership naming one indicator (as analyst A, org A with org B from 2024-04), then its evaluation."""
     _goto(page, f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}&form=buddying")
@@ -194,6 +212,9 @@ PAGES = {
     "improve-idea": ("analyst_a", lambda page: _improvement(page, "idea"), None),
     "improve-project-new": ("analyst_a", "/improve/projects/new", 200),
     "improve-project": ("analyst_a", lambda page: _improvement(page, "project"), None),
+    "improve-idea-edit": ("analyst_a", lambda page: _idea_edit(page, "idea"), None),
+    "improve-idea-edit-error": ("analyst_a", lambda page: _idea_edit(page, "error"), None),
+    "improve-comment-edit": ("analyst_a", lambda page: _idea_edit(page, "comment"), None),
     "design-network": ("viewer_b", "/design/network?p=3&icb=QHM", 200),
     "design-regions": ("viewer_b", "/design/regions?k=7&areas=ltla24&balance=0.05", 200),
     "design": ("viewer_b", "/design", 200),
@@ -227,6 +248,8 @@ COVERED_ROUTES = {
     "/partnerships/{partnership_id}/edit": "register-edit", "/improve": "improve",
     "/improve/ideas/{idea_id}": "improve-idea", "/improve/projects/new": "improve-project-new",
     "/improve/projects/{project_id}": "improve-project",
+    "/improve/ideas/{idea_id}/edit": "improve-idea-edit",
+    "/improve/ideas/{idea_id}/comments/{comment_id}/edit": "improve-comment-edit",
     "/design": "design", "/design/money/consolidation": "design-consolidation",
     "/design/money/allocation": "design-allocation",
     "/partnerships/{partnership_id}/evaluation": "evaluation",

@@ -98,6 +98,9 @@ def authz(e2e_home):
                                                           "form": "buddying", "start_period": "2024-04"},
                                            actor="e2e").id
     world.idea_id = submit_idea(world.engine, ORG_A, "Share the discharge checklist", actor="e2e")
+    from partnering.improve.ideas import comment_on_idea
+
+    world.comment_id = comment_on_idea(world.engine, world.idea_id, "Ward 3 first", actor="e2e")
     world.project_id = create_project(world.engine, ORG_A, "Same-day discharge", actor="e2e")
     _load_unpublished_official_figures(world)
     with world.engine.connect() as conn:
@@ -198,6 +201,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/improve/ideas/{idea_id}/comment"): Rule("member_of_a", ok=(400,), body="none", csrf=True),
     ("POST", "/improve/ideas/{idea_id}/vote"): Rule("member_of_a", ok=(303,), body="none", csrf=True),
     ("POST", "/improve/ideas/{idea_id}/triage"): Rule("analyst_of_a", ok=(400,), body="none", csrf=True),
+    # editing an idea or a comment: its author (here "e2e", none of the principals) or an administrator; an empty
+    # form is refused past the gate (400), an empty API body before it (422)
+    ("GET", "/improve/ideas/{idea_id}/edit"): Rule("admin"),
+    ("POST", "/improve/ideas/{idea_id}/edit"): Rule("admin", ok=(400,), body="none", csrf=True),
+    ("GET", "/improve/ideas/{idea_id}/comments/{comment_id}/edit"): Rule("admin"),
+    ("POST", "/improve/ideas/{idea_id}/comments/{comment_id}/edit"): Rule("admin", ok=(400,), body="none",
+                                                                          csrf=True),
+    ("PATCH", "/api/v1/improve/ideas/{idea_id}"): Rule(ok=(422,), body="none"),
+    ("PATCH", "/api/v1/improve/ideas/{idea_id}/comments/{comment_id}"): Rule(ok=(422,), body="none"),
+    ("GET", "/api/v1/improve/ideas/{idea_id}/history"): Rule("member_of_a"),
     ("POST", "/api/v1/improve/ideas"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/improve/ideas/{idea_id}/comments"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/improve/ideas/{idea_id}/votes"): Rule("member_of_a", body="none"),
@@ -239,6 +252,7 @@ def _fill(path: str, principal_org: str | None, scope: str, world) -> str:
               "slug": "spc", "token_id": "{token_id}", "case_id": str(getattr(world, "appraise_case_id", 0)),
               "step": "problem", "partnership_id": str(getattr(world, "partnership_id", 0)),
               "idea_id": str(getattr(world, "idea_id", 0)), "project_id": str(getattr(world, "project_id", 0)),
+              "comment_id": str(getattr(world, "comment_id", 0)),
               "fmt": "html", "indicator_code": "ae_4h_pct_all", "image": "png"}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), path)
 

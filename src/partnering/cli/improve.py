@@ -60,6 +60,49 @@ def ideas_comment(idea_id: int, text: Annotated[str, typer.Option("--text")]) ->
     _say(f"Comment added to idea {idea_id}")
 
 
+AS_ADMIN = Annotated[bool, typer.Option("--as-admin", help="Edit another person's text as an administrator (the "
+                                         "command line has the store's rights; audited as cli:<user>)")]
+
+
+@ideas_app.command("edit")
+def ideas_edit(idea_id: int, title: Annotated[str | None, typer.Option("--title")] = None,
+               description: Annotated[str | None, typer.Option("--description", help="New detail ('' clears "
+                                                               "it)")] = None,
+               needs_money: Annotated[bool | None, typer.Option("--needs-money/--no-money")] = None,
+               as_admin: AS_ADMIN = False) -> None:
+    """Edit an idea you submitted (audited with the fields before and after)."""
+    from partnering.improve import edit_idea
+
+    after = edit_idea(common.engine(), idea_id, title=title, description=description, needs_money=needs_money,
+                      as_admin=as_admin)
+    _say(f"Idea {idea_id}: {after['title']}")
+
+
+@ideas_app.command("edit-comment")
+def ideas_edit_comment(idea_id: int, comment_id: int, text: Annotated[str, typer.Option("--text")],
+                       as_admin: AS_ADMIN = False) -> None:
+    """Edit a comment you wrote on an idea (audited with the text before and after)."""
+    from partnering.improve import edit_comment
+
+    edit_comment(common.engine(), idea_id, comment_id, text, as_admin=as_admin)
+    _say(f"Comment {comment_id} on idea {idea_id} changed")
+
+
+@ideas_app.command("history")
+def ideas_history(idea_id: int, as_json: JSON = False) -> None:
+    """Every edit of an idea and its comments, oldest first, from the audit log."""
+    from partnering.improve import idea_history
+
+    rows = idea_history(common.engine(), idea_id)
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    if not rows:
+        _say(f"Idea {idea_id} has not been edited")
+    for h in rows:
+        _say(f"{h['at']:%Y-%m-%d %H:%M} {h['actor']} {h['what']}: {h['before']} -> {h['after']}")
+
+
 @ideas_app.command("vote")
 def ideas_vote(idea_id: int, remove: Annotated[bool, typer.Option("--remove", help="Take your vote back")] = False
                ) -> None:

@@ -5,7 +5,10 @@ from partnering.improve.access import may_manage, may_read, may_take_part
 from partnering.improve.ideas import (
     IDEA_STATUSES,
     comment_on_idea,
+    edit_comment,
+    edit_idea,
     get_idea,
+    idea_history,
     list_ideas,
     submit_idea,
     triage_idea,
@@ -31,7 +34,8 @@ from partnering.improve.projects import (
 
 __all__ = [
     "DECISIONS", "DRIVER_KINDS", "IDEA_STATUSES", "IHI_SCALE", "PROJECT_STATUSES", "Project", "add_cycle",
-    "add_driver", "check_score", "comment_on_idea", "create_project", "cycle_annotations", "get_idea", "get_project",
+    "add_driver", "check_score", "comment_on_idea", "create_project", "cycle_annotations", "edit_comment",
+    "edit_idea", "get_idea", "get_project", "idea_history",
     "list_ideas", "list_projects", "may_manage", "may_read", "may_take_part", "record_progress", "remove_driver",
     "submit_idea", "triage_idea", "update_cycle", "update_project", "vote_for_idea",
 ]

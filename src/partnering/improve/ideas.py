@@ -1,6 +1,11 @@
 """Staff ideas for improvement: submit, comment, vote (one vote per person), and triage — accept into a project
 (a new one, or one that exists), keep under review, or not take forward with the reason.  Most ideas need no money,
-so each says whether it does.  Every write is audited (``improve.idea.*``)."""
+so each says whether it does.  Every write is audited (``improve.idea.*``).
+
+An idea and a comment can be edited by their author, or by an administrator (:func:`edit_idea`,
+:func:`edit_comment`).  Like chart notes (:mod:`partnering.store.annotations`), which keep their history in the
+audit log rather than in a table of versions, an edit is audited with the text before and after, and the history of
+an idea and its comments is read back from the log (:func:`idea_history`)."""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from partnering.errors import NotFoundError, ValidationError
+from partnering.errors import AccessDenied, NotFoundError, ValidationError
 from partnering.store import audit
-from partnering.store.models import IdeaComment, IdeaVote, ImprovementIdea, ImprovementProject, Organisation
+from partnering.store.models import AuditEvent, IdeaComment, IdeaVote, ImprovementIdea, ImprovementProject, Organisation
 
 IDEA_STATUSES = {"new": "New", "under_review": "Under review", "accepted": "Accepted into a project",
                  "not_taken_forward": "Not taken forward"}
@@ -132,6 +137,78 @@ def triage_idea(engine: Engine, idea_id: int, status: str, note: str | None = No
         after = _idea_row(conn, idea_id)
         audit.record(conn, actor, "improve.idea.triage", f"idea {idea_id}", before, after)
     return after
+
+
+#: the audit actions of edits, whose before/after make an idea's history (:func:`idea_history`)
+EDIT_ACTIONS = ("improve.idea.edit", "improve.idea.comment.edit")
+
+
+def _may_edit(author: str, actor: str, as_admin: bool, what: str) -> None:
+    if not as_admin and author != actor:
+        raise AccessDenied(f"only the author of this {what} ({author}) or an administrator may edit it")
+
+
+def edit_idea(engine: Engine, idea_id: int, *, title: str | None = None, description: str | None = None,
+              needs_money: bool | None = None, actor: str | None = None, as_admin: bool = False) -> dict:
+    """Change an idea's title, detail or whether it needs money (``None`` leaves a field as it is; an empty
+    ``description`` clears it).  Only its author — or, with ``as_admin``, an administrator — may; audited as
+    ``improve.idea.edit`` with the fields before and after.  Returns the idea as :func:`get_idea` does."""
+    actor = actor or audit.default_actor()
+    with engine.begin() as conn:
+        before = _idea_row(conn, idea_id)
+        _may_edit(before["submitted_by"], actor, as_admin, "idea")
+        values: dict = {}
+        if title is not None:
+            values["title"] = _text(title, "the idea's title", 300)
+        if description is not None:
+            values["description"] = description.strip() or None
+        if needs_money is not None:
+            values["needs_money"] = bool(needs_money)
+        changed = {k: v for k, v in values.items() if before[k] != v}
+        if changed:
+            conn.execute(update(ImprovementIdea).where(ImprovementIdea.id == int(idea_id)).values(**changed))
+            audit.record(conn, actor, "improve.idea.edit", f"idea {idea_id}",
+                         {k: before[k] for k in changed}, changed)
+    return get_idea(engine, idea_id)
+
+
+def edit_comment(engine: Engine, idea_id: int, comment_id: int, text: str, actor: str | None = None,
+                 as_admin: bool = False) -> dict:
+    """Change the text of comment ``comment_id`` on idea ``idea_id``: its author or (``as_admin``) an
+    administrator; audited as ``improve.idea.comment.edit`` with the text before and after."""
+    actor = actor or audit.default_actor()
+    with engine.begin() as conn:
+        _idea_row(conn, idea_id)
+        row = conn.execute(select(IdeaComment.author, IdeaComment.text)
+                           .where(IdeaComment.id == int(comment_id), IdeaComment.idea_id == int(idea_id))).first()
+        if row is None:
+            raise NotFoundError(f"no comment {comment_id} on idea {idea_id}")
+        _may_edit(row.author, actor, as_admin, "comment")
+        body = _text(text, "the comment", 5_000)
+        if body != row.text:
+            conn.execute(update(IdeaComment).where(IdeaComment.id == int(comment_id)).values(text=body))
+            audit.record(conn, actor, "improve.idea.comment.edit", f"idea {idea_id}",
+                         {"comment": int(comment_id), "text": row.text}, {"comment": int(comment_id), "text": body})
+    return {"id": int(comment_id), "idea_id": int(idea_id), "author": row.author, "text": body}
+
+
+def idea_history(engine: Engine, idea_id: int) -> list[dict]:
+    """Every edit of the idea and its comments, oldest first, from the audit log: ``at``, ``actor``, ``what``
+    (``idea`` or ``comment N``), ``before`` and ``after`` (the changed fields)."""
+    import json
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.before,
+                                   AuditEvent.after)
+                            .where(AuditEvent.target == f"idea {int(idea_id)}", AuditEvent.action.in_(EDIT_ACTIONS))
+                            .order_by(AuditEvent.id)).all()
+    out = []
+    for at, actor, action, before, after in rows:
+        b, a = json.loads(before or "{}"), json.loads(after or "{}")
+        what = "idea" if action == "improve.idea.edit" else f"comment {a.pop('comment', b.get('comment'))}"
+        b.pop("comment", None)
+        out.append({"at": at, "actor": actor, "what": what, "before": b, "after": a})
+    return out
 
 
 def list_ideas(engine: Engine, org_code: str | None = None, status: str | None = None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import AccessDenied, PartneringError
+from partnering.errors import AccessDenied, NotFoundError, PartneringError, ValidationError
 from partnering.improve import (
     DECISIONS,
     DRIVER_KINDS,
@@ -30,8 +30,11 @@ from partnering.improve import (
     comment_on_idea,
     create_project,
     cycle_annotations,
+    edit_comment,
+    edit_idea,
     get_idea,
     get_project,
+    idea_history,
     list_ideas,
     list_projects,
     record_progress,
@@ -145,14 +148,93 @@ async def submit_idea_page(request: Request, user: CurrentUser = Depends(page_us
 
 
 @pages.get("/improve/ideas/{idea_id}")
-def idea_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
+def idea_page(request: Request, idea_id: RecordId, saved: str | None = None, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     idea = readable_idea(eng, user, idea_id)
     projects = records(list_projects(eng, idea["org_code"]))
+    history = idea_history(eng, idea_id)
+    edited = {h["what"] for h in history}
     return render(request, "improve/idea.html", title=idea["title"], idea=idea, statuses=IDEA_STATUSES,
                   project_choices=[(str(p["id"]), p["title"]) for p in projects], voted=user.email in idea["voters"],
                   can_take_part=may_take_part(user.role, user.org_code, idea["org_code"]),
-                  can_manage=may_manage(user.role, user.org_code, idea["org_code"]))
+                  can_manage=may_manage(user.role, user.org_code, idea["org_code"]),
+                  may_edit=lambda author: may_edit_text(user, author), history=history, edited=edited,
+                  saved=bool(saved))
+
+
+def may_edit_text(user: CurrentUser, author: str) -> bool:
+    """An idea or a comment is edited by its author, or by an administrator (:func:`partnering.improve.edit_idea`)."""
+    return user.is_admin or (bool(user.email) and user.email == author)
+
+
+def _require_author(user: CurrentUser, author: str, what: str) -> None:
+    if not may_edit_text(user, author):
+        raise AccessDenied(f"only the author of this {what} ({author}) or an administrator may edit it")
+
+
+def _edit_form(request: Request, idea: dict, values: dict, comment: dict | None = None, errors=None,
+               status: int = 200):
+    what = f"comment {comment['id']}" if comment else "idea"
+    return render(request, "improve/idea_edit.html", status_code=status, title=f"Edit the {what}", idea=idea,
+                  comment=comment, values=values, errors=errors or [])
+
+
+@pages.get("/improve/ideas/{idea_id}/edit")
+def edit_idea_page(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
+    idea = readable_idea(request.app.state.engine, user, idea_id)
+    _require_author(user, idea["submitted_by"], "idea")
+    return _edit_form(request, idea, {"title": idea["title"], "description": idea["description"] or "",
+                                      "needs_money": "yes" if idea["needs_money"] else "no"})
+
+
+@pages.post("/improve/ideas/{idea_id}/edit")
+async def edit_idea_save(request: Request, idea_id: RecordId, user: CurrentUser = Depends(page_user)):
+    eng = request.app.state.engine
+    idea = readable_idea(eng, user, idea_id)
+    _require_author(user, idea["submitted_by"], "idea")
+    form = await request.form()
+    values = {"title": form.get("title") or "", "description": form.get("description") or "",
+              "needs_money": "yes" if form.get("needs_money") == "yes" else "no"}
+    try:
+        edit_idea(eng, idea_id, title=values["title"], description=values["description"],
+                  needs_money=values["needs_money"] == "yes", actor=user.email, as_admin=user.is_admin)
+    except ValidationError as exc:
+        return _edit_form(request, idea, values, errors=[{"text": exc.user_message(), "href": "#title"}],
+                          status=400)
+    return RedirectResponse(f"/improve/ideas/{idea_id}?saved=1", status_code=303)
+
+
+def _comment_of(idea: dict, comment_id: int) -> dict:
+    comment = next((c for c in idea["comments"] if c["id"] == comment_id), None)
+    if comment is None:
+        raise NotFoundError(f"no comment {comment_id} on idea {idea['id']}")
+    return comment
+
+
+@pages.get("/improve/ideas/{idea_id}/comments/{comment_id}/edit")
+def edit_comment_page(request: Request, idea_id: RecordId, comment_id: RecordId,
+                      user: CurrentUser = Depends(page_user)):
+    idea = readable_idea(request.app.state.engine, user, idea_id)
+    comment = _comment_of(idea, comment_id)
+    _require_author(user, comment["author"], "comment")
+    return _edit_form(request, idea, {"text": comment["text"]}, comment=comment)
+
+
+@pages.post("/improve/ideas/{idea_id}/comments/{comment_id}/edit")
+async def edit_comment_save(request: Request, idea_id: RecordId, comment_id: RecordId,
+                            user: CurrentUser = Depends(page_user)):
+    eng = request.app.state.engine
+    idea = readable_idea(eng, user, idea_id)
+    comment = _comment_of(idea, comment_id)
+    _require_author(user, comment["author"], "comment")
+    form = await request.form()
+    values = {"text": form.get("text") or ""}
+    try:
+        edit_comment(eng, idea_id, comment_id, values["text"], user.email, as_admin=user.is_admin)
+    except ValidationError as exc:
+        return _edit_form(request, idea, values, comment=comment,
+                          errors=[{"text": exc.user_message(), "href": "#text"}], status=400)
+    return RedirectResponse(f"/improve/ideas/{idea_id}?saved=1#comments", status_code=303)
 
 
 @pages.post("/improve/ideas/{idea_id}/vote")
@@ -288,6 +370,12 @@ class CommentIn(BaseModel):
     text: str
 
 
+class IdeaEditIn(BaseModel):
+    title: str | None = Field(None, description="The idea in a line (unchanged when left out)")
+    description: str | None = Field(None, description="More detail (an empty string clears it)")
+    needs_money: bool | None = Field(None, description="Whether it needs money (unchanged when left out)")
+
+
 class TriageIn(BaseModel):
     status: str = Field(description="under_review, accepted or not_taken_forward")
     note: str | None = None
@@ -355,6 +443,36 @@ def api_submit(request: Request, body: IdeaIn, user: CurrentUser = Depends(api_u
 def api_idea(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> dict:
     """One idea with its votes, comments and triage decision."""
     return readable_idea(request.app.state.engine, user, idea_id)
+
+
+@api.patch("/improve/ideas/{idea_id}", responses=ERROR_RESPONSES)
+def api_edit_idea(request: Request, idea_id: RecordId, body: IdeaEditIn, user: CurrentUser = Depends(api_user)
+                  ) -> dict:
+    """Edit an idea's title, detail or whether it needs money (its author, or an administrator); audited with the
+    fields before and after."""
+    eng = request.app.state.engine
+    idea = readable_idea(eng, user, idea_id)
+    _require_author(user, idea["submitted_by"], "idea")
+    return edit_idea(eng, idea_id, title=body.title, description=body.description, needs_money=body.needs_money,
+                     actor=user.email, as_admin=user.is_admin)
+
+
+@api.patch("/improve/ideas/{idea_id}/comments/{comment_id}", responses=ERROR_RESPONSES)
+def api_edit_comment(request: Request, idea_id: RecordId, comment_id: RecordId, body: CommentIn,
+                     user: CurrentUser = Depends(api_user)) -> dict:
+    """Edit a comment on an idea (its author, or an administrator); audited with the text before and after."""
+    eng = request.app.state.engine
+    idea = readable_idea(eng, user, idea_id)
+    _require_author(user, _comment_of(idea, comment_id)["author"], "comment")
+    return edit_comment(eng, idea_id, comment_id, body.text, user.email, as_admin=user.is_admin)
+
+
+@api.get("/improve/ideas/{idea_id}/history", responses=ERROR_RESPONSES)
+def api_idea_history(request: Request, idea_id: RecordId, user: CurrentUser = Depends(api_user)) -> list[dict]:
+    """Every edit of an idea and its comments, oldest first: who, when, and the fields before and after."""
+    eng = request.app.state.engine
+    readable_idea(eng, user, idea_id)
+    return [{**h, "at": h["at"].isoformat(timespec="seconds")} for h in idea_history(eng, idea_id)]
 
 
 @api.post("/improve/ideas/{idea_id}/votes", responses=ERROR_RESPONSES)
