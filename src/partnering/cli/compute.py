@@ -112,6 +112,51 @@ def register(app: typer.Typer) -> None:
             for report in load_indicators(result, str(record_set), engine()):
                 console.print(f"[{report.kind}] {report.line()}")
 
+    @group.command("spc")
+    def spc(
+        indicators_file: Annotated[Path, typer.Argument(metavar="FILE", help="Monthly indicators (.csv or .parquet) "
+                                                         "from 'compute indicators --out'.")],
+        out: Annotated[Path, typer.Option("--out", help="Where to write the SPC points (.csv or .parquet).")],
+        engine_name: Annotated[str, typer.Option("--engine", help="local (pandas) or spark (applyInPandas).")
+                               ] = "local",
+        master: Annotated[str, typer.Option("--master", help="Spark master.")] = "local[*]",
+    ) -> None:
+        """SPC for every organisation x indicator series, locally or on Spark (the same engine either way)."""
+        from partnering.compute import engines
+        from partnering.compute.spc_spark import series_points, spc_on_spark
+        from partnering.report.tables import format_of, read_table, write_table
+
+        format_of(out, allowed=("csv", "parquet"), default=None)
+        if engine_name not in ("local", "spark"):
+            raise ValidationError(f"--engine {engine_name!r}: choose local or spark")
+        points = series_points(read_table(indicators_file, text_columns=("org_code", "indicator", "period")))
+        if engine_name == "spark":
+            result = spc_on_spark(engines.spark_session(master), points, spc_for_frame)
+        else:
+            result = spc_for_frame(points)
+        write_table(result, out)
+        flagged = int(result["special_cause_flag"].sum())
+        console.print(f"{points['series'].nunique():,} series, {len(result):,} points ({flagged:,} special cause) "
+                      f"on {engine_name}: wrote {out}")
+
+
+def spc_for_frame(frame):
+    """Making Data Count SPC (:func:`partnering.measure.spc.run_spc`) for the series in ``frame`` (``series,
+    indicator, x, y``), each with its indicator's improvement direction from the catalogue; points in
+    :func:`partnering.compute.spc_spark.tidy_points` form.  The one function local runs and Spark groups share."""
+    import pandas as pd
+
+    from partnering.compute.spc_spark import tidy_points
+    from partnering.indicators.catalogue import indicator, load_catalogue
+    from partnering.measure.spc import run_spc
+
+    cat = load_catalogue()
+    series = frame.drop_duplicates("series")
+    options = pd.DataFrame({"series": series["series"], "improvement_direction": [
+        (indicator(code, cat).improvement_direction if indicator(code, cat) else "neutral")
+        for code in series["indicator"]]})
+    return tidy_points(run_spc(frame[["series", "x", "y"]], options, explain=False).points)
+
 
 def _bar():
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -48,7 +48,7 @@ def attendance_monthly(checked):
 def pathway_monthly(checked, census):
     """``checked``: pathways with ``reason``; ``census``: a table of ``period, census_day`` (UTC epoch seconds of
     each month's last day).  A pathway is waiting at a census when its clock started on or before the census day
-    and had not stopped by it [RTT].  Also returns the rejected pathways counted by reason."""
+    and had not stopped by it [RTT].  Also returns every pathway counted by reason (null: accepted)."""
     accepted = checked.filter(checked.reason.isnull())
     waiting = accepted.join(
         census,
@@ -56,5 +56,4 @@ def pathway_monthly(checked, census):
         & (accepted.clock_stop.isnull() | (accepted.clock_stop > census.census_day)),
     )
     monthly = waiting.group_by(list(KEYS)).aggregate(**_sums(waiting, PATHWAY_MEASURES))
-    rejected = checked.filter(checked.reason.notnull())
-    return monthly, rejected.group_by("reason").aggregate(records=rejected.count().cast("int64"))
+    return monthly, checked.group_by("reason").aggregate(records=checked.count().cast("int64"))

@@ -3,8 +3,8 @@
 Engines disagree on timestamp truncation and time zones (Ibis's PySpark backend follows the Spark session's zone,
 DuckDB its own setting), so no timestamp type is used: the month of an instant is found from the day number with
 Howard Hinnant's ``civil_from_days`` algorithm ("chrono-Compatible Low-Level Date Algorithms", 2013,
-https://howardhinnant.github.io/date_algorithms.html), which needs only integer +, -, * and floor division of
-non-negative numbers (instants from 1970 on).  A period is the integer ``YYYYMM`` of the month in UTC.
+https://howardhinnant.github.io/date_algorithms.html), shortened for 1970-2100, which needs only integer +, -, *
+and floor division of non-negative numbers.  A period is the integer ``YYYYMM`` of the month in UTC.
 """
 
 from __future__ import annotations
@@ -16,17 +16,22 @@ DAY = 86_400
 
 
 def yyyymm(epoch_seconds):
-    """The UTC month ``YYYY * 100 + MM`` of epoch seconds: an Ibis integer expression (or a plain int / numpy
-    array: the same arithmetic)."""
-    z = epoch_seconds // DAY + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
+    """The UTC month ``YYYY * 100 + MM`` of epoch seconds from 1970 to February 2100: an Ibis integer expression
+    (or a plain int / numpy array: the same arithmetic).
+
+    Days are counted from 1 March 1968, so every 4-year cycle of 1,461 days ends with its leap day; between 1970
+    and 2100 every fourth year is a leap year (2000 is, 2100 is not), so the 400-year era step of the general
+    algorithm is not needed and the expression stays short (engines inline it: the general form is ~50 kB of SQL).
+    """
+    d = epoch_seconds // DAY + 671  # days since 1968-03-01 (365 + 306 days before 1970-01-01)
+    cycle = d // 1_461
+    r = d - cycle * 1_461  # day of the 4-year cycle, 0-1460 (1460 = 29 February)
+    year_of_cycle = (r - r // 1_460) // 365
+    day_of_year = r - 365 * year_of_cycle  # from 1 March
+    mp = (5 * day_of_year + 2) // 153  # month from March: 0-11
     # month m = mp + 3 for mp < 10, else mp - 9; the year advances for January and February
     month = mp + 3 - 12 * (mp // 10)
-    year = yoe + era * 400 + mp // 10
+    year = 1968 + 4 * cycle + year_of_cycle + mp // 10
     return year * 100 + month
 
 

@@ -94,10 +94,16 @@ def test_missing_folder_is_refused(tmp_path):
         compute_indicators(tmp_path / "nowhere", "duckdb", KNOWN_ORGS)
 
 
-@given(st.integers(min_value=0, max_value=4_102_444_799))  # 1970 to the end of 2099
+@given(st.integers(min_value=0, max_value=4_107_542_399))  # 1970-01-01 to 2100-02-28 23:59:59
 def test_month_arithmetic_agrees_with_the_calendar(seconds):
     when = pd.Timestamp(seconds, unit="s", tz="UTC")
     assert periods.yyyymm(seconds) == when.year * 100 + when.month
+
+
+def test_month_arithmetic_on_leap_days_and_edges():
+    for y, m, d in ((1970, 1, 1), (2000, 2, 29), (2000, 3, 1), (2024, 2, 29), (2024, 12, 31), (2100, 2, 28)):
+        for secs in (calendar.timegm((y, m, d, 0, 0, 0)), calendar.timegm((y, m, d, 23, 59, 59))):
+            assert periods.yyyymm(secs) == y * 100 + m
 
 
 def test_census_day_is_the_last_day_of_the_month():
