@@ -28,7 +28,8 @@ def nof_obs(tmp_path_factory, nhs):
     from partnering.store import repository as repo
     from partnering.store.db import get_engine
 
-    eng = get_engine(f"sqlite:///{tmp_path_factory.mktemp('nof') / 'nof.db'}")
+    url = f"sqlite:///{tmp_path_factory.mktemp('nof') / 'nof.db'}"
+    eng = get_engine(url)
     load_ods_folder(nhs / "ods", eng)
     for f in sorted((nhs / "ae-monthly").glob("*.csv")):
         load("ae-monthly", f, eng)
@@ -43,7 +44,7 @@ def nof_obs(tmp_path_factory, nhs):
             loaded.append(kind)
     orgs = repo.organisations_frame(eng, ["acute_trust"])
     obs = add_derived(repo.observations_frame(eng, orgs=list(orgs["org_code"])))
-    return obs, loaded
+    return obs, loaded, url
 
 
 def test_published_figures_are_as_their_sources_say():
@@ -58,7 +59,7 @@ def test_published_figures_are_as_their_sources_say():
 
 
 def test_league_table_for_q1_2025_26_agrees_in_direction_with_the_published_one(nof_obs):
-    obs, _ = nof_obs
+    obs, _, _ = nof_obs
     lt = league_table(obs, "2025-06")
     assert len(lt) > 100 and lt["rank"].is_unique
     # Q1 2025/26 (April to June 2025): A&E is loaded for every month; the RTT files stop in March 2025 and the
@@ -83,7 +84,7 @@ def test_league_table_for_q1_2025_26_agrees_in_direction_with_the_published_one(
 
 
 def test_rtt_extract_is_scored_in_q4_2025_26_and_more_metrics_change_few_segments(nof_obs):
-    obs, _ = nof_obs
+    obs, _, _ = nof_obs
     lt = league_table(obs, "2026-03")
     scored = set(", ".join(lt["scored_metrics"]).split(", "))
     assert {"rtt_within_18w_pct", "rtt_over_52w_pct"} <= scored  # the January 2026 extract, in the quarter
@@ -97,7 +98,7 @@ def test_rtt_extract_is_scored_in_q4_2025_26_and_more_metrics_change_few_segment
 
 
 def test_segments_use_the_wider_set_and_the_methods_table_says_what_is_in(nof_obs):
-    obs, loaded = nof_obs
+    obs, loaded, _ = nof_obs
     metrics = key_metrics(SegmentConfig())
     seg = monthly_segments(obs)
     used = set(", ".join(seg["scored_metrics"]).split(", "))
@@ -106,3 +107,23 @@ def test_segments_use_the_wider_set_and_the_methods_table_says_what_is_in(nof_ob
     assert st.loc["rtt_18_weeks", "status"] == "in" and st.loc["ae_12_hours", "status"] == "proxy"
     if "cancer-waiting-times" in loaded:
         assert st.loc["cancer_62_day", "status"] == "in" and "cwt_62d_pct" in used
+
+
+def test_league_command_prints_the_table_and_its_agreement(nof_obs, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    _, _, url = nof_obs
+    env = {**os.environ, "PARTNERING_HOME": str(tmp_path), "COLUMNS": "200"}
+    out = tmp_path / "league.csv"
+    p = subprocess.run([sys.executable, "-m", "partnering", "--db", url, "league", "2025-06", "--compare",
+                        str(PUBLISHED), "--quarter", "Q1 2025/26", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "League table as at 2025-06" in p.stdout and "14 of 14 published organisations found" in p.stdout
+    table = pd.read_csv(out)
+    assert table["rank"].tolist() == list(range(1, len(table) + 1)) and table["segment"].is_monotonic_increasing
+    bad = subprocess.run([sys.executable, "-m", "partnering", "--db", url, "league", "2025-13"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert bad.returncode != 0 and "is not a month YYYY-MM" in bad.stdout + bad.stderr

@@ -117,7 +117,8 @@ def register(app: typer.Typer) -> None:
         """The Oversight Framework 2025/26 league table as at a month: each metric's latest value in the quarter
         scored 1-4 by rank, averaged, quartiled into segments, ranked by segment then average score (no deficit
         cap: no finance data is loaded); with --compare, its agreement with published segments and ranks."""
-        from partnering.measure.nof import agreement, read_published, store_league_table
+        from partnering.measure.nof import agreement, read_published
+        from partnering.measure.segment import store_league_table
         from partnering.report.tables import format_of, write_table
 
         if out is not None:
@@ -135,12 +136,16 @@ def register(app: typer.Typer) -> None:
                     f"{', '.join(sorted(set(', '.join(lt['scored_metrics']).split(', '))))})", 200)
         if pub is not None:
             a = agreement(lt, pub)
+
+            def rho(v):  # Spearman needs three pairs
+                return f"{v:.2f}" if v == v else "n/a (fewer than 3)"
+
             console.print(
                 f"Agreement with {compare.name}: {a['matched']} of {a['published']} published organisations "
                 f"found; same segment {a['same_segment']} of {a['segments_compared']}; rank correlation "
-                f"(Spearman) {a['rank_correlation']:.2f} over {a['ranks_compared']} published ranks"
-                + "".join(f"; {rho:.2f} over the {n} ranks of {scope}"
-                          for scope, (n, rho) in a["rank_correlation_by_scope"].items()) + ".",
+                f"(Spearman) {rho(a['rank_correlation'])} over {a['ranks_compared']} published ranks"
+                + "".join(f"; {rho(r)} over the {n} ranks of {scope}"
+                          for scope, (n, r) in a["rank_correlation_by_scope"].items()) + ".",
                 highlight=False)
 
 

@@ -157,8 +157,9 @@ def agreement(ours: pd.DataFrame, published: pd.DataFrame) -> dict:
     figures (``published``: org_code and any of published_segment, published_rank).
 
     Returns the trusts compared, the share in the same segment (where a segment is published), Spearman's rank
-    correlation between our average-score rank and the published rank (where a rank is published), and the rows
-    side by side (``rows``) so each difference can be explained.
+    correlation between our rank and the published rank (where a rank is published; per ``rank_scope`` too, when
+    the published figures say which table each rank is from), and the rows side by side (``rows``) so each
+    difference can be explained.
     """
     both = published.merge(ours, on="org_code", how="left")
     seg = both.dropna(subset=["published_segment", "segment"]) if "published_segment" in both else both.iloc[0:0]
@@ -174,5 +175,37 @@ def agreement(ours: pd.DataFrame, published: pd.DataFrame) -> dict:
         if len(seg) else float("nan"),
         "ranks_compared": len(rk),
         "rank_correlation": _spearman(rk["published_rank"].to_numpy(float), rk["rank"].to_numpy(float)),
+        # published ranks of different tables (all acute trusts; non-specialist ones) are compared table by table
+        "rank_correlation_by_scope": {
+            str(k): (len(g), _spearman(g["published_rank"].to_numpy(float), g["rank"].to_numpy(float)))
+            for k, g in rk.groupby("rank_scope")} if "rank_scope" in rk else {},
         "rows": both,
     }
+
+
+# ---------------------------------------------------------------------------------------------- from the store
+
+def read_published(path, quarter: str | None = None) -> pd.DataFrame:
+    """Published figures to compare with (a CSV: org_code and published_segment and/or published_rank; a
+    ``quarter`` column is filtered on when ``quarter`` is given).  Refused with the reason when it is not that."""
+    from partnering.errors import IngestError
+
+    try:
+        pub = pd.read_csv(path, dtype={"org_code": str})
+    except (OSError, ValueError) as exc:
+        raise IngestError(str(path), f"cannot read the published figures: {exc}") from exc
+    have = [c for c in ("published_segment", "published_rank") if c in pub.columns]
+    if "org_code" not in pub.columns or not have:
+        raise IngestError(str(path), "needs the columns org_code and published_segment or published_rank",
+                          column="org_code" if "org_code" not in pub.columns else "published_segment")
+    if quarter is not None:
+        if "quarter" not in pub.columns:
+            raise IngestError(str(path), "has no quarter column to choose rows by", column="quarter")
+        pub = pub[pub["quarter"] == quarter]
+    for c in have:
+        bad = pd.to_numeric(pub[c], errors="coerce").isna() & pub[c].notna()
+        if bad.any():
+            first = pub.index[bad.to_numpy()][0]  # the file's row: header is line 1
+            raise IngestError(str(path), f"{c} {pub.loc[first, c]!r} is not a number", row=int(first) + 2, column=c)
+        pub[c] = pd.to_numeric(pub[c])
+    return pub

@@ -94,7 +94,10 @@ def key_metrics(config: SegmentConfig, catalogue=None) -> list[str]:
             raise ValidationError(f"unknown segmentation metric(s): {', '.join(unknown)}")
         return list(config.metrics)
     nof = set(framework_indicators(cat, config.trust_type))
-    return [c for c, d in cat.items() if d.key or c in nof]
+    # a catalogue key metric that the Framework scores only for other trusts (the 4-hour measure for ambulance
+    # trusts) stays out
+    others = {c for t in ("acute", "ambulance") if t != config.trust_type for c in framework_indicators(cat, t)}
+    return [c for c, d in cat.items() if c in nof or (d.key and c not in others)]
 
 
 def _month_number(periods: pd.Series) -> np.ndarray:
@@ -266,6 +269,25 @@ def league_table(obs: pd.DataFrame, as_at: str, config: SegmentConfig = SegmentC
     seg = seg.sort_values(["segment", "avg_score", "org_code"]).reset_index(drop=True)
     seg["rank"] = np.arange(1, len(seg) + 1)
     return seg.drop(columns="period")
+
+
+def store_league_table(engine, as_at: str, kinds: tuple[str, ...] = ("acute_trust",), config=None) -> pd.DataFrame:
+    """:func:`league_table` of the organisations of ``kinds`` in the store, as at the
+    month ``as_at`` (``YYYY-MM``, a quarter's last month: 2025-06 is Q1 2025/26), with their names."""
+    import re
+
+    from partnering.measure.derive import add_derived
+    from partnering.store import repository as repo
+
+    if not re.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])", str(as_at)):
+        raise ValidationError(f"as-at month {as_at!r} is not a month YYYY-MM (e.g. 2025-06 for Q1 2025/26)")
+    cfg = config or SegmentConfig(trust_type="ambulance" if set(kinds) == {"ambulance_trust"} else "acute")
+    orgs = repo.organisations_frame(engine, list(kinds))
+    obs = repo.observations_frame(engine, orgs=list(orgs["org_code"]))
+    obs = add_derived(obs[~obs["indicator"].str.contains(":", regex=False)])
+    lt = league_table(obs, as_at, cfg)
+    lt.insert(1, "org_name", lt["org_code"].map(dict(zip(orgs["org_code"], orgs["name"]))))
+    return lt
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The methods page lists every NHS Oversight Framework 2025/26 metric with whether Partnering has it (issue #13 s.3)."""
+"""The methods page lists every NHS Oversight Framework 2025/26 metric and whether Partnering has it (issue #13)."""
 
 from __future__ import annotations
 

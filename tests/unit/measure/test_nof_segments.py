@@ -130,3 +130,28 @@ def test_agreement_counts_same_segments_and_correlates_ranks():
     assert a["segments_compared"] == 3 and a["same_segment"] == 2
     assert a["share_same_segment"] == pytest.approx(2 / 3) and a["within_one_segment"] == 1.0
     assert a["ranks_compared"] == 4 and a["rank_correlation"] == pytest.approx(0.8)
+
+
+def test_published_figures_file_is_refused_with_the_reason(tmp_path):
+    from partnering.errors import IngestError
+    from partnering.measure.nof import read_published
+
+    ok = tmp_path / "pub.csv"
+    ok.write_text("org_code,quarter,published_segment,published_rank\nRM3,Q1 2025/26,4,116\nRM3,Q2 2025/26,4,112\n")
+    assert read_published(ok, "Q2 2025/26")["published_rank"].tolist() == [112]
+    no_cols = tmp_path / "no.csv"
+    no_cols.write_text("trust,segment\nRM3,4\n")
+    with pytest.raises(IngestError, match="org_code and published_segment"):
+        read_published(no_cols)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("org_code,published_rank\nRM3,116\nRNN,joint 130th\n")
+    with pytest.raises(IngestError) as e:
+        read_published(bad)
+    assert e.value.row == 3 and e.value.column == "published_rank"
+
+
+def test_ambulance_default_leaves_out_the_acute_only_key_metrics():
+    cat = load_catalogue()
+    amb = key_metrics(SegmentConfig(trust_type="ambulance"), cat)
+    assert "ae_4h_pct_all" not in amb and "rtt_within_18w_pct" not in amb
+    assert set(framework_indicators(cat, "ambulance")) <= set(amb)
