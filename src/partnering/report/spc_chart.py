@@ -172,10 +172,12 @@ def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bo
     ax.tick_params(colors=MEAN, labelsize=9)
     ax.grid(axis="y", color="#D8DDE0", lw=0.6)
     ax.set_ylabel(spec["y_label"], color=MEAN)
-    ax.set_title(spec["title"], loc="left", fontsize=12, fontweight="bold", color=MEAN, pad=14)
+    # a long title (indicator and organisation) wraps rather than run off the figure: names are never cut
+    title = textwrap.fill(spec["title"], max(30, int(width * 8.5)))
+    ax.set_title(title, loc="left", fontsize=12, fontweight="bold", color=MEAN, pad=14)
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncol=3, frameon=False, fontsize=8)
     bottom = 0.30 if footer else 0.25
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.84, bottom=bottom)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.84 - 0.05 * title.count("\n"), bottom=bottom)
     ax.margins(x=0.02, y=0.25 if spec["annotations"] else 0.15)
     if footer:
         lines = [*spec["limit_notes"], spec["source"]]
