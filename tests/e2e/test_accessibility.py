@@ -157,6 +157,24 @@ def _chart_note_error(page) -> None:
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
 
 
+def _password_error(page) -> None:
+    """A wrong current password on the change-password page: the error summary and the field's message."""
+    _goto(page, "/account/password")
+    page.fill("#current_password", "not-the-password-1")
+    page.fill("#new_password", "a-new-password-long-enough")
+    page.fill("#confirm_password", "a-new-password-long-enough")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
+def _peers_error(page) -> None:
+    """As analyst A: a peer code that does not exist on the choose-peers page."""
+    _goto(page, f"/org/{ORG_A}/peers")
+    page.fill("#peers", "NOPE1")
+    page.get_by_role("button", name="Save these peers").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 #: id -> (who, path or action, expected status).  "anonymous" uses a fresh context with no session.
 PAGES = {
     "sign-in": ("anonymous", "/signin", 200),
@@ -225,6 +243,13 @@ PAGES = {
     "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
     "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
     "evaluation": ("analyst_a", _evaluation, None),
+    "account-password": ("viewer_b", "/account/password", 200),
+    "account-password-error": ("viewer_a", _password_error, None),
+    "peers-choose": ("analyst_a", f"/org/{ORG_A}/peers", 200),
+    "peers-viewer": ("viewer_b", f"/org/{ORG_A}/peers", 200),
+    "peers-error": ("analyst_a", _peers_error, None),
+    "system-icon-table-filtered": ("analyst_a", "/?segment=2&flag=neither&per=50&sort=score&dir=desc", 200),
+    "organisation-travel-limit": ("viewer_b", f"/org/{ORG_B}?max_travel_minutes=none", 200),
     "organisation-notes": ("viewer_b", f"/org/{ORG_B}/notes", 200),
     "organisation-notes-analyst": ("analyst_a", f"/org/{ORG_A}/notes?indicator=ae_4h_pct_all", 200),
     "organisation-notes-error": ("analyst_a", _chart_note_error, None),
@@ -253,6 +278,7 @@ COVERED_ROUTES = {
     "/design": "design", "/design/money/consolidation": "design-consolidation",
     "/design/money/allocation": "design-allocation",
     "/partnerships/{partnership_id}/evaluation": "evaluation",
+    "/account/password": "account-password", "/org/{code}/peers": "peers-choose",
     "/org/{code}/notes": "organisation-notes",
 }
 

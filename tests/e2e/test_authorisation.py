@@ -233,6 +233,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/design/regions"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/design/network"): Rule(ok=(422,), body="none"),
     ("POST", "/data/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none", csrf=True),
+    # accounts (issue #14.6): one's own password (an empty form: the current password is wrong, 400); an admin's reset
+    # of another user's password ({user_id} left unfilled: past the admin gate the id is refused as 422, so no real
+    # account's password changes)
+    ("POST", "/account/password"): Rule(ok=(400,), body="none", csrf=True),
+    ("POST", "/admin/users/{user_id}/password"): Rule("admin", ok=(422,), body="none", csrf=True),
+    # pinned peer groups (issue #14.5): everyone reads them; analysts of the organisation in the path and admins
+    # choose them (an empty form or body is refused past the gate: 400 / 422); going back to the automatic peers
+    ("POST", "/org/{code}/peers"): Rule("analyst_of_org", ok=(400,), body="none", csrf=True),
+    ("POST", "/org/{code}/peers/automatic"): Rule("analyst_of_org", ok=(303,), body="none", csrf=True),
+    ("PUT", "/api/v1/organisations/{code}/peer-group"): Rule(ok=(422,), body="none"),
+    ("DELETE", "/api/v1/organisations/{code}/peer-group"): Rule("analyst_of_org"),
     # chart annotations and rebases (issue #14.3): everyone signed in reads them; analysts of the organisation in
     # the path and admins write them (an empty form is refused as 400 past the gate); a note of org A (a fresh one
     # per request, so a delete leaves the next principal one to try) is changed and deleted by org A's analysts and

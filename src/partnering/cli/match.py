@@ -73,20 +73,45 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "--k", help="How many peers."),
         pin: Optional[list[str]] = typer.Option(None, "--pin", help="A bespoke peer (repeat for each)."),
         pin_file: Optional[Path] = typer.Option(None, "--pin-file", help="File of peer codes, one per line."),
+        save: bool = typer.Option(False, "--save", help="Save the --pin list as the organisation's peer group "
+                                                       "(the web page and the API show it too; audited)."),
+        automatic: bool = typer.Option(False, "--automatic", help="Forget a saved peer group: back to the automatic "
+                                                                 "peers (audited)."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     ) -> None:
         """The most similar organisations (catchment deprivation, age, size, case mix), each variable's share of the
-        distance and why they are close. Pin your own peer list with --pin CODE --pin CODE."""
-        from partnering.match.service import peers_for
+        distance and why they are close. Pin your own peer list with --pin CODE --pin CODE (add --save to keep it
+        as the organisation's peer group). Peers matched mostly on estimated (imputed) values come last."""
+        from partnering.match.service import peers_for, pin_peers, unpin_peers
+        from partnering.store.audit import default_actor
 
         if k < 1:
             raise ValidationError("--k must be at least 1")
-        res = peers_for(engine(), org, k=k, pinned=_pins(pin, pin_file) or None)
+        pins = _pins(pin, pin_file)
+        if save and not pins:
+            raise ValidationError("--save needs the peers to save: --pin CODE (repeat) or --pin-file")
+        if automatic and (save or pins):
+            raise ValidationError("--automatic forgets the saved peers: give it without --pin or --save")
+        code = org.strip().upper()
+        if automatic:
+            forgot = unpin_peers(engine(), code, default_actor())
+            err.print(f"{code}: back to the automatic peers." if forgot else f"{code} had no saved peer group.",
+                      highlight=False)
+        if save:
+            res = pin_peers(engine(), code, pins, default_actor())
+            err.print(f"Saved {len(pins)} peers as the peer group of {code}.", highlight=False)
+        else:
+            res = peers_for(engine(), org, k=k, pinned=pins or None)
         if as_json:
-            _emit_json({"org_code": org.strip().upper(), "peers": _records(res)})
+            _emit_json({"org_code": code, "peers": _records(res), "peer_group": res.attrs.get("peer_group")})
             return
-        print_frame(res[["rank", "peer_code", "peer_name", "similarity", "distance", "pinned", "explanation"]],
-                    f"Peers of {org.strip().upper()}", 100)
+        group = res.attrs.get("peer_group")
+        if group and not pins:
+            console.print(f"Peer group chosen by {group['set_by']} on {str(group['set_at'])[:10]}"
+                          + (f": {group['reason']}" if group.get("reason") else "") + ".", highlight=False)
+        shown = res.assign(estimated=res["mostly_imputed"].map({True: "mostly estimated", False: ""}))
+        print_frame(shown[["rank", "peer_code", "peer_name", "similarity", "pinned", "estimated", "explanation"]],
+                    f"Peers of {code}", 100)
 
     @app.command()
     def partners(
@@ -95,18 +120,20 @@ def register(app: typer.Typer) -> None:
         catalogue: Optional[Path] = typer.Option(
             None, "--catalogue", help="Partner catalogue (CSV or TOML: org_code, name, kind, offers, capacity)."),
         max_travel_minutes: Optional[float] = typer.Option(
-            None, "--max-travel-minutes", help="Longest drive to a candidate, in minutes."),
+            None, "--max-travel-minutes", help="Longest drive to a candidate, in minutes (default 90, as the "
+            "buddying plan: docs/methods/buddying-plan.md)."),
         max_minutes_old: Optional[float] = typer.Option(None, "--max-minutes", hidden=True),
         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     ) -> None:
         """Candidate supporters ranked by suitability (0-100): capability where the organisation is weak, track
         record, similarity, travel time, spare capacity and kind fit — each with a reason and any two-way
         learning."""
-        from partnering.match.service import partner_candidates
+        from partnering.match.candidates import kind_words
+        from partnering.match.service import DEFAULT_MAX_MINUTES, partner_candidates
 
         if k < 1:
             raise ValidationError("--k must be at least 1")
-        max_minutes = _travel_limit(max_travel_minutes, max_minutes_old)
+        max_minutes = _travel_limit(max_travel_minutes, max_minutes_old, DEFAULT_MAX_MINUTES)
         res = partner_candidates(engine(), org, k=k, catalogue=catalogue, max_minutes=max_minutes)
         code = org.strip().upper()
         if as_json:
@@ -123,8 +150,10 @@ def register(app: typer.Typer) -> None:
                           "a travel limit, and must not be in persistent difficulty themselves. Load ODS data "
                           "(partnering ingest ods ...) or raise --max-travel-minutes.")
             return
-        print_frame(res[["rank", "supporter", "supporter_name", "supporter_kind", "score", "reason"]],
-                    f"Candidate partners for {code}", 100)
+        shown = res.assign(kind=[kind_words(x) for x in res["supporter_kind"]],
+                           minutes=[None if m != m else round(m) for m in res["travel_minutes"]])
+        print_frame(shown[["rank", "supporter", "supporter_name", "kind", "score", "minutes", "reason"]],
+                    f"Candidate partners for {code} within {max_minutes:g} minutes", 100)
         learn = res[res["two_way_learning"] != ""]
         for row in learn.itertuples(index=False):
             console.print(f"{row.supporter}: {row.two_way_learning}")
@@ -186,7 +215,10 @@ def register(app: typer.Typer) -> None:
             f"{res.n_matched} of {res.n_recipients} organisations in persistent difficulty matched"
             f"{f' ({res.n_existing} more already have a lead partner, held fixed)' if res.n_existing else ''}; "
             f"minimum suitability {res.parameters['min_suitability']:g}; total score "
-            f"{res.total_score:.1f}; {res.solver}{'' if res.proven_optimal else ' (optimality NOT proven)'}."
+            f"{res.total_score:.1f}; "
+            + ("no other plan helps more organisations or scores higher." if res.proven_optimal else
+               "NOT proven the best possible plan (the search stopped first).")
+            + " How: docs/methods/buddying-plan.md."
         )
         console.print(_travel_line(res.travel))
         _data_note(res.data_note)

@@ -105,12 +105,22 @@ ELECTIVE_OFFERS = ("elective", "diagnostic", "endoscopy", "orthopaedic", "ophtha
 KIND_WORDS = {
     "acute_trust": "acute trust",
     "specialist_trust": "specialist trust",
+    "mental_health_trust": "mental health trust",
+    "community_trust": "community trust",
+    "ambulance_trust": "ambulance trust",
+    "other_provider": "other provider",
     "independent_provider": "independent-sector provider",
     "university": "university",
     "technology_partner": "technology partner",
     "consultancy": "consultancy",
     "improvement_partner": "improvement partner",
 }
+
+
+def kind_words(kind) -> str:
+    """A kind of organisation in words for people, capitalised: ``acute_trust`` -> "Acute trust"."""
+    text = KIND_WORDS.get(str(kind), str(kind or "").replace("_", " "))
+    return text[:1].upper() + text[1:]
 
 
 # ---------------------------------------------------------------------------------------------- catalogue
@@ -518,7 +528,7 @@ def explain_pairs(pairs: pd.DataFrame, inp: MatchInputs) -> pd.DataFrame:
             bits.append(_travel_words(row.travel_minutes, row.distance_km, row.travel_from_matrix))
             bits.append(_load_words(sup, inp.loads))
             if row.similarity > 0:
-                bits.append(f"context similarity {row.similarity:.2f}")
+                bits.append(f"catchment and size similarity {row.similarity:.2f} (0 to 1)")
         else:
             kind = KIND_WORDS.get(row.supporter_kind, row.supporter_kind.replace("_", " "))
             offers = str(cat["offers"].get(sup, "")) if cat is not None else ""

@@ -45,7 +45,7 @@ import pandas as pd
 
 from partnering.errors import ValidationError
 
-__all__ = ["DEFAULT_WEIGHT_SOURCES", "default_weights", "explain_peer", "find_peers"]
+__all__ = ["DEFAULT_WEIGHT_SOURCES", "VARIABLE_WORDS", "default_weights", "explain_peer", "find_peers", "variable_words"]
 
 # Default weights. Rationale: RightCare Similar 10 uses four demographic themes (deprivation, age structure,
 # population density/rurality, ethnicity); we add organisation size because a buddy or benchmark of very
@@ -368,15 +368,46 @@ def _imputed_labels(missing: np.ndarray, variables: list[str], qi: np.ndarray, p
     return labels[np.asarray(inverse).ravel()]
 
 
-def _label(var: str) -> str:
-    name = var.removeprefix("contrib_")
-    return name.replace("_", " ")
+#: what each contextual variable measures, in words for the reasons users read (not the variable names of
+#: :mod:`partnering.match.context`); a variable not listed is named by its own name with spaces
+VARIABLE_WORDS: dict[str, str] = {
+    "imd_score": "deprivation (IMD score)",
+    "pct_over_65": "share of people aged 65 and over",
+    "pct_aged_under_18": "share of people aged under 18",
+    "pct_aged_65_plus": "share of people aged 65 and over",
+    "pct_aged_85_plus": "share of people aged 85 and over",
+    "rurality": "rurality",
+    "pct_rural": "share living in rural areas",
+    "population_density": "population density",
+    "pct_ethnic_minority": "share from ethnic minorities",
+    "log_catchment_population": "catchment population",
+    "log_list_size": "registered list size",
+    "log_beds": "number of beds",
+    "log_ae_attendances": "A&E attendances",
+    "log_emergency_admissions": "emergency admissions",
+    "log_rtt_pathways": "elective waiting list size",
+    "case_mix_index": "case mix",
+    "type1_share": "share of A&E attendances at major (type 1) departments",
+    "admissions_per_attendance": "emergency admissions per A&E attendance",
+}
+
+
+def variable_words(var: str) -> str:
+    """A contextual variable (or a ``contrib_`` column) in words, e.g. ``log_rtt_pathways`` -> "elective waiting
+    list size"."""
+    name = str(var).removeprefix("contrib_")
+    return VARIABLE_WORDS.get(name, name.replace("_", " "))
+
+
+_label = variable_words
 
 
 def explain_peer(row: pd.Series | Mapping[str, object]) -> str:
     """One sentence on why a peer is close, from a row of ``find_peers``.
 
-    e.g. ``"closest on imd score and log list size; differs most on pct aged 65 plus (62% of the squared distance)"``.
+    e.g. ``"closest on deprivation (IMD score) and registered list size; differs most on share of people aged 65
+    and over (62% of the difference between them)"`` ("difference" is the weighted distance of the method: each
+    variable's share of its square, which adds up to 100%).
     """
     row = pd.Series(row)
     contrib = row[[c for c in row.index if str(c).startswith("contrib_")]].astype(float)
@@ -389,7 +420,9 @@ def explain_peer(row: pd.Series | Mapping[str, object]) -> str:
     close = [_label(c) for c in order.index[: min(2, len(order) - 1 if len(order) > 1 else 1)]]
     worst = order.index[-1]
     share = float(order.iloc[-1]) / total
-    text = f"closest on {' and '.join(close)}; differs most on {_label(worst)} ({share:.0%} of the squared distance)"
-    if str(row.get("imputed_vars", "") or ""):
-        text += f"; imputed: {row['imputed_vars']}"
+    text = f"closest on {' and '.join(close)}; differs most on {_label(worst)} ({share:.0%} of the difference " \
+           "between them)"
+    imputed = [v.strip() for v in str(row.get("imputed_vars", "") or "").split(",") if v.strip()]
+    if imputed:
+        text += f"; not known for one of the two, so the median was used (imputed: {', '.join(map(_label, imputed))})"
     return text

@@ -60,6 +60,8 @@ __all__ = [
     "partner_candidates",
     "peer_context",
     "peers_for",
+    "pin_peers",
+    "unpin_peers",
 ]
 
 DEFAULT_MAX_MINUTES = 90.0  # the plan's default travel limit: judgement, half the 3-hour day-trip scale (plan doc)
@@ -122,13 +124,21 @@ def peers_for(
     pinned: Sequence[str] | None = None,
     assessment=None,
     context: pd.DataFrame | None = None,
+    use_saved: bool = True,
 ) -> pd.DataFrame:
     """The ``k`` organisations most like ``org_code`` (same kind), each with its contributions and a sentence.
 
     ``weights`` override the theme weights of :func:`partnering.match.context.context_weights` per variable;
     ``pinned`` is a user's bespoke peer list (returned in the order given, with distances computed the same way).
+    Without ``pinned``, the organisation's saved peer group (:mod:`partnering.store.peer_groups`) is used when it
+    has one and ``use_saved``; ``attrs["peer_group"]`` then says who chose it, when and why.
+
+    A pair matched mostly on imputed values (variables carrying more than half of the weight were missing for one
+    side and filled with the median: :data:`MOSTLY_IMPUTED_SHARE`) is ``mostly_imputed``; among automatic peers the
+    nearest :data:`PEER_POOL_FACTOR` x ``k`` are ranked real-data pairs first, then by distance, and the first ``k``
+    kept, so estimated matches come after real ones.
     Columns: ``org_code, peer_code, peer_name, rank, distance, similarity, contrib_<var>..., imputed_vars, pinned,
-    explanation``.
+    mostly_imputed, explanation``.
     """
     code = _code(org_code)
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
@@ -144,6 +154,15 @@ def peers_for(
             raise ValidationError(f"weights name variables not in the context: {unknown}; known: {sorted(w)}")
         w.update({v: float(x) for v, x in weights.items()})
     pin = None
+    saved = None
+    if not pinned and use_saved:
+        from partnering.store.peer_groups import get_peer_group
+
+        saved = get_peer_group(engine, code)
+        if saved is not None:
+            # peers that closed or merged since they were chosen drop out; none left: the automatic peers
+            pinned = [p for p in saved["peers"] if p in ctx.index and p != code] or None
+            saved = saved if pinned else None
     if pinned:
         pins = [_code(p) for p in pinned]
         unknown = [p for p in pins if p not in ctx.index]
@@ -153,14 +172,59 @@ def peers_for(
             raise ValidationError("a pinned peer list may not repeat a peer or name the organisation itself")
         pin = {code: pins}
     k = min(int(k), max(len(ctx) - 1, 1))
-    res = find_peers(ctx, k=k, weights=w, pinned=pin)
+    pool = k if pin else min(k * PEER_POOL_FACTOR, max(len(ctx) - 1, 1))
+    res = find_peers(ctx, k=pool, weights=w, pinned=pin)
     res = res[res["org_code"] == code].reset_index(drop=True)
+    res["mostly_imputed"] = _mostly_imputed(res["imputed_vars"], w)
+    if not pin:
+        res = res.sort_values(["mostly_imputed", "distance", "peer_code"], kind="stable").head(k)
+        res = res.reset_index(drop=True).assign(rank=np.arange(1, len(res) + 1))
     from partnering.store import repository as repo
 
     names = repo.organisations_frame(engine, kinds=[kind]).set_index("org_code")["name"]
     res.insert(2, "peer_name", res["peer_code"].map(names))
     res["explanation"] = [explain_peer(r) for _, r in res.iterrows()]
+    if saved is not None:
+        res.attrs["peer_group"] = saved
     return res
+
+
+#: a pair is "matched mostly on imputed values" when the variables imputed for either side carry more than this
+#: share of the total weight (more than half: most of the distance then rests on medians, not on the two trusts)
+MOSTLY_IMPUTED_SHARE = 0.5
+#: automatic peers are chosen from this many times k nearest, real-data pairs first (judgement: wide enough that
+#: ten real-data peers are found whenever they exist among the 30 nearest)
+PEER_POOL_FACTOR = 3
+
+
+def _mostly_imputed(imputed: pd.Series, weights: Mapping[str, float]) -> pd.Series:
+    total = sum(float(v) for v in weights.values()) or 1.0
+    share = imputed.fillna("").map(
+        lambda s: sum(float(weights.get(v.strip(), 0.0)) for v in str(s).split(",") if v.strip()) / total)
+    return share > MOSTLY_IMPUTED_SHARE
+
+
+def pin_peers(engine, org_code: str, peers: Sequence[str], actor: str, reason: str = "",
+              assessment=None, context: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Save ``peers`` as the peer group of ``org_code`` (after checking them as :func:`peers_for` does: known
+    organisations of the same kind, no repeats, not itself), audited as ``peers.pin``; returns the new peer table."""
+    from partnering.store.peer_groups import set_peer_group
+
+    codes = [_code(p) for p in peers if isinstance(p, str) and p.strip()]
+    if not codes:
+        raise ValidationError("name at least one peer (or use the automatic peers)")
+    res = peers_for(engine, org_code, k=len(codes), pinned=codes, assessment=assessment, context=context,
+                    use_saved=False)
+    saved = set_peer_group(engine, _code(org_code), codes, actor, reason)
+    res.attrs["peer_group"] = saved
+    return res
+
+
+def unpin_peers(engine, org_code: str, actor: str) -> bool:
+    """Go back to the automatic peers of ``org_code`` (audited as ``peers.unpin``); False when none was pinned."""
+    from partnering.store.peer_groups import clear_peer_group
+
+    return clear_peer_group(engine, _code(org_code), actor)
 
 
 # ---------------------------------------------------------------------------------------------- inputs

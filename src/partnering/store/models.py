@@ -451,3 +451,17 @@ class ChartNote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PeerGroup(Base):
+    """An organisation's chosen peer group (issue #14.5): the peers an analyst pinned instead of the automatic
+    nearest neighbours, with why, who and when (:mod:`partnering.store.peer_groups`); every write is audited
+    (``peers.*``)."""
+
+    __tablename__ = "peer_groups"
+
+    org_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    peers: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(DateTime)

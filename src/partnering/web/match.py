@@ -6,14 +6,19 @@ Peers, candidates and plans come from :mod:`partnering.match.service` through :m
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import NotFoundError, PartneringError, ValidationError
-from partnering.match.service import DEFAULT_MIN_SUITABILITY, parse_pairs
+from partnering.errors import AccessDenied, NotFoundError, PartneringError, ValidationError
+from partnering.improve.access import may_manage
+from partnering.match.candidates import kind_words
+from partnering.match.service import DEFAULT_MAX_MINUTES, DEFAULT_MIN_SUITABILITY, parse_pairs, pin_peers, unpin_peers
+from partnering.store.peer_groups import MAX_PEERS, MAX_REASON, get_peer_group
 from partnering.web import downloads, services
 from partnering.web import map as webmap
 from partnering.web.auth import CurrentUser, audit
@@ -39,7 +44,103 @@ pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 api = APIRouter(prefix="/api/v1", tags=["api"])
 
 
+# ------------------------------------------------------------------------------------------------ shown to people
+
+
+def travel_limit(text: str | float | None) -> float | None:
+    """The candidate partners' travel limit from a form or query: empty = the buddying plan's default
+    (:data:`~partnering.match.service.DEFAULT_MAX_MINUTES`, 90 minutes), "none" = no limit."""
+    if text is None or str(text).strip() == "":
+        return DEFAULT_MAX_MINUTES
+    if str(text).strip().lower() in ("none", "any", "no limit"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValidationError("the longest travel must be a number of minutes, like 90") from None
+    if not math.isfinite(v) or v <= 0 or v > 600:
+        raise ValidationError("the longest travel must be between 1 and 600 minutes")
+    return v
+
+
+PARTNER_COLUMNS = [("rank", "Rank"), ("kind", "Kind"), ("score", "Suitability score (0 to 100)"),
+                   ("travel", "Travel (minutes)"), ("reason", "Why they could help"),
+                   ("two_way_learning", "What they could learn in return")]
+
+
+def partner_view(df: pd.DataFrame | None) -> tuple[list[dict] | None, list[tuple[str, str]]]:
+    """Candidate partners as people read them: rank a whole number, kind in words, travel in whole minutes; the
+    "what they could learn in return" column only when some candidate has something to learn (from the data)."""
+    if df is None:
+        return None, []
+    if df.empty:
+        return [], []
+    out = df.copy()
+    out["rank"] = [str(int(r)) for r in out["rank"]]
+    out["kind"] = [kind_words(k) for k in out["supporter_kind"]]
+    out["travel"] = ["" if pd.isna(m) else f"{m:.0f}" for m in out["travel_minutes"]]
+    cols = [(c, h) for c, h in PARTNER_COLUMNS if c in out.columns]
+    if "two_way_learning" in out.columns and not out["two_way_learning"].fillna("").astype(str).str.strip().any():
+        cols = [(c, h) for c, h in cols if c != "two_way_learning"]
+    return records(out), cols
+
+
+def may_pin(user: CurrentUser, code: str) -> bool:
+    """Choose an organisation's peers: its analysts and administrators (as chart notes and projects)."""
+    return may_manage(user.role, user.org_code, code)
+
+
 # ------------------------------------------------------------------------------------------------ pages
+
+
+def _peer_page(request: Request, user: CurrentUser, code: str, errors=(), peers_text=None, reason=None,
+               status_code=200):
+    eng = request.app.state.engine
+    org = services.org_row(eng, code)
+    current = services.peers(eng, user, code)
+    group = get_peer_group(eng, code)
+    text = peers_text if peers_text is not None else (", ".join(group["peers"]) if group else
+                                                      ", ".join(current["peer_code"]) if not current.empty else "")
+    return render(request, "match/peers.html", status_code=status_code, title=f"Peers of {org['name']}", org=org,
+                  peers=records(current), group=group, errors=list(errors), peers_text=text,
+                  reason=reason if reason is not None else (group["reason"] if group else ""),
+                  may_change=may_pin(user, code), max_peers=MAX_PEERS, max_reason=MAX_REASON)
+
+
+@pages.get("/org/{code}/peers")
+def peers_page(request: Request, code: str, user: CurrentUser = Depends(page_user)):
+    code = code.upper()
+    return _peer_page(request, user, code)
+
+
+@pages.post("/org/{code}/peers")
+def peers_save(request: Request, code: str, peers: str = Form(""), reason: str = Form(""),
+               user: CurrentUser = Depends(page_user)):
+    """Pin the peer group an analyst of the organisation (or an administrator) chose; audited."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    if not may_pin(user, code):
+        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    codes = [c for c in peers.replace(";", ",").replace("\n", ",").replace(" ", ",").split(",") if c.strip()]
+    try:
+        pin_peers(eng, code, codes, user.email, reason, assessment=services.assessment(eng, user))
+    except PartneringError as exc:
+        return _peer_page(request, user, code, [{"text": exc.user_message(), "href": "#peers"}], peers, reason, 400)
+    return RedirectResponse(f"/org/{code}#peers", status_code=303)
+
+
+@pages.post("/org/{code}/peers/automatic")
+def peers_automatic(request: Request, code: str, user: CurrentUser = Depends(page_user)):
+    """Go back to the automatic peers (analysts of the organisation, administrators); audited."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    if not may_pin(user, code):
+        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    unpin_peers(eng, code, user.email)
+    return RedirectResponse(f"/org/{code}#peers", status_code=303)
+
 
 
 def _plan_params(capacity: str, max_travel_minutes: str, forbid: str, require: str,
@@ -171,6 +272,23 @@ class PeerOut(BaseModel):
     rank: int | None = None
     similarity: float | None = None
     reason: str | None = None
+    pinned: bool | None = Field(None, description="In the organisation's chosen (pinned) peer group")
+    mostly_imputed: bool | None = Field(None, description="Matched mostly on imputed (median-filled) values; such "
+                                                          "peers are ranked after peers with real data")
+
+
+class PeerGroupIn(BaseModel):
+    peers: list[str] = Field(min_length=1, max_length=MAX_PEERS, description="Peer codes, in the order to show")
+    reason: str = Field("", max_length=MAX_REASON, description="Why this peer group")
+
+
+class PeerGroupOut(BaseModel):
+    org_code: str
+    pinned: bool = Field(description="True: a chosen peer group; false: the automatic nearest neighbours")
+    peers: list[str]
+    reason: str = ""
+    set_by: str | None = None
+    set_at: str | None = None
 
 
 class PartnerOut(BaseModel):
@@ -248,17 +366,67 @@ def peers(request: Request, code: str = CODE, limit: int = LIMIT, offset: int = 
                 user=user, freshness=freshness_of(request, user))
 
 
-@api.get("/organisations/{code}/partners", response_model=Page[PartnerOut],
-         responses={**CSV_RESPONSE, **ERROR_RESPONSES})
-def partners(request: Request, code: str = CODE, limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
-             user: CurrentUser = Depends(api_user)):
-    """Candidate partners, best first, with reasons; 404 with the reason when there can be none."""
+def _group_out(eng, user, code: str) -> dict:
+    group = get_peer_group(eng, code)
+    if group is not None:
+        return {**group, "pinned": True}
+    df = services.peers(eng, user, code)
+    return {"org_code": code, "pinned": False, "peers": list(df["peer_code"]) if not df.empty else [], "reason": "",
+            "set_by": None, "set_at": None}
+
+
+@api.get("/organisations/{code}/peer-group", response_model=PeerGroupOut, responses=ERROR_RESPONSES)
+def peer_group(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
+    """The organisation's peer group: the pinned one with who chose it, when and why, or the automatic peers."""
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)
-    df = services.partner_candidates(eng, user, code)
-    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners", key=(code,), user=user,
-                freshness=freshness_of(request, user))
+    return _group_out(eng, user, code)
+
+
+@api.put("/organisations/{code}/peer-group", response_model=PeerGroupOut, responses=ERROR_RESPONSES)
+def peer_group_put(request: Request, body: PeerGroupIn, code: str = CODE, user: CurrentUser = Depends(api_user)):
+    """Pin the organisation's peer group (analysts of the organisation, administrators); audited as peers.pin."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    if not may_pin(user, code):
+        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    pin_peers(eng, code, body.peers, user.email, body.reason, assessment=services.assessment(eng, user))
+    return _group_out(eng, user, code)
+
+
+@api.delete("/organisations/{code}/peer-group", response_model=PeerGroupOut, responses=ERROR_RESPONSES)
+def peer_group_delete(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
+    """Go back to the automatic peers (analysts of the organisation, administrators); audited as peers.unpin."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    if not may_pin(user, code):
+        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    unpin_peers(eng, code, user.email)
+    return _group_out(eng, user, code)
+
+
+@api.get("/organisations/{code}/partners", response_model=Page[PartnerOut],
+         responses={**CSV_RESPONSE, **ERROR_RESPONSES})
+def partners(request: Request, code: str = CODE,
+             max_travel_minutes: float | None = Query(
+                 DEFAULT_MAX_MINUTES, gt=0, le=600,
+                 description="Longest travel by road, in minutes (default: the buddying plan's, 90); candidates "
+                             "of method and tools partners, who work remotely, are exempt"),
+             limit: int = LIMIT, offset: int = OFFSET, format: str | None = FORMAT,
+             user: CurrentUser = Depends(api_user)):
+    """Candidate partners, best first, with reasons, within the travel limit; 404 with the reason when there can be
+    none. ``supporter_kind_name`` is the kind in words."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    df = services.partner_candidates(eng, user, code, max_travel_minutes)
+    if not df.empty:
+        df = df.assign(supporter_kind_name=[kind_words(k) for k in df["supporter_kind"]])
+    return page(request, df, limit, offset, format, list(df.columns), f"{code}-partners",
+                key=(code, max_travel_minutes), user=user, freshness=freshness_of(request, user))
 
 
 def _plan(request: Request, response: Response, user: CurrentUser, body: PlanIn) -> dict:

@@ -17,6 +17,7 @@ from partnering.indicators.catalogue import indicator, load_catalogue
 from partnering.report.chart_spec import shown_limits
 from partnering.store.annotations import with_notes
 from partnering.web import chart_notes, charts, downloads, services
+from partnering.web import match as webmatch
 from partnering.web.auth import CurrentUser
 from partnering.web.cache import cached
 from partnering.web.deps import api_user, check_csrf, page_user
@@ -71,19 +72,21 @@ def org_lookup(request: Request, q: str = "", user: CurrentUser = Depends(page_u
 
 
 @pages.get("/org/{code}")
-def organisation_page(request: Request, code: str, user: CurrentUser = Depends(page_user)):
+def organisation_page(request: Request, code: str, max_travel_minutes: str = "",
+                      user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)  # 404 before anything is cached
-    return render(request, "organisation/org.html", **org_view(eng, user, code))
+    return render(request, "organisation/org.html", **org_view(eng, user, code, webmatch.travel_limit(
+        max_travel_minutes)))
 
 
-def org_view(eng, user, code: str) -> dict:
+def org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT_MAX_MINUTES) -> dict:
     """The organisation page's view, cached per data version and viewer scope (the cache warm-up calls it)."""
-    return cached(eng, "org_view", user, lambda: _org_view(eng, user, code), code)
+    return cached(eng, "org_view", user, lambda: _org_view(eng, user, code, max_minutes), code, max_minutes)
 
 
-def _org_view(eng, user, code: str) -> dict:
+def _org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT_MAX_MINUTES) -> dict:
     """Everything the organisation page shows, prepared once per data version and viewer scope."""
     org = _org_context(eng, user, code)
     a = services.assessment(eng, user)
@@ -119,12 +122,13 @@ def _org_view(eng, user, code: str) -> dict:
                                                      "explanation", "annotation", "rebase_reason"]])})
     peers = services.peers(eng, user, code)
     try:
-        partners, partners_reason = services.partner_candidates(eng, user, code), ""
+        partners, partners_reason = services.partner_candidates(eng, user, code, max_minutes), ""
     except NotFoundError as exc:  # why there can be none, said on the page
         partners, partners_reason = None, exc.user_message()
     view = dict(title=org["name"], org=org, flags=flags, good=good, icons=records(icons),
-                charts=chart_list, peers=records(peers), partners=None if partners is None else records(partners),
-                partners_reason=partners_reason, partner_columns=_partner_columns(partners),
+                **dict(zip(("partners", "partner_columns"), webmatch.partner_view(partners))),
+                charts=chart_list, peers=records(peers), partners_reason=partners_reason,
+                peer_group=peers.attrs.get("peer_group"), max_travel_minutes=max_minutes,
                 kind_label=KIND_LABELS.get(org["kind"], org["kind"]))
     # The page body depends on the view alone: render it once here (cached with the view) instead of on every
     # request; the page template only wraps it in the layout (header, user, CSRF token, script nonce).
@@ -133,18 +137,10 @@ def _org_view(eng, user, code: str) -> dict:
                 org_content_html=html)
 
 
-def _partner_columns(df: pd.DataFrame | None) -> list[tuple[str, str]]:
-    if df is None or df.empty:
-        return []
-    preferred = [("rank", "Rank"), ("supporter_kind", "Kind"), ("score", "Suitability score"),
-                 ("travel_minutes", "Travel (minutes)"), ("reason", "Why they could help"),
-                 ("two_way_learning", "What they could learn in return")]
-    return [(c, h) for c, h in preferred if c in df.columns]
-
-
 @pages.get("/org/{code}/download/{what}")
 def org_download(request: Request, code: str, what: str, format: str = "csv",
-                 indicator_code: str = Query("", alias="indicator"), user: CurrentUser = Depends(page_user)):
+                 indicator_code: str = Query("", alias="indicator"), max_travel_minutes: str = "",
+                 user: CurrentUser = Depends(page_user)):
     """The data behind the page's charts and tables, each row under its publication rule (:mod:`web.downloads`).
     An indicator the store does not know, or one this organisation has no values of, is a 404 (not an empty file).
     """
@@ -177,7 +173,7 @@ def org_download(request: Request, code: str, what: str, format: str = "csv",
     elif what == "peers":
         df = services.peers(eng, user, code)
     elif what == "partners":
-        df = services.partner_candidates(eng, user, code)
+        df = services.partner_candidates(eng, user, code, webmatch.travel_limit(max_travel_minutes))
     elif what == "observations":
         df = downloads.publishable(eng, one_indicator(services.observations(eng, user, orgs=[code])), units=units)
         df = with_notes(df, chart_notes.org_notes(eng, code))

@@ -218,8 +218,10 @@ def peers(engine, user, code: str) -> pd.DataFrame:
     return cached(engine, "peers", user, compute, code)
 
 
-def partner_candidates(engine, user, code: str) -> pd.DataFrame:
-    """Candidate partners with reasons, best first (``match.service.partner_candidates``).
+def partner_candidates(engine, user, code: str,
+                       max_minutes: float | None = match_service.DEFAULT_MAX_MINUTES) -> pd.DataFrame:
+    """Candidate partners with reasons, best first (``match.service.partner_candidates``), within ``max_minutes``
+    by road (the plan's default travel limit unless given; None = no limit).
 
     Raises :class:`~partnering.errors.NotFoundError` saying why when there can be none: nothing is assessed yet,
     or the organisation is not among those assessed."""
@@ -227,9 +229,9 @@ def partner_candidates(engine, user, code: str) -> pd.DataFrame:
         inp = match_inputs(engine, user)
         if inp is None:
             raise NotFoundError("nothing is assessed yet (load data first)")
-        return match_service.partner_candidates(engine, code, inputs=inp)
+        return match_service.partner_candidates(engine, code, inputs=inp, max_minutes=max_minutes)
 
-    return cached(engine, "partners", user, compute, code)
+    return cached(engine, "partners", user, compute, code, max_minutes)
 
 
 def _named(engine, df: pd.DataFrame, code_col: str | None) -> pd.DataFrame:

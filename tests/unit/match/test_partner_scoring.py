@@ -153,7 +153,7 @@ def test_reasons_carry_the_real_numbers():
     assert "in the top quartile 24 of the last 24 months" in r1
     assert "a track record of high performance" in r1
     assert "30 minutes away (40 km, estimated drive)" in r1
-    assert "supporting nobody yet" in r1 and "context similarity 0.80" in r1
+    assert "supporting nobody yet" in r1 and "catchment and size similarity 0.80 (0 to 1)" in r1
     assert "already supporting 2 (Q1, Q2)" in ex.loc["S5", "reason"]
     assert ex.loc["S3", "reason"].startswith("no better than R on the measures where R is weak")
 
