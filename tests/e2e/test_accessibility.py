@@ -80,6 +80,13 @@ def _partnership(page, then: str = "") -> None:
         _goto(page, page.url.split("?")[0] + then)
 
 
+def _partnership_end_error(page) -> None:
+    """The form to end a partnership sent without its last month, reason or confirmation: the error summary."""
+    _partnership(page, "/end")
+    page.get_by_role("button", name="End the partnership").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 def _partnership_error(page) -> None:
     _goto(page, f"/partnerships/new?recipient={ORG_A}&supporter={ORG_B}")
     page.fill("#start_period", "April")
@@ -226,6 +233,8 @@ PAGES = {
     "register-error": ("analyst_a", _partnership_error, None),
     "register-detail": ("analyst_a", _partnership, None),
     "register-edit": ("analyst_a", lambda page: _partnership(page, "/edit"), None),
+    "register-end": ("analyst_a", lambda page: _partnership(page, "/end"), None),
+    "register-end-error": ("analyst_a", _partnership_end_error, None),
     "improve": ("analyst_a", "/improve", 200),
     "improve-idea": ("analyst_a", lambda page: _improvement(page, "idea"), None),
     "improve-project-new": ("analyst_a", "/improve/projects/new", 200),
@@ -273,7 +282,7 @@ COVERED_ROUTES = {
     "/partnerships/{partnership_id}/edit": "register-edit", "/improve": "improve",
     "/improve/ideas/{idea_id}": "improve-idea", "/improve/projects/new": "improve-project-new",
     "/improve/projects/{project_id}": "improve-project",
-    "/improve/ideas/{idea_id}/edit": "improve-idea-edit",
+    "/improve/ideas/{idea_id}/edit": "improve-idea-edit", "/partnerships/{partnership_id}/end": "register-end",
     "/improve/ideas/{idea_id}/comments/{comment_id}/edit": "improve-comment-edit",
     "/design": "design", "/design/money/consolidation": "design-consolidation",
     "/design/money/allocation": "design-allocation",

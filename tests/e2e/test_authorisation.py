@@ -191,6 +191,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # an empty form names no party: only an administrator may save an entry they are not a party of
     ("POST", "/partnerships/{partnership_id}/edit"): Rule("admin", ok=(400,), body="none", csrf=True),
     ("POST", "/partnerships/{partnership_id}/renew"): Rule("analyst", ok=(303,), body="none", csrf=True),
+    # ending a partnership on its page: analysts of a party (A and B here) and admins; an empty form is refused past
+    # the gate (400: no last month, no reason, not confirmed), so the partnership stays as it was
+    ("GET", "/partnerships/{partnership_id}/end"): Rule("analyst"),
+    ("POST", "/partnerships/{partnership_id}/end"): Rule("analyst", ok=(400,), body="none", csrf=True),
     ("POST", "/api/v1/partnerships"): Rule(ok=(422,), body="none"),
     ("PATCH", "/api/v1/partnerships/{partnership_id}"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/partnerships/{partnership_id}/end"): Rule(ok=(422,), body="none"),

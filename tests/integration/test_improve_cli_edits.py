@@ -1,5 +1,6 @@
 """``partnering improve ideas edit|edit-comment|history`` (issue #11, left open): the command line's user edits
-what they wrote; someone else's text needs ``--as-admin``; the history comes back from the audit log."""
+what they wrote; someone else's text needs ``--as-admin``; the history comes back from the audit log.  And
+``partnering partnerships end --reason`` (why a partnership ended, kept in its lessons)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,17 @@ def test_edit_an_idea_and_a_comment_from_the_command_line(home):  # noqa: F811
         ("idea", {"needs_money": True, "title": "Discharge lounge by 11am"}),
         ("comment 1", {"text": "Ward 3 first, then ward 5"}), ("comment 2", {"text": "moderated"})]
     assert hist[2]["before"] == {"text": "Someone else's comment"}
+
+
+def test_end_a_partnership_with_why_from_the_command_line(home):  # noqa: F811
+    from partnering.register import add_partnership
+    from partnering.store.db import dispose_all, get_engine
+
+    eng = get_engine(f"sqlite:///{home / 'cli.db'}")
+    pid = add_partnership(eng, {"recipient_code": "RA1", "supporter_code": "RB2", "form": "buddying",
+                                "start_period": "2024-04"}, actor="t").id
+    dispose_all()
+    out = run(home, "partnerships", "end", str(pid), "--end", "2026-03", "--reason", "Aims met").stdout
+    assert f"Partnership {pid} ended in 2026-03 (version 2)" in out
+    rec = json.loads(run(home, "partnerships", "show", str(pid), "--json").stdout)
+    assert (rec["status"], rec["lessons"]) == ("ended", "Ended in 2026-03: Aims met")

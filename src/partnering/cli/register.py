@@ -165,11 +165,13 @@ def update_cmd(partnership_id: int,
 
 @partnerships_app.command("end")
 def end_cmd(partnership_id: int, end: Annotated[str, typer.Option("--end", help="Last month, e.g. 2026-03")],
-            lessons: Annotated[str | None, typer.Option("--lessons", help="What was learned")] = None) -> None:
-    """End a partnership (status ended), with its lessons."""
+            lessons: Annotated[str | None, typer.Option("--lessons", help="What was learned")] = None,
+            reason: Annotated[str | None, typer.Option("--reason", help="Why it ended (added to the lessons as "
+                                                       "'Ended in YYYY-MM: ...')")] = None) -> None:
+    """End a partnership (status ended), with why and its lessons."""
     from partnering.register import end_partnership
 
-    rec = end_partnership(common.engine(), partnership_id, end, lessons=lessons)
+    rec = end_partnership(common.engine(), partnership_id, end, lessons=lessons, reason=reason)
     common.console.print(f"Partnership {rec.id} ended in {rec.end_period} (version {rec.version})",
                          highlight=False)
 

@@ -183,12 +183,20 @@ def update_partnership(engine: Engine, partnership_id: int, changes: dict, actor
 
 
 def end_partnership(engine: Engine, partnership_id: int, end_period: str, actor: str | None = None,
-                    lessons: str | None = None) -> PartnershipRecord:
-    """End a partnership in ``end_period`` (status ``ended``), optionally recording its lessons."""
+                    lessons: str | None = None, reason: str | None = None) -> PartnershipRecord:
+    """End a partnership in ``end_period`` (status ``ended``), optionally recording its lessons (they replace the
+    lessons recorded so far) and why it ended: the register has no column of its own for the reason (no migration
+    for one line of text), so it is added to the lessons as ``Ended in YYYY-MM: reason`` and, like every change,
+    kept in the version history and the audit log with the entry before and after."""
     changes: dict = {"end_period": end_period, "status": "ended"}
     if lessons:
         changes["lessons"] = lessons
+    why = (reason or "").strip()
     with engine.begin() as conn:
+        if why:
+            kept = (lessons or get_partnership(conn, partnership_id).lessons or "").strip()
+            line = f"Ended in {str(end_period).strip()}: {why}"
+            changes["lessons"] = f"{kept}\n\n{line}" if kept else line
         return update_in(conn, partnership_id, changes, actor, action="end")
 
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from partnering.errors import AccessDenied
+from partnering.errors import AccessDenied, ValidationError
 from partnering.register import (
     FORMS,
     INGREDIENTS,
@@ -211,12 +211,55 @@ async def edit_save(request: Request, partnership_id: RecordId, user: CurrentUse
         except AccessDenied:
             raise
         except Exception as exc:
-            from partnering.errors import ValidationError
-
             if not isinstance(exc, ValidationError):
                 raise
             errors = [{"text": exc.user_message(), "href": "#recipient_code"}]
     return _form_page(request, user, values, rec=rec, errors=errors, status=400)
+
+
+def _end_page(request: Request, rec, values: dict, errors=None, status: int = 200):
+    return render(request, "register/end.html", status_code=status, title=f"End partnership {rec.id}", rec=rec,
+                  values=values, errors=errors or [], names=_names(request), forms=FORMS)
+
+
+@pages.get("/partnerships/{partnership_id}/end")
+def end_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
+    """The form to end a partnership: its last month, why it ended, the lessons, and a confirmation."""
+    rec = get_partnership(request.app.state.engine, partnership_id)
+    require_write(user.role, user.org_code, rec.party_codes)
+    return _end_page(request, rec, {"end_period": rec.end_period or "", "reason": "", "lessons": rec.lessons or "",
+                                    "confirm": False, "version": str(rec.version)})
+
+
+@pages.post("/partnerships/{partnership_id}/end")
+async def end_save(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
+    eng = request.app.state.engine
+    rec = get_partnership(eng, partnership_id)
+    require_write(user.role, user.org_code, rec.party_codes)
+    form = await request.form()
+    values = {k: (form.get(k) or "").strip() for k in ("end_period", "reason", "lessons", "version")}
+    values["confirm"] = form.get("confirm") == "yes"
+    errors = []
+    if not values["end_period"]:
+        errors.append({"text": "Enter the last month of the partnership, for example 2026-03", "href": "#end_period"})
+    if not values["reason"]:
+        errors.append({"text": "Say why the partnership ended", "href": "#reason"})
+    if not values["confirm"]:
+        errors.append({"text": "Confirm that the partnership has ended", "href": "#confirm"})
+    if not errors:
+        try:
+            if values["version"].isdigit() and int(values["version"]) != rec.version:
+                raise ValidationError(f"partnership {rec.id} was changed by someone else since you opened this form "
+                                      f"(now version {rec.version}): check it and end it again")
+            end_partnership(eng, partnership_id, values["end_period"], user.email,
+                            lessons=values["lessons"] or None, reason=values["reason"])
+            return RedirectResponse(f"/partnerships/{partnership_id}?saved=1", status_code=303)
+        except EntryInvalid as exc:
+            errors = [{"text": e["text"], "href": e["href"] if e["href"] == "#lessons" else "#end_period"}
+                      for e in _problem_errors(exc)]
+        except ValidationError as exc:
+            errors = [{"text": exc.user_message(), "href": "#end_period"}]
+    return _end_page(request, rec, values, errors, status=400)
 
 
 @pages.post("/partnerships/{partnership_id}/renew")
@@ -234,7 +277,8 @@ async def renew_page(request: Request, partnership_id: RecordId, user: CurrentUs
 
 class EndIn(BaseModel):
     end_period: str = Field(description="Last month (ISO)", examples=["2026-03"])
-    lessons: str | None = Field(None, description="What was learned")
+    lessons: str | None = Field(None, description="What was learned (replaces the lessons recorded so far)")
+    reason: str | None = Field(None, description="Why it ended: added to the lessons as 'Ended in YYYY-MM: ...'")
 
 
 class RenewIn(BaseModel):
@@ -293,10 +337,10 @@ def api_update(request: Request, partnership_id: RecordId,
 
 @api.post("/partnerships/{partnership_id}/end", responses=ERROR_RESPONSES)
 def api_end(request: Request, partnership_id: RecordId, body: EndIn, user: CurrentUser = Depends(api_user)) -> dict:
-    """End a partnership: the month it ends and the lessons learnt, audited."""
+    """End a partnership: the month it ends, why, and the lessons learnt, audited."""
     eng = request.app.state.engine
     require_write(user.role, user.org_code, get_partnership(eng, partnership_id).party_codes)
-    return _out(eng, end_partnership(eng, partnership_id, body.end_period, user.email, body.lessons))
+    return _out(eng, end_partnership(eng, partnership_id, body.end_period, user.email, body.lessons, body.reason))
 
 
 @api.post("/partnerships/{partnership_id}/renew", status_code=201, responses=ERROR_RESPONSES)
