@@ -143,6 +143,15 @@ def _evaluation(page) -> None:
     expect(page.locator("h1")).to_contain_text("Evaluation of")
 
 
+def _evaluation_options(page, query: str, status: int) -> None:
+    """The evaluation page asked for other options (its 'Change the analysis' form open), or for bad ones (400,
+    the error summary)."""
+    _evaluation(page)
+    _goto(page, page.url.split("?")[0] + query, status)
+    if status == 400:
+        expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
 def _chart_note(page, then: str = "") -> None:
     """As analyst A: annotate a month of org A's 4-hour chart (an annotation, so the SPC of the shared store is
     unchanged); then the organisation page, whose chart and data table show it (``then="org"``)."""
@@ -252,6 +261,10 @@ PAGES = {
     "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
     "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
     "evaluation": ("analyst_a", _evaluation, None),
+    "evaluation-options": ("analyst_a", lambda page: _evaluation_options(
+        page, "?method=its&start=2024-10&include_spillover=yes&level=0.9", 200), None),
+    "evaluation-options-error": ("analyst_a", lambda page: _evaluation_options(
+        page, "?method=magic&start=April&level=0.5", 400), None),
     "account-password": ("viewer_b", "/account/password", 200),
     "account-password-error": ("viewer_a", _password_error, None),
     "peers-choose": ("analyst_a", f"/org/{ORG_A}/peers", 200),

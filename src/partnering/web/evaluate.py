@@ -82,7 +82,8 @@ def _json_safe(v):
 
 
 def evaluation(engine, user: CurrentUser, partnership_id: RecordId, indicators: tuple[str, ...] | None = None,
-               method: str = "all", start: str | None = None, include_spillover: bool = False) -> dict:
+               method: str = "all", start: str | None = None, include_spillover: bool = False,
+               level: float = 0.95) -> dict:
     """The partnership's evaluation, cached per data version and viewer scope: ``{"evaluations": {indicator:
     Evaluation}, "seconds": ..., "computed_at": ...}``, or ``{"error": reason, "status": code}`` when it cannot be
     evaluated (no start month, no data around the start)."""
@@ -93,7 +94,7 @@ def evaluation(engine, user: CurrentUser, partnership_id: RecordId, indicators: 
         try:
             evs = evaluate_partnership(engine, partnership_id, indicators=list(indicators) if indicators else None,
                                        methods=(method,), start=start, exclude_spillover=not include_spillover,
-                                       **user.scope())
+                                       level=level, **user.scope())
         except PartneringError as exc:
             from partnering.web.errors import status_of
 
@@ -101,7 +102,8 @@ def evaluation(engine, user: CurrentUser, partnership_id: RecordId, indicators: 
         return {"evaluations": evs, "seconds": time.perf_counter() - t0,
                 "computed_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 
-    return cached(engine, "evaluation", user, compute, partnership_id, indicators, method, start, include_spillover)
+    return cached(engine, "evaluation", user, compute, partnership_id, indicators, method, start, include_spillover,
+                  level)
 
 
 def _evaluated(engine, user, partnership_id: RecordId, **kw) -> dict:
@@ -273,6 +275,76 @@ def event_study_chart(ev, unit: str) -> dict | None:
             "pre_trend_p": _num(did.details.get("pre_trend_p")), "pre_trend_test": did.details.get("pre_trend_test")}
 
 
+# ------------------------------------------------------------------------------------------------ options
+
+#: interval levels the page offers (the CLI's and the panel API's ``--level`` takes any between 0.5 and 1)
+LEVEL_CHOICES = (0.8, 0.9, 0.95, 0.99)
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def indicator_choices(rec) -> list[tuple[str, str]]:
+    """The indicators offered on the page: those the partnership names, then the key metrics (the CLI's default
+    when it names none), each ``(code, name)``."""
+    from partnering.indicators.catalogue import load_catalogue
+    from partnering.measure.segment import SegmentConfig, key_metrics
+
+    cat = load_catalogue()
+    codes = list(dict.fromkeys([*rec.indicator_codes, *key_metrics(SegmentConfig(), cat)]))
+    return [(c, cat[c].name if c in cat else c) for c in codes]
+
+
+def evaluation_options(params, choices: list[tuple[str, str]]) -> tuple[dict, list[dict]]:
+    """The options of ``partnering evaluate partnership`` (``--indicator``, ``--method``, ``--start``,
+    ``--include-spillover``; and the interval level of ``evaluate panel --level``) read from a query string:
+    ``(options for evaluation(), errors for the NHS.UK error summary)``.  Blank fields keep the defaults."""
+    from partnering.indicators.catalogue import load_catalogue
+
+    errors: list[dict] = []
+    inds = [c.strip() for v in params.getlist("indicator") for c in str(v).split(",") if c.strip()]
+    unknown = [c for c in inds if c not in {k for k, _ in choices} and c not in load_catalogue()]
+    if unknown:
+        errors.append({"text": f"Indicators: no indicator {', '.join(unknown)} in the catalogue",
+                       "href": f"#indicator-{choices[0][0]}" if choices else "#method"})
+    method = (params.get("method") or "all").strip()
+    if method not in METHOD_CHOICES:
+        errors.append({"text": "Methods: choose interrupted time series, difference-in-differences, synthetic "
+                               "control, staggered difference-in-differences or all of them", "href": "#method"})
+    start = (params.get("start") or "").strip() or None
+    if start is not None and not _MONTH.fullmatch(start):
+        errors.append({"text": "First month of the partnership: enter a month as year-month, for example 2024-04",
+                       "href": "#start"})
+    level_text = (params.get("level") or "0.95").strip()
+    try:
+        level = float(level_text)
+    except ValueError:
+        level = float("nan")
+    if level not in LEVEL_CHOICES:
+        errors.append({"text": "Interval: choose 80%, 90%, 95% or 99%", "href": "#level"})
+    spill = params.get("include_spillover") in ("yes", "true", "1")
+    opts = {"indicators": tuple(dict.fromkeys(inds)) or None, "method": method, "start": start,
+            "include_spillover": spill, "level": level}
+    return opts, errors
+
+
+def _options_query(opts: dict) -> str:
+    """The query string that asks for ``opts`` again ('' for the defaults): for the downloads' links."""
+    from urllib.parse import urlencode
+
+    q = [("indicator", c) for c in opts["indicators"] or ()]
+    q += [(k, v) for k, v in (("method", opts["method"]), ("start", opts["start"] or ""),
+                              ("level", f"{opts['level']:g}")) if v and v not in ("all", "0.95")]
+    if opts["include_spillover"]:
+        q.append(("include_spillover", "yes"))
+    return ("?" + urlencode(q)) if q else ""
+
+
+def _options_or_400(request: Request, rec) -> dict:
+    opts, errors = evaluation_options(request.query_params, indicator_choices(rec))
+    if errors:
+        raise ValidationError("; ".join(e["text"] for e in errors))
+    return opts
+
+
 # ------------------------------------------------------------------------------------------------ pages
 
 
@@ -325,17 +397,29 @@ def evaluation_page(request: Request, partnership_id: RecordId, user: CurrentUse
 
     eng = request.app.state.engine
     rec = get_partnership(eng, partnership_id)  # 404 for no such partnership
-    out = evaluation(eng, user, partnership_id)
+    choices = indicator_choices(rec)
+    opts, errors = evaluation_options(request.query_params, choices)
+    extra = [c for c in opts["indicators"] or () if c not in {k for k, _ in choices}]
+    choices += [(c, c) for c in extra]
     orgs = services.organisations(eng)
     names = dict(zip(orgs["org_code"], orgs["name"]))
+    out: dict = {}
     views = []
+    if not errors:
+        out = evaluation(eng, user, partnership_id, **opts)
     if "evaluations" in out:
         cat = load_catalogue()
         views = [_indicator_view(ev, code, i, cat, names) for i, (code, ev) in enumerate(out["evaluations"].items())]
     title = f"Evaluation of {rec.title or 'partnership ' + str(rec.id)}"
-    return render(request, "evaluate/evaluation.html", title=title, rec=rec, names=names, views=views,
-                  error=out.get("error"), seconds=out.get("seconds"), computed_at=out.get("computed_at"),
-                  labels=METHOD_LABELS)
+    form = {"indicators": list(opts["indicators"] or ()), "method": request.query_params.get("method") or "all",
+            "start": request.query_params.get("start") or "", "include_spillover": opts["include_spillover"],
+            "level": request.query_params.get("level") or "0.95"}
+    return render(request, "evaluate/evaluation.html", status_code=400 if errors else 200, title=title, rec=rec,
+                  names=names, views=views, error=out.get("error"), seconds=out.get("seconds"),
+                  computed_at=out.get("computed_at"), labels=METHOD_LABELS, errors=errors, form=form,
+                  choices=choices, method_choices=METHOD_CHOICES, level_choices=LEVEL_CHOICES, opts=opts,
+                  query=_options_query(opts) if not errors else "", customised=bool(_options_query(opts)) or
+                  bool(errors))
 
 
 @pages.get("/partnerships/{partnership_id}/evaluation/download/report.{fmt}")
@@ -347,7 +431,7 @@ def report_download(request: Request, partnership_id: RecordId, fmt: str, user: 
         raise ValidationError("the report is html or pdf")
     eng = request.app.state.engine
     rec = get_partnership(eng, partnership_id)
-    evs = _evaluated(eng, user, partnership_id)["evaluations"]
+    evs = _evaluated(eng, user, partnership_id, **_options_or_400(request, rec))["evaluations"]
     title = f"Evaluation of {rec.title or 'partnership ' + str(rec.id)}"
     name = safe_name(f"partnership-{rec.id}-evaluation")
     headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
@@ -361,9 +445,10 @@ def report_download(request: Request, partnership_id: RecordId, fmt: str, user: 
 @pages.get("/partnerships/{partnership_id}/evaluation/download/results")
 def results_download(request: Request, partnership_id: RecordId, format: str = "csv",
                      user: CurrentUser = Depends(page_user)):
-    """Every estimate as CSV or XLSX (:func:`results_frame`)."""
+    """Every estimate as CSV or XLSX (:func:`results_frame`), for the options of the page's query string."""
     eng = request.app.state.engine
-    evs = _evaluated(eng, user, partnership_id)["evaluations"]
+    rec = get_partnership(eng, partnership_id)
+    evs = _evaluated(eng, user, partnership_id, **_options_or_400(request, rec))["evaluations"]
     return table_response(results_frame(evs), format, f"partnership-{partnership_id}-evaluation-results")
 
 
@@ -378,6 +463,7 @@ def api_evaluation(request: Request, partnership_id: RecordId,
                    start: str | None = Query(None, description="Override the start month (YYYY-MM)"),
                    include_spillover: bool = Query(False, description="Keep the supporter and same-ICB trusts as "
                                                    "comparators"),
+                   level: float = Query(0.95, description="Interval level: 0.8, 0.9, 0.95 or 0.99"),
                    user: CurrentUser = Depends(api_user)) -> dict:
     """The partnership's evaluation per indicator: what ``partnering evaluate partnership ID --json`` prints
     (each method's ``att``, interval, ``p_value``, ``gaps``, ``weights``, ``rmspe``; the verdict; the
@@ -389,8 +475,10 @@ def api_evaluation(request: Request, partnership_id: RecordId,
     eng = request.app.state.engine
     get_partnership(eng, partnership_id)  # 404 for no such partnership
     inds = tuple(c.strip() for c in indicator.split(",") if c.strip()) if indicator else None
+    if level not in LEVEL_CHOICES:
+        raise ValidationError("level must be 0.8, 0.9, 0.95 or 0.99")
     out = _evaluated(eng, user, partnership_id, indicators=inds or None, method=method, start=start,
-                     include_spillover=include_spillover)
+                     include_spillover=include_spillover, level=level)
     return _json_safe({k: v.to_dict() for k, v in out["evaluations"].items()})
 
 
