@@ -127,3 +127,41 @@ def test_league_command_prints_the_table_and_its_agreement(nof_obs, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "partnering", "--db", url, "league", "2025-13"],
                          capture_output=True, text=True, env=env, timeout=600)
     assert bad.returncode != 0 and "is not a month YYYY-MM" in bad.stdout + bad.stderr
+
+
+def test_organisation_page_of_a_real_acute_trust_shows_every_loaded_family(nof_obs, tmp_path):
+    """Issue #13, done when: the organisation page of a real acute trust shows cancer, diagnostics, RTT and A&E
+    together, each family with its own latest month."""
+    import html
+    import os
+    import re
+    from unittest import mock
+
+    from fastapi.testclient import TestClient
+
+    from partnering.indicators.catalogue import load_catalogue
+    from partnering.store.db import get_engine
+    from partnering.web.app import create_app
+    from partnering.web.auth import create_user
+
+    _, loaded, url = nof_obs
+    password = "correct horse battery"
+    create_user(get_engine(url), "nof.viewer@test.nhs.uk", "viewer", None, password=password)
+    with mock.patch.dict(os.environ, {"PARTNERING_HOME": str(tmp_path), "PARTNERING_SECRET_KEY": "test-secret"}):
+        app = create_app(url, secure_cookies=False, warm_cache=False)
+    with TestClient(app) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text).group(1)
+        client.post("/signin", data={"email": "nof.viewer@test.nhs.uk", "password": password, "csrf_token": token,
+                                     "next": "/"}, follow_redirects=False)
+        page = client.get("/org/RWA")
+        assert page.status_code == 200
+        text = page.text
+    cat = load_catalogue()
+    want = ["ae_4h_pct_all", "rtt_within_18w_pct"]
+    want += ["cwt_62d_pct"] if "cancer-waiting-times" in loaded else []
+    want += ["dm01_over_6w_pct"] if "diagnostics-dm01" in loaded else []
+    for code in want:
+        assert html.escape(cat[code].name) in text, code
+    # each family's latest month: A&E March 2026, RTT January 2026 (the extract), cancer and DM01 July 2025
+    for month in ["2026-03", "2026-01"] + (["2025-07"] if len(want) > 2 else []):
+        assert month in text

@@ -69,7 +69,7 @@ class SegmentConfig:
     # a quarterly or annual value counts until its next publication is due (the Framework's "latest data")
     carry_forward: bool = True
     # the Framework's adjustment, for the organisations known (Partnering loads no finance data or programme list):
-    in_deficit: frozenset[str] | None = None  # None = not known: no cap applied (and every row says so)
+    in_deficit: frozenset[str] | None = None  # None = not known: no cap applied (the methods page says so)
     recovery_support: frozenset[str] = frozenset()  # segment 5: the Recovery Support Programme
 
     def validate(self) -> None:
