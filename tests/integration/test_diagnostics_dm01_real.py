@@ -41,6 +41,15 @@ def test_every_file_loads_into_the_store(nhs, engine):
     assert obs["2025-07", "dm01_over_13w"] == 1_865
     assert obs["2025-07", "dm01_over_6w_pct"] == pytest.approx(26.1573, abs=5e-5)
     assert obs["2025-07", "dm01_activity"] == 19_717
+    # sheet "Provider by Test", row 2835: RWA Magnetic Resonance Imaging, waiting list 2,814, 6+ weeks 125, 13+ weeks
+    # 16, percentage 0.044421 (row 2850, its Total, repeats the Provider sheet's 16,741 / 4,379 / 1,865)
+    mri = repo.observations_frame(engine, None, ["RWA"], join_successors=False, include_breakdowns=True)
+    mri = mri[mri.period == "2025-07"].set_index("indicator")["value"]
+    assert mri["dm01_waiting_list:magnetic_resonance_imaging"] == 2_814
+    assert mri["dm01_over_6w:magnetic_resonance_imaging"] == 125
+    assert mri["dm01_over_13w:magnetic_resonance_imaging"] == 16
+    assert mri["dm01_over_6w_pct:magnetic_resonance_imaging"] == pytest.approx(4.4421, abs=5e-5)
+    assert sum(v for i, v in mri.items() if i.startswith("dm01_waiting_list:")) == 16_741
     assert load("diagnostics-dm01", files[0], engine).status == "unchanged"
 
 
@@ -55,7 +64,7 @@ def test_england_row_of_each_file_equals_the_providers(nhs):
     assert (total, six) == (1_730_933, 378_816)
     assert o[o.indicator == "dm01_over_13w"]["value"].sum() == 131_140
     assert 100 * six / total == pytest.approx(21.8851, abs=5e-5)
-    assert p.notes == ["England row (sheet row 15) matches the provider rows"]
+    assert p.notes[0] == "England row (sheet row 15) matches the provider rows"
 
 
 def test_a_bad_workbook_writes_nothing(nhs, tmp_path, engine, snapshot):

@@ -34,7 +34,6 @@ load date stands in.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ import pandas as pd
 
 from partnering.errors import IngestError
 from partnering.ingest.base import Parsed, load_file
-from partnering.ingest.sheets import numbers, observations, refuse_negative
+from partnering.ingest.sheets import breakdown_code, numbers, observations, refuse_negative
 from partnering.ingest.values import month_from_text
 from partnering.ingest.workbook import norm_label, read_table
 
@@ -68,12 +67,6 @@ def _month(v) -> str | None:
         ok = SERIALS[0] <= v <= SERIALS[1] and float(v).is_integer()
         return (EXCEL_EPOCH + pd.Timedelta(days=int(v))).strftime("%Y-%m") if ok else None
     return month_from_text(str(v or ""))
-
-
-def breakdown_code(cancer_type: str | None) -> str:
-    """A cancer type as a breakdown code: "Suspected brain/central nervous system tumours" ->
-    "suspected_brain_central_nervous_system_tumours" (lower case, runs of other characters as one underscore)."""
-    return re.sub(r"[^a-z0-9]+", "_", norm_label(cancer_type)).strip("_") or "unknown"
 
 
 def _each_distinct(col: pd.Series, fn) -> np.ndarray:

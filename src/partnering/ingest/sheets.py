@@ -8,12 +8,14 @@ Used by the cancer waiting times, DM01 diagnostics and cancelled operations load
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from partnering.errors import IngestError
 from partnering.ingest.values import parse_numbers
-from partnering.ingest.workbook import Table
+from partnering.ingest.workbook import Table, norm_label
 
 
 def numbers(table: Table, column: str, *, dash_is_zero: bool = False) -> np.ndarray:
@@ -117,3 +119,9 @@ def observations(codes: np.ndarray, period, counts: dict[str, np.ndarray] | None
                                     "denominator": den[m], "value": 100.0 * num[m] / den[m]}))
     cols = ["org_code", "indicator", "period", "numerator", "denominator", "value"]
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def breakdown_code(cancer_type: str | None) -> str:
+    """A label as a breakdown code: "Suspected brain/central nervous system tumours" ->
+    "suspected_brain_central_nervous_system_tumours" (lower case, runs of other characters as one underscore)."""
+    return re.sub(r"[^a-z0-9]+", "_", norm_label(cancer_type)).strip("_") or "unknown"

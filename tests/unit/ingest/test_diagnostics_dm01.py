@@ -47,6 +47,37 @@ def test_figures_period_and_publication_from_the_title_block():
     assert o["RF4", "dm01_waiting_list"] == 100
     assert p.rejected == [] and p.rows_loaded == 2
     assert "England row (sheet row 9) matches" in p.notes[0]
+    assert p.notes[1] == "no 'Provider by Test' sheet: no breakdown by test"
+
+
+BY_TEST_HEADER = [None, "Regional Team Code", "Regional Team Name", "Provider Code", "Provider Name", "Diagnostic ID",
+                  "Diagnostic Test Name", *HEADER[5:]]
+
+
+def _by_test(mri_barts=(120, 30, 6, 0.25)):
+    rows = [[None, None, None, None, "Total", None, None, 300, 60, 12, 0.2, 30, 40, 500], []]
+    for code, name, tests in (("RF4", "Barking", [(1, "Magnetic Resonance Imaging", (100, 10, 2, 0.1, 10, 20, 200))]),
+                              ("R1H", "Barts", [(1, "Magnetic Resonance Imaging", (*mri_barts, 5, 5, 100)),
+                                                (2, "Computed Tomography", (80, 20, 4, 0.25, 15, 15, 200))])):
+        total = [sum(x[2][i] for x in tests) for i in range(7)]
+        total[3] = total[1] / total[0]
+        for tid, test, v in [*tests, (16, "Total", tuple(total))]:
+            rows.append([None, "Y56", "London", code, name, tid, test, *v])
+    return _sheet(rows)[:7] + [BY_TEST_HEADER] + rows
+
+
+def test_breakdowns_by_test_add_up_to_each_provider():
+    p = parse_dm01(xlsx({"Provider": _sheet(ROWS), "Provider by Test": _by_test()}), "dm01.xlsx")
+    o = p.observations.set_index(["org_code", "indicator"])["value"]
+    assert o["R1H", "dm01_over_6w_pct:magnetic_resonance_imaging"] == pytest.approx(25.0)
+    assert o["R1H", "dm01_waiting_list:computed_tomography"] == 80
+    assert ("R1H", "dm01_waiting_list:total") not in o.index  # the Total row is the headline, not a test
+    assert "every provider's tests add up to its Total row" in p.notes[-1]
+    with pytest.raises(IngestError, match="provider R1H's tests sum to 201 in 'Total Waiting List' but its Total "
+                                          "row says 200"):
+        bad = _by_test()
+        bad[-2][7] = 81  # R1H computed tomography: one more patient than its Total row holds
+        parse_dm01(xlsx({"Provider": _sheet(ROWS), "Provider by Test": bad}), "dm01.xlsx")
 
 
 def test_period_option_must_agree_with_the_file():
