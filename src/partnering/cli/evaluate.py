@@ -88,6 +88,8 @@ def panel_cmd(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Units never used as comparators: A,B.")] = None,
     protocol: Annotated[Path | None, typer.Option("--protocol", help="A saved analysis protocol to check.")] = None,
     level: Annotated[float, typer.Option("--level", help="Interval level.")] = 0.95,
+    unit_noun: Annotated[str | None, typer.Option("--unit-noun", help="What the units are called in the verdict, "
+                                                  "plural (e.g. practices; default: units).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Evaluate a treatment on any panel: every method side by side and one verdict."""
@@ -110,7 +112,7 @@ def panel_cmd(
     excl = {u.strip(): "excluded on the command line" for u in exclude.split(",")} if exclude else None
     panel = panel_from_long(df, unit, time, outcome, names if len(names) > 1 else names[0],
                             _start(start, df[time]), end=None if end is None else _start(end, df[time]),
-                            covariates=covs, excluded=excl)
+                            covariates=covs, excluded=excl, unit_noun=unit_noun)
     ev = evaluate_panel(panel, _METHODS[method], level=level, covariates=covs)
     ev.warnings[:0] = notes
     if as_json:

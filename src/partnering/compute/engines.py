@@ -38,11 +38,15 @@ def java_home() -> str | None:
     return None
 
 
-def duckdb_connection(threads: int | None = None):
+def duckdb_connection(threads: int | None = None, memory_limit: str | None = None):
+    """An in-memory DuckDB connection pinned to UTC; ``memory_limit`` (e.g. ``"2GB"``) makes it spill to disk
+    beyond that (DuckDB's default is 80% of the machine's memory)."""
     import ibis
 
     con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
     con.raw_sql("SET TimeZone = 'UTC'")
+    if memory_limit:
+        con.raw_sql(f"SET memory_limit = '{memory_limit}'")
     return con
 
 

@@ -88,12 +88,13 @@ def _rejects(frame: pd.DataFrame, record_type: str) -> pd.DataFrame:
     return out
 
 
-def compute_indicators(record_set: Path, engine: str = "duckdb", known_orgs=(), *, session=None,
+def compute_indicators(record_set: Path, engine: str = "duckdb", known_orgs=(), *, session=None, con=None,
                        progress: Callable[[str], None] | None = None) -> ComputeResult:
     """Validate the record set and compute its monthly indicators on ``engine`` (``duckdb`` or ``spark``).
 
     ``known_orgs``: the organisation codes that exist (from the store or the ODS file); records of any other code
-    are rejected.  ``progress`` is told each stage as it starts.
+    are rejected.  ``progress`` is told each stage as it starts.  ``con``: an Ibis backend to use (e.g. a DuckDB
+    connection with a memory limit), else a new one for ``engine`` (on ``session``, for Spark).
     """
     say = progress or (lambda stage: None)
     known = sorted(set(known_orgs))
@@ -102,7 +103,7 @@ def compute_indicators(record_set: Path, engine: str = "duckdb", known_orgs=(), 
                               "the store, or pass the ODS etr.csv file)")
     found = _folders(record_set)
     say(f"connecting to {engine}")
-    con = engines.connect(engine, session)
+    con = con or engines.connect(engine, session)
     frames, rejected, records = [], [], {}
     att_periods: list[int] = []
     if ATTENDANCES in found:

@@ -38,11 +38,11 @@ def first_copy_rank(t, key: str, order: list[str]):
     return ibis.row_number().over(group_by=t[key], order_by=ordered)
 
 
-def attendance_monthly(checked):
+def attendance_monthly(checked, measures=ATTENDANCE_MEASURES):
     """``checked``: attendances with a ``reason`` column (null = accepted).  Per reason, organisation and month of
     arrival: the record count and each measure's numerator and denominator (only meaningful where reason is null)."""
     t = checked.mutate(period=yyyymm(checked.arrival_time))
-    return t.group_by(list(KEYS)).aggregate(**_sums(t, ATTENDANCE_MEASURES))
+    return t.group_by(list(KEYS)).aggregate(**_sums(t, measures))
 
 
 def pathway_monthly(checked, census):

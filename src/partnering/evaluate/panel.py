@@ -23,7 +23,8 @@ class Panel:
     ``starts`` maps each treated unit to the first treated period (and ``ends`` to the last, for treatments that
     stop, e.g. buddying that ends); every other unit is a potential comparator.  ``covariates`` is an optional long
     frame (unit, period, one column per covariate).  ``excluded`` lists units that must not serve as comparators
-    (spillover: a supporter, trusts in the same ICB), with the reason.
+    (spillover: a supporter, trusts in the same ICB), with the reason.  ``unit_noun`` is what the units are
+    called in the verdict's words ("trusts", "practices"; "units" when nobody said).
     """
 
     y: np.ndarray
@@ -34,6 +35,7 @@ class Panel:
     covariates: pd.DataFrame | None = None
     excluded: dict[str, str] = field(default_factory=dict)
     outcome: str = "outcome"
+    unit_noun: str = "units"
 
     def __post_init__(self):
         if self.y.shape != (len(self.units), len(self.periods)):
@@ -79,20 +81,22 @@ class Panel:
         return Panel(self.y[keep], tuple(self.units[i] for i in keep), self.periods,
                      {u: s for u, s in self.starts.items() if u not in drop},
                      {u: e for u, e in self.ends.items() if u not in drop},
-                     self.covariates, self.excluded, self.outcome)
+                     self.covariates, self.excluded, self.outcome, self.unit_noun)
 
     def treat_instead(self, unit: str, start=None) -> "Panel":
         """The same panel with ``unit`` as the only treated unit (placebo in space) or another start (in time)."""
         first = next(iter(self.starts))
         return Panel(self.y, self.units, self.periods, {unit: self.starts[first] if start is None else start},
-                     {}, self.covariates, self.excluded, self.outcome)
+                     {}, self.covariates, self.excluded, self.outcome, self.unit_noun)
 
 
 def panel_from_long(df: pd.DataFrame, unit: str, time: str, outcome: str, treated, start, end=None,
-                    covariates: list[str] | None = None, excluded: dict[str, str] | None = None) -> Panel:
+                    covariates: list[str] | None = None, excluded: dict[str, str] | None = None,
+                    unit_noun: str | None = None) -> Panel:
     """A :class:`Panel` from a long table with columns ``unit``, ``time``, ``outcome`` (and covariates).
 
-    ``treated`` is one unit or a list; ``start`` one period or a dict unit -> period (staggered starts).
+    ``treated`` is one unit or a list; ``start`` one period or a dict unit -> period (staggered starts);
+    ``unit_noun`` what the units are called in words, plural ("practices"; default "units").
     """
     for col in [unit, time, outcome, *(covariates or [])]:
         if col not in df.columns:
@@ -111,7 +115,7 @@ def panel_from_long(df: pd.DataFrame, unit: str, time: str, outcome: str, treate
     cov = df[[unit, time, *covariates]].rename(columns={unit: "unit", time: "period"}) if covariates else None
     return Panel(wide.to_numpy(dtype=float), tuple(wide.index), periods,
                  {t: _plain(s) for t, s in starts.items()}, {t: _plain(e) for t, e in ends.items()},
-                 cov, dict(excluded or {}), outcome)
+                 cov, dict(excluded or {}), outcome, (unit_noun or "").strip() or "units")
 
 
 def _plain(v):

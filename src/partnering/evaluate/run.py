@@ -111,7 +111,7 @@ def evaluate_panel(panel: Panel, methods: Sequence[str] | str = ("its", "did", "
     both = dict(results)
     if rtm is not None:
         both["rtm"] = rtm
-    verdict = triangulate(both, improvement_direction, panel.outcome)
+    verdict = triangulate(both, improvement_direction, panel.outcome, panel.unit_noun)
     lead = next((results[m] for m in ("did", "sc", "cs", "its") if m in results), None)
     per_year = per_year_effects(lead) if lead is not None else None
     if per_year is not None and lead is not None:
@@ -191,6 +191,16 @@ def _comparators(engine, recipient: str, kind: str, comparators, k: int) -> tupl
         return codes, f"all organisations of its kind (peer finder unavailable: {exc})"
 
 
+def unit_noun_of(kind: str | None) -> str:
+    """What organisations of a kind are called in a verdict: NHS trusts of every kind "trusts", GP practices
+    "practices", integrated care boards "ICBs", anything else "organisations"."""
+    kind = str(kind or "")
+    if kind.endswith("_trust"):
+        return "trusts"
+    return {"gp_practice": "practices", "icb": "ICBs", "independent_provider": "independent providers"}.get(
+        kind, "organisations")
+
+
 def evaluate_partnership(engine, partnership, indicators: Sequence[str] | None = None,
                          methods: Sequence[str] | str = ("its", "did", "sc"), comparators="peers",
                          k: int = PEER_COMPARATORS, exclude_spillover: bool = True, level: float = 0.95,
@@ -233,7 +243,8 @@ def evaluate_partnership(engine, partnership, indicators: Sequence[str] | None =
         panel = panel_from_long(obs, "org_code", "period", "value", rec, start,
                                 end=p.get("end_period") or None)
         panel = Panel(panel.y, panel.units, panel.periods, panel.starts,
-                      {u: e for u, e in panel.ends.items() if e in panel.periods}, None, {}, ind)
+                      {u: e for u, e in panel.ends.items() if e in panel.periods}, None, {}, ind,
+                      unit_noun_of(kind))
         if exclude_spillover:
             panel = with_spillover_excluded(panel, sup, icb_of)
         d = cat[ind].improvement_direction if ind in cat else None
