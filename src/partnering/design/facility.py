@@ -539,8 +539,9 @@ def p_median(minutes: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarra
 
 
 def coverage_interchange(cover: np.ndarray, weights: np.ndarray, p: int, locked: np.ndarray,
-                         max_rounds: int = 200) -> np.ndarray:
-    """A start for maximal coverage: greedy additions (Church & ReVelle 1974's greedy) then best swaps.
+                         max_rounds: int = 200, start: np.ndarray | None = None) -> np.ndarray:
+    """A start for maximal coverage: greedy additions (Church & ReVelle 1974's greedy), or ``start`` (p sites
+    holding every locked one), then best swaps.
 
     With ``k_i`` open sites covering row i, swapping ``f`` out and ``j`` in changes covered weight by
     ``sum_{i: k_i = 0, j covers i} w_i - sum_{i: k_i = 1, f covers i} w_i + sum_{i: k_i = 1, f and j cover i} w_i``,
@@ -548,7 +549,7 @@ def coverage_interchange(cover: np.ndarray, weights: np.ndarray, p: int, locked:
     """
     n, m = cover.shape
     cov = sp.csr_matrix(cover.astype(float))
-    open_idx = list(np.flatnonzero(locked))
+    open_idx = list(np.flatnonzero(locked)) if start is None else [int(j) for j in start]
     k = np.asarray(cov[:, open_idx].sum(axis=1)).ravel() if open_idx else np.zeros(n)
     while len(open_idx) < p:
         gain = cov.T @ (weights * (k == 0))
@@ -574,13 +575,106 @@ def coverage_interchange(cover: np.ndarray, weights: np.ndarray, p: int, locked:
     return open_idx
 
 
+class _CoverageLP:
+    """The LP relaxation of maximal coverage held in one HiGHS instance, re-solved warm as site bounds change.
+
+    Columns: ``y_j`` (sites, [0, 1]) then ``z_i`` (merged demand rows, [0, 1]); rows ``z_i - sum_j a_ij y_j <= 0``
+    and ``sum_j y_j = p``; maximise ``sum_i w_i z_i``.  After a bound change HiGHS restarts dual simplex from the
+    previous basis, so a node costs a few pivots rather than a solve from scratch.
+    """
+
+    def __init__(self, cu: np.ndarray, wu: np.ndarray, p: int, lock: np.ndarray):
+        import highspy
+
+        nu, m = cu.shape
+        r, cc = np.nonzero(cu)
+        A = sp.csc_matrix((np.concatenate([np.ones(nu), -np.ones(len(r)), np.ones(m)]),
+                           (np.concatenate([np.arange(nu), r, np.full(m, nu)]),
+                            np.concatenate([m + np.arange(nu), cc, np.arange(m)]))), shape=(nu + 1, m + nu))
+        A.sort_indices()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m + nu, nu + 1
+        lp.col_cost_ = np.concatenate([np.zeros(m), wu])
+        lp.col_lower_ = np.concatenate([lock.astype(float), np.zeros(nu)])
+        lp.col_upper_ = np.ones(m + nu)
+        lp.row_lower_ = np.concatenate([np.full(nu, -np.inf), [p]])
+        lp.row_upper_ = np.concatenate([np.zeros(nu), [p]])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = m + nu, nu + 1
+        lp.sense_ = highspy.ObjSense.kMaximize
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.setOptionValue("threads", 1)
+        self.h.passModel(lp)
+        self.optimal = highspy.HighsModelStatus.kOptimal
+        self.m, self.lock = m, lock
+        self.cover = sp.csr_matrix(cu.astype(float))
+        self.bounds = (lock.astype(float), np.ones(m))
+
+    def mip(self, start_open: np.ndarray, time_limit: float) -> tuple[np.ndarray | None, float, float, str]:
+        """The same model with integer sites, by HiGHS's MIP solver from ``start_open``: (open sites, objective,
+        dual bound, status)."""
+        import highspy
+
+        m, nu = self.m, self.h.getNumCol() - self.m
+        self.h.changeColsBounds(m, np.arange(m, dtype=np.int32), self.lock.astype(float), np.ones(m))
+        self.bounds = (self.lock.astype(float), np.ones(m))
+        self.h.changeColsIntegrality(m, np.arange(m, dtype=np.int32),
+                                     np.full(m, highspy.HighsVarType.kInteger.value, dtype=np.uint8))
+        self.h.setOptionValue("time_limit", float(max(time_limit, 0.1)))
+        self.h.setOptionValue("mip_rel_gap", 1e-9)
+        start = highspy.HighsSolution()
+        y = np.isin(np.arange(m), start_open).astype(float)
+        z = np.minimum(1.0, self.cover @ y) if nu else np.zeros(0)
+        start.col_value = list(np.concatenate([y, z]))
+        start.value_valid = True
+        self.h.setSolution(start)
+        self.h.run()
+        info = self.h.getInfo()
+        status = self.h.modelStatusToString(self.h.getModelStatus())
+        if info.primal_solution_status != 2:
+            return None, float("nan"), float(info.mip_dual_bound), status
+        x = np.asarray(self.h.getSolution().col_value)
+        return np.flatnonzero(x[:m] > 0.5), float(info.objective_function_value), float(info.mip_dual_bound), status
+
+    def solve(self, lower: np.ndarray, upper: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """LP optimum, site values and site reduced costs with site bounds ``[lower, upper]``; (-inf, None, None)
+        when infeasible."""
+        changed = np.flatnonzero((lower != self.bounds[0]) | (upper != self.bounds[1]))
+        if len(changed):
+            self.h.changeColsBounds(len(changed), changed.astype(np.int32), lower[changed], upper[changed])
+            self.bounds = (lower.copy(), upper.copy())
+        self.h.run()
+        if self.h.getModelStatus() != self.optimal:
+            return -np.inf, None, None
+        solution = self.h.getSolution()
+        return (float(self.h.getInfo().objective_function_value), np.asarray(solution.col_value)[: self.m],
+                np.asarray(solution.col_dual)[: self.m])
+
+
 def max_coverage(minutes: np.ndarray, weights: np.ndarray, p: int, within: float, locked: np.ndarray | None = None,
-                 *, time_limit: float = 60.0) -> Solution:
-    """Maximal covering location (Church & ReVelle 1974) as a HiGHS MIP built from a sparse coverage matrix.
+                 *, time_limit: float = 60.0, max_nodes: int = 300) -> Solution:
+    """Maximal covering location (Church & ReVelle 1974), solved exactly by LP-based branch and bound.
 
     ``y_j`` binary, ``z_i`` in [0, 1]: ``z_i <= sum_{j: d_ij <= T} y_j``, ``sum y = p``; maximise ``sum w_i z_i``.
     Rows that no site can reach within T are left out (they can never be covered).  Demand points with the same
     set of covering sites are merged first (their weights added), which shrinks the model without changing it.
+
+    The LP relaxation of this model is tight (Church & ReVelle 1974 found it often integral; 0.15% above the
+    optimum on the 2,000 x 200 benchmark), so a plain depth-first branch and bound on it (Land & Doig 1960,
+    "An automatic method of solving discrete programming problems", Econometrica 28(3):497-520) closes the gap
+    in a few nodes: branch on the most fractional site, the rounding direction first; prune a node whose LP bound
+    does not beat the best cover found; the incumbent comes from the LP's largest site values improved by best
+    swaps (:func:`coverage_interchange`), at the root and every few nodes.  The LP is re-solved warm by HiGHS
+    dual simplex, and reduced-cost fixing (a site whose reduced cost exceeds the node's bound minus the incumbent
+    keeps its value in the subtree; Nemhauser & Wolsey 1988, Integer and Combinatorial Optimization, I.2.4) trims
+    the tree.  When the tree is exhausted the answer is proven optimal.  A hard instance (more than ``max_nodes``
+    nodes, or a fifth of ``time_limit``) goes on to HiGHS's MIP solver, whose cuts close gaps that plain branching
+    does not, started from the best cover found and given the rest of the time; the bound reported is then the
+    smaller of HiGHS's dual bound and the largest LP bound of the nodes left open (both valid).
     """
     t0 = time.perf_counter()
     minutes, lock = _check(minutes, p, locked)
@@ -590,30 +684,78 @@ def max_coverage(minutes: np.ndarray, weights: np.ndarray, p: int, within: float
     cov = cover[reach]
     packed = np.packbits(cov, axis=1)
     uniq, inv = np.unique(packed, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    wu = np.bincount(inv, weights=w[reach], minlength=len(uniq))
+    wu = np.bincount(inv.ravel(), weights=w[reach], minlength=len(uniq))
     cu = np.unpackbits(uniq, axis=1, count=cov.shape[1]).astype(bool)
-    nu, m = cu.shape
-    r, cc = np.nonzero(cu)
-    A = sp.csr_matrix((np.concatenate([np.ones(nu), -np.ones(len(r)), np.ones(m)]),
-                       (np.concatenate([np.arange(nu), r, np.full(m, nu)]),
-                        np.concatenate([m + np.arange(nu), cc, np.arange(m)]))), shape=(nu + 1, m + nu))
-    lo = np.concatenate([np.full(nu, -np.inf), [p]])
-    hi = np.concatenate([np.zeros(nu), [p]])
-    col_lo = np.concatenate([lock.astype(float), np.zeros(nu)])
-    integer = np.concatenate([np.ones(m, dtype=bool), np.zeros(nu, dtype=bool)])
-    c = np.concatenate([np.zeros(m), wu])
-    start_open = coverage_interchange(cu, wu, p, lock)
-    start = np.concatenate([np.isin(np.arange(m), start_open).astype(float),
-                            cu[:, start_open].any(axis=1).astype(float)])
-    x, obj, bound, status = _highs_solve(c, A, lo, hi, col_lo, np.ones(m + nu), integer, sense="max",
-                                         time_limit=time_limit, mip_gap=1e-9, start=start)
-    open_idx = np.flatnonzero(x[:m] > 0.5)
+    m = cu.shape[1]
+    lp = _CoverageLP(cu, wu, p, lock)
+    covered_by = sp.csr_matrix(cu.astype(float))
+
+    def value(open_idx: np.ndarray) -> float:
+        return float(wu[np.asarray(covered_by[:, open_idx].sum(axis=1)).ravel() > 0].sum())
+
+    def improve(y: np.ndarray) -> np.ndarray:
+        order = np.argsort(-(y + lock), kind="stable")  # locked sites first, then by LP value
+        return coverage_interchange(cu, wu, p, lock, start=np.sort(order[:p]))
+
+    root, y, _ = lp.solve(lock.astype(float), np.ones(m))
+    best_open = improve(y)
+    best = value(best_open)
+    # Depth-first: each entry is (site lower bounds, site upper bounds, the parent's LP bound).
+    stack = [(lock.astype(float), np.ones(m), root)]
+    nodes, proven = 0, True
+    while stack:
+        if nodes >= max_nodes or time.perf_counter() - t0 > time_limit / 5:
+            proven = False
+            break
+        lower, upper, parent = stack.pop()
+        if parent <= best + 1e-9:
+            continue
+        bound, y, reduced = lp.solve(lower, upper)
+        nodes += 1
+        if bound <= best + 1e-9:
+            continue
+        # Reduced-cost fixing: a site whose move off its bound would cost the LP more than bound - best stays.
+        fix = (np.abs(reduced) >= bound - best - 1e-9) & (lower < upper)
+        at_one, at_zero = fix & (y > 0.5), fix & (y <= 0.5)
+        if at_one.any() or at_zero.any():
+            lower, upper = lower.copy(), upper.copy()
+            lower[at_one] = 1.0
+            upper[at_zero] = 0.0
+        fractional = np.flatnonzero((y > 1e-6) & (y < 1 - 1e-6))
+        if len(fractional) == 0:
+            open_idx = np.flatnonzero(y > 0.5)
+            v = value(open_idx)
+            if v > best:
+                best, best_open = v, open_idx
+            continue
+        if nodes % 5 == 0:
+            candidate = improve(y)
+            v = value(candidate)
+            if v > best:
+                best, best_open = v, candidate
+        j = fractional[np.argmin(np.abs(y[fractional] - 0.5))]
+        first, second = (1.0, 0.0) if y[j] >= 0.5 else (0.0, 1.0)
+        for side in (second, first):  # the rounding direction is pushed last, so explored first
+            lo, hi = lower.copy(), upper.copy()
+            lo[j] = hi[j] = side
+            stack.append((lo, hi, bound))
+    method, status = "lp-branch-and-bound", "optimal"
+    upper_bound = best
+    if not proven:
+        upper_bound = max([best] + [entry[2] for entry in stack])
+        found, _, dual, status = lp.mip(best_open, time_limit - (time.perf_counter() - t0))
+        method = "lp-branch-and-bound, then highs-mip"
+        if found is not None and value(found) > best:
+            best, best_open = value(found), found
+        if np.isfinite(dual):
+            upper_bound = min(upper_bound, dual)
+        status = "optimal" if status == "Optimal" or upper_bound <= best + 1e-9 else status
+    open_idx = np.sort(best_open)
     covered = float(w[cover[:, open_idx].any(axis=1)].sum())
-    bound = max(bound, covered)
+    bound = max(upper_bound, covered)
     assign = open_idx[minutes[:, open_idx].argmin(axis=1)]
-    return Solution("coverage", open_idx, assign, covered, bound, relative_gap(covered, bound), "highs-mip", status,
-                    time.perf_counter() - t0)
+    return Solution("coverage", open_idx, assign, covered, bound, relative_gap(covered, bound), method, status,
+                    time.perf_counter() - t0, iterations=nodes)
 
 
 def _set_cover_feasible(cover: np.ndarray, p: int, lock: np.ndarray, time_limit: float):

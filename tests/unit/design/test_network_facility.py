@@ -66,6 +66,52 @@ def test_max_coverage_matches_brute_force():
     assert sol.gap == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(10, 22))
+def test_max_coverage_branch_and_bound_matches_brute_force_with_locks_and_ties(seed):
+    rng = np.random.default_rng(seed)
+    d, w = instance(seed, n=int(rng.integers(20, 70)), m=int(rng.integers(6, 11)))
+    if seed % 3 == 0:
+        w = np.ones_like(w)  # many equal covers: ties everywhere
+    p, within = int(rng.integers(1, 5)), float(rng.uniform(10, 40))
+    locked = (int(rng.integers(0, d.shape[1])),) if seed % 2 else ()
+    lock = np.isin(np.arange(d.shape[1]), locked)
+    best = -brute(d, w, p, lambda s: -float(w[(s <= within).any(axis=1)].sum()), locked=locked)
+    # max_nodes=0 sends every third instance straight on to HiGHS's MIP (the path hard instances take)
+    sol = facility.max_coverage(d, w, p, within, lock, max_nodes=0 if seed % 3 == 1 else 300)
+    assert sol.objective == pytest.approx(best)
+    assert sol.status == "optimal" and sol.bound == pytest.approx(best)
+    assert len(sol.open) == p and set(locked) <= set(sol.open.tolist())
+    assert float(w[(d[:, sol.open] <= within).any(axis=1)].sum()) == pytest.approx(sol.objective)
+
+
+def test_max_coverage_equals_the_highs_mip_on_a_larger_instance():
+    # The branch and bound against HiGHS's MIP of the same Church-ReVelle model (y binary, z continuous).
+    import scipy.sparse as sp
+
+    d, w = instance(31, n=600, m=60)
+    p, within = 12, 12.0
+    sol = facility.max_coverage(d, w, p, within)
+    cover = d <= within
+    n, m = cover.shape
+    r, cc = np.nonzero(cover)
+    A = sp.csr_matrix((np.concatenate([np.ones(n), -np.ones(len(r)), np.ones(m)]),
+                       (np.concatenate([np.arange(n), r, np.full(m, n)]),
+                        np.concatenate([m + np.arange(n), cc, np.arange(m)]))), shape=(n + 1, m + n))
+    integer = np.concatenate([np.ones(m, dtype=bool), np.zeros(n, dtype=bool)])
+    _, obj, bound, status = facility._highs_solve(np.concatenate([np.zeros(m), w]), A,
+                                                   np.concatenate([np.full(n, -np.inf), [p]]),
+                                                   np.concatenate([np.zeros(n), [p]]), np.zeros(m + n),
+                                                   np.ones(m + n), integer, sense="max", mip_gap=0.0)
+    assert status == "Optimal"
+    assert sol.objective == pytest.approx(obj) and sol.status == "optimal"
+
+
+def test_max_coverage_when_nothing_can_be_reached():
+    d, w = instance(3)
+    sol = facility.max_coverage(d, w, 2, 0.5)
+    assert sol.objective == 0.0 and len(sol.open) == 2
+
+
 def test_p_centre_matches_brute_force():
     d, _ = instance(6)
     best = brute(d, None, 3, lambda s: float(s.min(axis=1).max()))
