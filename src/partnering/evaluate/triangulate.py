@@ -27,12 +27,19 @@ import pandas as pd
 
 from partnering.evaluate.result import MethodResult
 
-__all__ = ["METHOD_NAMES", "CaseForecast", "Verdict", "case_forecast", "per_year_effects", "realised_vs_forecast",
-           "triangulate"]
+__all__ = ["METHOD_NAMES", "CaseForecast", "Verdict", "case_forecast", "method_name", "per_year_effects",
+           "realised_vs_forecast", "triangulate"]
 
+#: the methods' names in a verdict; ``{units}`` is the panel's noun for its units (:attr:`Panel.unit_noun`:
+#: "trusts" for a partnership of NHS trusts, "practices" or "units" for a generic panel)
 METHOD_NAMES = {"its": "interrupted time series", "did": "difference-in-differences",
                 "cs": "staggered difference-in-differences (Callaway-Sant'Anna)", "sc": "synthetic control",
-                "rtm": "comparison with trusts that were as bad before", "spc": "SPC view"}
+                "rtm": "comparison with {units} that were as bad before", "spc": "SPC view"}
+
+
+def method_name(method: str, unit_noun: str = "units") -> str:
+    """A method's name in words, with the panel's noun for its units."""
+    return METHOD_NAMES.get(method, method).replace("{units}", unit_noun or "units")
 
 
 @dataclass
@@ -56,20 +63,24 @@ def _word(sign: float, improvement_direction: str | None) -> str:
 
 
 def triangulate(results: Mapping[str, MethodResult], improvement_direction: str | None = None,
-                outcome: str = "the outcome") -> Verdict:
-    """A plain-English verdict from the methods that have an interval (the SPC view has none)."""
+                outcome: str = "the outcome", unit_noun: str = "units") -> Verdict:
+    """A plain-English verdict from the methods that have an interval (the SPC view has none); ``unit_noun`` is
+    what the panel's units are called ("trusts", "practices"; :attr:`partnering.evaluate.panel.Panel.unit_noun`)."""
+    def name(m: str) -> str:
+        return method_name(m, unit_noun)
+
     rows, warnings = [], []
-    for name, r in results.items():
+    for m, r in results.items():
         if r is None or not np.isfinite(r.att) or not (np.isfinite(r.ci_low) and np.isfinite(r.ci_high)):
             continue
         sig = bool(r.ci_low > 0 or r.ci_high < 0)
-        rows.append({"method": name, "att": float(r.att), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
+        rows.append({"method": m, "att": float(r.att), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
                      "significant": sig, "sign": int(np.sign(r.att))})
-        warnings += [f"{METHOD_NAMES.get(name, name)}: {w}" for w in r.warnings]
+        warnings += [f"{name(m)}: {w}" for w in r.warnings]
     if not rows:
         return Verdict("No method could estimate an effect.", False, "none", [], warnings)
     sigs = [r for r in rows if r["significant"]]
-    names = ", ".join(METHOD_NAMES.get(r["method"], r["method"]) for r in rows)
+    names = ", ".join(name(r["method"]) for r in rows)
     lo, hi = min(r["att"] for r in rows), max(r["att"] for r in rows)
     if len(sigs) == len(rows) and len({r["sign"] for r in rows}) == 1:
         d = _word(rows[0]["sign"], improvement_direction)
@@ -81,9 +92,9 @@ def triangulate(results: Mapping[str, MethodResult], improvement_direction: str 
                 f"from chance (estimates {lo:.3g} to {hi:.3g}). This is not proof of no effect: the intervals "
                 "include effects that would matter.")
         return Verdict(text, True, "none", rows, warnings)
-    found = ", ".join(f"{METHOD_NAMES.get(r['method'], r['method'])} ({_word(r['sign'], improvement_direction)} "
+    found = ", ".join(f"{name(r['method'])} ({_word(r['sign'], improvement_direction)} "
                       f"{r['att']:.3g})" for r in sigs)
-    not_found = [METHOD_NAMES.get(r["method"], r["method"]) for r in rows if not r["significant"]]
+    not_found = [name(r["method"]) for r in rows if not r["significant"]]
     text = f"The methods disagree on {outcome}: {found} find an effect"
     text += f", but {', '.join(not_found)} do not." if not_found else ", in opposite directions."
     warnings.append("the methods disagree: do not rely on any one estimate; look at the pre-period fit and the "

@@ -497,10 +497,12 @@ class PanelIn(BaseModel):
     covariates: list[str] | None = Field(None, description="Covariate columns")
     exclude: list[str] | None = Field(None, description="Units never used as comparators")
     level: float = Field(0.95, description="Interval level, between 0.5 and 1")
+    unit_noun: str | None = Field(None, description="What the units are called in the verdict, plural "
+                                  "(e.g. 'practices'; default 'units')")
 
 
 _FORM_FIELDS = {k: {"type": "string"} for k in ("unit", "time", "outcome", "treated", "start", "end", "method",
-                                               "covariates", "exclude", "level")}
+                                               "covariates", "exclude", "level", "unit_noun")}
 PANEL_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": PanelIn.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file", "unit", "time", "outcome", "treated",
@@ -603,6 +605,14 @@ async def api_panel(request: Request, user: CurrentUser = Depends(api_user)) -> 
     return await run_in_threadpool(evaluate_panel_request, df, opts)
 
 
+def _noun(v) -> str | None:
+    """The units' plural noun as given (a short word or two), or None for the default."""
+    text = " ".join(str(v or "").split())
+    if len(text) > 40 or not re.fullmatch(r"[\w' -]*", text):
+        raise ValidationError("unit_noun: a short plural noun such as 'practices' (letters and spaces, at most 40)")
+    return text or None
+
+
 def evaluate_panel_request(df: pd.DataFrame, opts: dict) -> dict:
     """Build the panel as the CLI does (:func:`partnering.evaluate.panel.panel_from_long`) and evaluate it
     (:func:`partnering.evaluate.run.evaluate_panel`); the result as strict JSON."""
@@ -630,7 +640,7 @@ def evaluate_panel_request(df: pd.DataFrame, opts: dict) -> dict:
     try:
         panel = panel_from_long(df, str(opts["unit"]), time_col, str(opts["outcome"]), treated,
                                 _as_time(opts["start"], df[time_col]), end=_as_time(opts.get("end"), df[time_col]),
-                                covariates=covs, excluded=excluded)
+                                covariates=covs, excluded=excluded, unit_noun=_noun(opts.get("unit_noun")))
         ev = evaluate_panel(panel, (method,), level=level, covariates=covs)
     except PartneringError:
         raise

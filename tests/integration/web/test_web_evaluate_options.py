@@ -7,10 +7,11 @@ from __future__ import annotations
 import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from tests.integration.web.conftest import sign_in
+from tests.integration.web.conftest import csrf_of, sign_in
 from tests.integration.web.test_web_evaluate import INDICATOR, RECIPIENT, SUPPORTER, _demo_world
 
 pytestmark = pytest.mark.integration
@@ -84,3 +85,26 @@ def test_bad_options_are_named_in_the_error_summary_and_nothing_is_computed(web,
     assert web.get(f"/partnerships/{pid}/evaluation/download/results", params={"start": "April"}).status_code == 400
     r = web.get(f"/api/v1/partnerships/{pid}/evaluation", params={"level": "0.5"})
     assert r.status_code == 400 and "level must be" in r.json()["error"]
+
+
+def test_the_verdict_names_the_panels_units(web, world):
+    """A partnership of acute trusts says "trusts"; a generic panel sent to the panel API says what it is told
+    (``unit_noun``), else "units" — never "trusts" for practices."""
+    pid = world[2]
+    ev = web.get(f"/api/v1/partnerships/{pid}/evaluation", params={"method": "its"}).json()[INDICATOR]
+    assert "rtm" in [m["method"] for m in ev["verdict"]["methods"]]
+    assert "comparison with trusts that were as bad before" in ev["verdict"]["verdict"]
+    rng = np.random.default_rng(7)
+    rows = [{"practice": f"P{u:02d}", "month": f"{2020 + m // 12}-{m % 12 + 1:02d}", "y": 50 + u + rng.normal()}
+            for u in range(25) for m in range(36)]
+    body = {"rows": rows, "unit": "practice", "time": "month", "outcome": "y", "treated": "P00",
+            "start": "2022-01", "method": "its"}
+    web.headers["x-csrf-token"] = csrf_of(web.get("/account").text)
+    r = web.post("/api/v1/evaluate/panel", json={**body, "unit_noun": "practices"})
+    assert r.status_code == 200, r.text
+    assert "comparison with practices that were as bad before" in r.json()["verdict"]["verdict"]
+    assert "trusts" not in r.json()["verdict"]["verdict"]
+    plain = web.post("/api/v1/evaluate/panel", json=body).json()["verdict"]["verdict"]
+    assert "comparison with units that were as bad before" in plain
+    r = web.post("/api/v1/evaluate/panel", json={**body, "unit_noun": "<b>practices</b>"})
+    assert r.status_code == 400 and "unit_noun" in r.json()["error"]
