@@ -68,21 +68,25 @@ class Predictor:
 @dataclass(frozen=True)
 class _Effort:
     """How hard the outer V search works: optimisers from R Synth's two starts, random candidates scored,
-    Nelder-Mead runs from the best of them, evaluations per run."""
+    Nelder-Mead runs from the best of them, evaluations per run, and rounds of polishing (see :func:`_polish`)."""
 
     methods: tuple[str, ...]
     random: int
     starts: int
     evaluations: int
+    polish: int = 0
 
 
 SEARCH = {
-    # R Synth's synth(): starts equal and regression-based V, optimx Nelder-Mead and BFGS, the lowest loss
-    "synth": _Effort(methods=("Nelder-Mead", "BFGS"), random=0, starts=0, evaluations=5000),
+    # R Synth's synth(): starts equal and regression-based V, optimx Nelder-Mead and BFGS, the lowest loss, run
+    # to convergence (polished)
+    "synth": _Effort(methods=("Nelder-Mead", "BFGS"), random=0, starts=0, evaluations=5000, polish=12),
     # the same plus 200 seeded random V scored and Nelder-Mead from the best 3: a lower loss where one exists
-    "thorough": _Effort(methods=("Nelder-Mead", "BFGS"), random=200, starts=3, evaluations=3000),
+    "thorough": _Effort(methods=("Nelder-Mead", "BFGS"), random=200, starts=3, evaluations=3000, polish=12),
 }
 LIGHT = _Effort(methods=("BFGS",), random=40, starts=1, evaluations=600)  # placebo, leave-one-out, in-time refits
+POLISH_TOL = 1e-10  # polishing stops when a round lowers the loss by less than this fraction
+NM_EVALS = 500  # Nelder-Mead evaluations per polishing round
 
 
 @dataclass
@@ -304,25 +308,92 @@ def _fit(x1, X0, z1, Z0, rng, search: bool, effort: _Effort | None = None
     reg = _regression_v(X0s, x1s, Z0, z1)
     if reg is not None:
         starts.append(reg)
-    runs = [(v, m) for v in starts for m in effort.methods]
-    best_loss, best_v = np.inf, starts[0]
+    runs = [(v, m, "protocol") for v in starts for m in effort.methods]
+    # the best V of each family of runs: (loss, v)
+    best = {"protocol": (np.inf, starts[0])}
     if effort.random:
         # seeded Dirichlet candidates, scored; Nelder-Mead from the best few (escapes the protocol's local optima)
         cands = np.vstack([rng.dirichlet(np.full(k, a), size=effort.random // 4) for a in (0.2, 0.5, 1.0, 2.0)])
         scores = np.array([loss_of(v)[0] for v in cands])
         order = np.argsort(scores, kind="stable")[:effort.starts]
-        best_loss, best_v = float(scores[order[0]]), cands[order[0]]
-        runs += [(cands[i], "Nelder-Mead") for i in order]
-    for v0, method in runs:
+        best["random"] = (float(scores[order[0]]), cands[order[0]])
+        runs += [(cands[i], "Nelder-Mead", "random") for i in order]
+    for v0, method, family in runs:
         last["w"], last["warm"] = None, method == "Nelder-Mead"
         opts = ({"maxfev": effort.evaluations, "xatol": 1e-8, "fatol": 1e-14} if method == "Nelder-Mead"
                 else {"maxiter": effort.evaluations})
         res = minimize(lambda v: loss_of(v)[0], v0, method=method, options=opts)
-        if res.fun < best_loss:
-            best_loss, best_v = float(res.fun), np.abs(res.x)
-    best_v = best_v / best_v.sum()
+        if res.fun < best[family][0]:
+            best[family] = (float(res.fun), np.abs(res.x))
+    last["w"], last["warm"] = None, False  # polish and the final answer from cold, exact inner solutions
+    finals = []
+    for loss0, v0 in best.values():
+        v0 = v0 / v0.sum()
+        if effort.polish:
+            loss0, v0 = _polish(loss_of, X0s, x1s, Z0, z1, v0, effort.polish)
+        finals.append((loss0, v0))
+    best_v = min(finals, key=lambda f: f[0])[1]
     loss, w = loss_of(best_v)
     return w, best_v, loss
+
+
+def _polish(loss_of, X0s, x1s, Z0, z1, v, rounds: int) -> tuple[float, np.ndarray]:
+    """Run the outer search on from ``v`` until it stops improving: R Synth's optimisers, run to convergence.
+
+    scipy's Nelder-Mead and BFGS stop early on the outer loss's flat, kinked surface (on the Basque data the
+    protocol stopped at Catalu\u00f1a 0.8564 where R Synth reports 0.8508, with a higher loss).  Each round runs
+    L-BFGS-B with the exact gradient of the loss (below) and then Nelder-Mead restarted from the best point — a
+    restart is the standard remedy for Nelder-Mead's stagnation (Kelley 1999, "Detection and remediation of
+    stagnation in the Nelder-Mead algorithm using a sufficient decrease condition", SIAM J Optim 10(1):43-55) —
+    until a round lowers the loss by less than :data:`POLISH_TOL` of it, or after ``rounds`` rounds.
+
+    Gradient: on the donors with weight (support S) the inner optimum solves the KKT system
+    ``[G_SS 1; 1' 0] [w_S; mu] = [c_S; 1]`` with ``G = X0s' V X0s``, ``c = X0s' V x1s``; differentiating it in
+    ``v_k`` gives ``dL/dv_k = lambda' (a_k (x1s_k - a_k' w_S))`` where ``a_k`` is predictor k's row over S and
+    ``[lambda; nu]`` solves the same (symmetric) system with right-hand side ``[dL/dw_S; 0]``
+    (the adjoint method; e.g. Gould et al. 2016, "On differentiating parameterized argmin and argmax problems",
+    arXiv:1607.05447).  It is exact where the support does not change, which is almost everywhere.
+    """
+    T = len(z1)
+
+    def loss_grad(x):
+        x = np.maximum(x, 0.0)
+        total = x.sum()
+        if not total > 0:
+            return np.inf, np.zeros_like(x)
+        v = x / total
+        loss, w = loss_of(v)
+        support = np.flatnonzero(w > 0)
+        n = len(support)
+        A = X0s[:, support]
+        kkt = np.zeros((n + 1, n + 1))
+        kkt[:n, :n] = (A * v[:, None]).T @ A
+        kkt[:n, n] = kkt[n, :n] = 1.0
+        r = Z0 @ w - z1
+        lam = np.linalg.lstsq(kkt, np.concatenate([2.0 / T * (Z0[:, support].T @ r), [0.0]]), rcond=None)[0][:n]
+        grad_v = (A * (x1s - A @ w[support])[:, None]) @ lam
+        return loss, (grad_v - v @ grad_v) / total
+
+    best_loss, best_v = loss_of(v)[0], v
+    for _ in range(rounds):
+        res = minimize(loss_grad, best_v, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * len(best_v),
+                       options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12})
+        cands = [np.maximum(res.x, 0.0)]
+        start = cands[0] if cands[0].sum() > 0 else best_v
+        res = minimize(lambda q: loss_of(q)[0], start / start.sum(), method="Nelder-Mead",
+                       options={"maxfev": NM_EVALS, "xatol": 1e-10, "fatol": 1e-15})
+        cands.append(np.abs(res.x))
+        improved = False
+        for c in cands:
+            if not c.sum() > 0:
+                continue
+            c = c / c.sum()
+            loss = loss_of(c)[0]
+            if loss < best_loss * (1 - POLISH_TOL):
+                best_loss, best_v, improved = loss, c, True
+        if not improved:
+            break
+    return best_loss, best_v
 
 
 def _regression_v(X0s, x1s, Z0, z1) -> np.ndarray | None:
