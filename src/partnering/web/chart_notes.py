@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ import matplotlib
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from partnering.errors import NotFoundError, PartneringError
@@ -36,11 +38,12 @@ from partnering.store import annotations as store
 from partnering.web import services
 from partnering.web.auth import CurrentUser
 from partnering.web.cache import cached, invalidate_version
-from partnering.web.deps import api_user, check_csrf, page_user
+from partnering.web.deps import CSRF_FIELD, api_user, check_csrf, csrf_token, page_user
 from partnering.web.downloads import safe_name
 from partnering.web.errors import ERROR_RESPONSES
 from partnering.web.paging import CODE, RecordId
 from partnering.web.render import records, render
+from partnering.web.templating import render_fragment
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])
 api = APIRouter(prefix="/api/v1", tags=["api"])
@@ -119,6 +122,26 @@ def _may_manage(user: CurrentUser, code: str) -> bool:
     return may_manage(user.role, user.org_code, code)
 
 
+#: where the organisation page's (cached) body wants a chart's annotate-or-rebase form: ``<!--note-form ID IND-->``
+NOTE_FORM_MARK = re.compile(r"<!--note-form (chart-\d+) ([^ >]+) -->")
+
+
+def with_note_forms(request: Request, user: CurrentUser, code: str, html: str, charts: list[dict]) -> Markup:
+    """The organisation page's body with, under each chart, the form to annotate or rebase it — for the
+    organisation's analysts and admins (everyone else sees the body as cached, the markers being HTML comments)."""
+    if not _may_manage(user, code):
+        return Markup(html)
+    names = {c["id"]: c.get("name", "") for c in charts}
+    token = csrf_token(request)
+
+    def form(m: re.Match) -> str:
+        return str(render_fragment("organisation/note_form.html", code=code.upper(), chart_id=m.group(1),
+                                   indicator=m.group(2), name=names.get(m.group(1), m.group(2)),
+                                   csrf_field=CSRF_FIELD, csrf_token=token))
+
+    return Markup(NOTE_FORM_MARK.sub(form, str(html)))
+
+
 def _series_choices(eng, user, code: str) -> list[tuple[str, str]]:
     pts = services.org_spc(eng, user, code)
     if pts.empty:
@@ -168,6 +191,7 @@ async def add_note_page(request: Request, code: str, user: CurrentUser = Depends
     require(_may_manage(user, code), "analysts", code)
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("indicator", "period", "kind", "text")}
+    back = str(form.get("next") or "")
     try:
         store.add_note(eng, code, values["indicator"], values["period"], values["kind"], values["text"], user.email)
     except PartneringError as exc:
@@ -177,6 +201,8 @@ async def add_note_page(request: Request, code: str, user: CurrentUser = Depends
                                                                                 "href": f"#{field}"}],
                            form=values, status_code=400)
     _written(eng)
+    if back.startswith(f"/org/{code}#"):  # from the form under a chart: back to that chart
+        return RedirectResponse(back, status_code=303)
     return RedirectResponse(f"/org/{code}/notes?indicator={values['indicator']}&saved=added", status_code=303)
 
 

@@ -77,8 +77,11 @@ def organisation_page(request: Request, code: str, max_travel_minutes: str = "",
     eng = request.app.state.engine
     code = code.upper()
     services.org_row(eng, code)  # 404 before anything is cached
-    return render(request, "organisation/org.html", **org_view(eng, user, code, webmatch.travel_limit(
-        max_travel_minutes)))
+    view = org_view(eng, user, code, webmatch.travel_limit(max_travel_minutes))
+    # the cached body, with the annotate-or-rebase form under each chart for those who may write notes
+    view = {**view, "org_content_html": chart_notes.with_note_forms(request, user, code, view["org_content_html"],
+                                                                    view["charts"])}
+    return render(request, "organisation/org.html", **view)
 
 
 def org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT_MAX_MINUTES) -> dict:
@@ -133,7 +136,7 @@ def _org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT
     # The page body depends on the view alone: render it once here (cached with the view) instead of on every
     # request; the page template only wraps it in the layout (header, user, CSRF token, script nonce).
     html = render_fragment("organisation/org_content.html", **view)
-    return dict(title=view["title"], org=org, charts=[{"id": c["id"]} for c in chart_list],
+    return dict(title=view["title"], org=org, charts=[{"id": c["id"], "name": c["name"]} for c in chart_list],
                 org_content_html=html)
 
 

@@ -72,6 +72,23 @@ def test_an_analyst_of_the_organisation_annotates_and_rebases_from_the_page(fres
     assert [n["kind"] for n in c.get("/api/v1/organisations/ZA1/notes").json()] == ["rebase"]
 
 
+def test_the_form_under_each_chart_is_for_those_who_may_write(fresh_app):
+    analyst = _client(fresh_app, "analyst.a@test.nhs.uk")
+    page = analyst.get("/org/ZA1").text
+    assert page.count("Annotate or rebase this chart") == page.count("data-spc-chart=") >= 1
+    assert f'<input type="hidden" name="indicator" value="{IND}">' in page
+    r = analyst.post("/org/ZA1/notes", data={"csrf_token": csrf_of(page), "indicator": IND, "period": "2024-09",
+                                             "kind": "annotation", "text": "Ambulance handover hub",
+                                             "next": "/org/ZA1#chart-0-heading"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/org/ZA1#chart-0-heading"
+    assert "Ambulance handover hub" in analyst.get("/org/ZA1").text
+    # a viewer, and another organisation's analyst, see the note but no form
+    for email in ("viewer@test.nhs.uk", "analyst.b@test.nhs.uk"):
+        other = _client(fresh_app, email).get("/org/ZA1").text
+        assert "Ambulance handover hub" in other and "Annotate or rebase this chart" not in other
+    assert "Annotate or rebase this chart" in _client(fresh_app, "admin@test.nhs.uk").get("/org/ZA1").text
+
+
 def test_who_may_write_notes(fresh_app):
     from partnering.store.annotations import add_note
 
