@@ -19,7 +19,8 @@ from pathlib import Path
 
 from partnering.errors import ValidationError
 
-__all__ = ["Protocol", "ProtocolChanged", "check_protocol", "fingerprint", "load_protocol", "save_protocol"]
+__all__ = ["Protocol", "ProtocolChanged", "check_protocol", "check_protocol_document", "fingerprint", "load_protocol",
+           "save_protocol"]
 
 KNOWN_METHODS = ("its", "did", "cs", "sc", "rtm", "spc")
 
@@ -92,33 +93,52 @@ def _toml(doc: dict) -> str:
     return "\n".join(out)
 
 
+def _from_document(doc, source) -> tuple[Protocol, dict]:
+    """The protocol and its metadata from a saved document: the JSON form (``{"protocol": {...}, "fingerprint":
+    "..."}``) or the TOML form (``[protocol]`` and ``[fingerprint]`` tables)."""
+    try:
+        stamp = doc.get("fingerprint")
+        meta = dict(stamp) if isinstance(stamp, dict) else {k: doc.get(k) for k in ("fingerprint", "saved_at",
+                                                                                    "latest_period_seen")}
+        proto = Protocol(**doc["protocol"])
+    except (AttributeError, ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(f"{source}: not a readable analysis protocol ({exc})") from exc
+    proto.validate()
+    return proto, meta
+
+
 def load_protocol(path: str | Path) -> tuple[Protocol, dict]:
     """The protocol and its recorded metadata (fingerprint, saved_at, latest_period_seen)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        if path.suffix == ".toml":
-            doc = tomllib.loads(text)
-            meta = doc.get("fingerprint", {})
-        else:
-            doc = json.loads(text)
-            meta = {k: doc.get(k) for k in ("fingerprint", "saved_at", "latest_period_seen")}
-        proto = Protocol(**doc["protocol"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        doc = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
         raise ValidationError(f"{path}: not a readable analysis protocol ({exc})") from exc
-    proto.validate()
-    return proto, meta
+    return _from_document(doc, path)
+
+
+def _verify(proto: Protocol, meta: dict, source, allow_changed: bool) -> tuple[Protocol, list[str]]:
+    recorded, now = meta.get("fingerprint"), fingerprint(proto)
+    if recorded == now:
+        return proto, []
+    msg = (f"the analysis protocol {source} changed after it was fingerprinted (recorded {str(recorded)[:12]}..., "
+           f"now {now[:12]}...): results no longer follow the pre-specified analysis")
+    if not allow_changed:
+        raise ProtocolChanged(msg)
+    return proto, ["WARNING: " + msg]
 
 
 def check_protocol(path: str | Path, allow_changed: bool = False) -> tuple[Protocol, list[str]]:
     """Load and verify a protocol: raises :class:`ProtocolChanged` when its fingerprint does not match (or, with
     ``allow_changed``, returns a loud warning)."""
     proto, meta = load_protocol(path)
-    recorded, now = meta.get("fingerprint"), fingerprint(proto)
-    if recorded == now:
-        return proto, []
-    msg = (f"the analysis protocol {path} changed after it was fingerprinted (recorded {str(recorded)[:12]}..., "
-           f"now {now[:12]}...): results no longer follow the pre-specified analysis")
-    if not allow_changed:
-        raise ProtocolChanged(msg)
-    return proto, ["WARNING: " + msg]
+    return _verify(proto, meta, path, allow_changed)
+
+
+def check_protocol_document(doc: dict, source: str = "sent with the request",
+                            allow_changed: bool = False) -> tuple[Protocol, list[str]]:
+    """:func:`check_protocol` for a protocol already read (the saved file's content, JSON or TOML form): what the
+    API's ``protocol`` field is checked with."""
+    proto, meta = _from_document(doc, source)
+    return _verify(proto, meta, source, allow_changed)

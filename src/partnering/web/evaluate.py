@@ -499,10 +499,13 @@ class PanelIn(BaseModel):
     level: float = Field(0.95, description="Interval level, between 0.5 and 1")
     unit_noun: str | None = Field(None, description="What the units are called in the verdict, plural "
                                   "(e.g. 'practices'; default 'units')")
+    protocol: dict | None = Field(None, description="A saved analysis protocol (the content of the file "
+                                  "`partnering evaluate protocol` writes), checked against its fingerprint as "
+                                  "`--protocol` does: a protocol changed after it was saved is a 400")
 
 
 _FORM_FIELDS = {k: {"type": "string"} for k in ("unit", "time", "outcome", "treated", "start", "end", "method",
-                                               "covariates", "exclude", "level", "unit_noun")}
+                                               "covariates", "exclude", "level", "unit_noun", "protocol")}
 PANEL_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": PanelIn.model_json_schema()},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file", "unit", "time", "outcome", "treated",
@@ -560,6 +563,10 @@ async def panel_request(request: Request) -> tuple[pd.DataFrame, dict]:
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise ValidationError(f"the file is not a CSV table: {exc}") from None
         opts = {k: form.get(k) for k in _FORM_FIELDS}
+        if opts["protocol"] is not None and not isinstance(opts["protocol"], str):  # sent as a file
+            opts["protocol"] = (await opts["protocol"].read(limit + 1)).decode("utf-8", "replace")
+        if opts["protocol"]:
+            opts["protocol"] = _protocol_text(opts["protocol"])
         for k in ("treated", "covariates", "exclude"):
             opts[k] = _listed(opts[k])
         if opts["treated"] and len(opts["treated"]) == 1:
@@ -584,6 +591,19 @@ async def panel_request(request: Request) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame(body.rows), opts
 
 
+def _protocol_text(text: str) -> dict:
+    """A protocol sent in a form field or file: the saved JSON or TOML file's content."""
+    import tomllib
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        try:
+            return tomllib.loads(text)
+        except ValueError:
+            raise ValidationError("protocol: not the content of a saved protocol file (JSON or TOML)") from None
+
+
 def _required(opts: dict, keys) -> None:
     missing = [k for k in keys if opts.get(k) in (None, "", [])]
     if missing:
@@ -597,8 +617,8 @@ def _required(opts: dict, keys) -> None:
           openapi_extra=PANEL_BODY)
 async def api_panel(request: Request, user: CurrentUser = Depends(api_user)) -> dict:
     """Evaluate a treatment on any panel: what ``partnering evaluate panel FILE --unit --time --outcome --treated
-    --start [--end] [--method] [--covariates] [--exclude] [--level] --json`` prints.  A bad table or option is a
-    400 saying why."""
+    --start [--end] [--method] [--covariates] [--exclude] [--level] [--protocol] --json`` prints.  A bad table or
+    option, or a protocol changed after it was fingerprinted, is a 400 saying why."""
     from starlette.concurrency import run_in_threadpool
 
     df, opts = await panel_request(request)
@@ -620,6 +640,11 @@ def evaluate_panel_request(df: pd.DataFrame, opts: dict) -> dict:
     from partnering.evaluate.run import evaluate_panel
 
     _required(opts, ("unit", "time", "outcome", "treated", "start"))
+    notes = []
+    if opts.get("protocol"):
+        from partnering.evaluate.protocol import check_protocol_document
+
+        _, notes = check_protocol_document(opts["protocol"])
     method = opts.get("method") or "all"
     if method not in METHOD_CHOICES:
         raise ValidationError(f"method {method!r}: choose its, did, sc, cs or all")
@@ -642,6 +667,7 @@ def evaluate_panel_request(df: pd.DataFrame, opts: dict) -> dict:
                                 _as_time(opts["start"], df[time_col]), end=_as_time(opts.get("end"), df[time_col]),
                                 covariates=covs, excluded=excluded, unit_noun=_noun(opts.get("unit_noun")))
         ev = evaluate_panel(panel, (method,), level=level, covariates=covs)
+        ev.warnings[:0] = notes
     except PartneringError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:  # a table the methods cannot use

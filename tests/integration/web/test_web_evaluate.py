@@ -360,3 +360,34 @@ def test_bad_panel_bodies_are_refused_with_the_reason(web, world):
         assert r.status_code == 413
     finally:
         app.state.max_upload_bytes = limit
+
+
+def test_the_panel_api_checks_a_protocol_as_the_cli_does(web, tmp_path):
+    # `partnering evaluate panel ... --protocol FILE` refuses a protocol changed after it was fingerprinted; the API
+    # takes the saved file's content in `protocol` (JSON body) or a `protocol` file (CSV upload) and does the same.
+    from partnering.evaluate.protocol import Protocol, save_protocol
+
+    _as(web, "viewer@test.nhs.uk")
+    proto = Protocol(partnership="U0", outcomes=["y"], start="2002", methods=["did"])
+    save_protocol(proto, tmp_path / "p.json")
+    save_protocol(proto, tmp_path / "p.toml")
+    saved = json.loads((tmp_path / "p.json").read_text())
+    body = {"rows": _panel().to_dict("records"), **OPTIONS, "method": "did"}
+    plain = web.post("/api/v1/evaluate/panel", json=body, headers=_token_headers(web))
+    r = web.post("/api/v1/evaluate/panel", json={**body, "protocol": saved}, headers=_token_headers(web))
+    assert r.status_code == 200, r.text
+    assert r.json() == plain.json()  # a protocol that checks out changes nothing
+    tampered = {**saved, "protocol": {**saved["protocol"], "outcomes": ["y", "deaths"]}}
+    r = web.post("/api/v1/evaluate/panel", json={**body, "protocol": tampered}, headers=_token_headers(web))
+    assert r.status_code == 400 and "changed after it was fingerprinted" in r.json()["error"]
+    r = web.post("/api/v1/evaluate/panel", json={**body, "protocol": {"nonsense": 1}}, headers=_token_headers(web))
+    assert r.status_code == 400 and "not a readable analysis protocol" in r.json()["error"]
+    form = {**{k: str(v) for k, v in OPTIONS.items()}, "method": "did"}
+    files = {"file": ("panel.csv", _panel().to_csv(index=False).encode(), "text/csv"),
+             "protocol": ("p.toml", (tmp_path / "p.toml").read_bytes(), "application/toml")}
+    r = web.post("/api/v1/evaluate/panel", data=form, files=files, headers=_token_headers(web))
+    assert r.status_code == 200, r.text
+    (tmp_path / "p.toml").write_text((tmp_path / "p.toml").read_text().replace('"did"', '"its"'))
+    files["protocol"] = ("p.toml", (tmp_path / "p.toml").read_bytes(), "application/toml")
+    r = web.post("/api/v1/evaluate/panel", data=form, files=files, headers=_token_headers(web))
+    assert r.status_code == 400 and "changed after it was fingerprinted" in r.json()["error"]
