@@ -123,7 +123,7 @@ def _idea_edit(page, what: str) -> None:
         page.locator("#comments + ul a", has_text="Edit").first.click()
         expect(page.locator("h1")).to_have_text("Edit your comment")
         return
-    page.get_by_role("button", name="Edit this idea").click()
+    page.get_by_role("link", name="Edit this idea").click()
     expect(page.locator("h1")).to_have_text("Edit the idea")
     if what == "error":
         page.fill("#title", "")
