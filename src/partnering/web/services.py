@@ -19,6 +19,7 @@ from partnering.measure.assess import assess
 from partnering.measure.freshness import store_freshness
 from partnering.measure.spc import run_spc
 from partnering.store import repository as repo
+from partnering.store.annotations import rebases_by_series
 from partnering.web.cache import cached
 
 # ------------------------------------------------------------------------------------------------ store basics
@@ -117,7 +118,8 @@ def _org_spc(engine, user, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     The assessment's points for the indicators it covers; then SPC over the organisation's other visible
     indicators (its own KPIs and any catalogue indicator the assessment does not cover), each over its last
     ``spc_months`` months, with the catalogue's direction and standard or, for an indicator the catalogue does
-    not know, a neutral direction and no target.  Breakdown series (codes with ``:``) are left out, as in the
+    not know, a neutral direction and no target, and any rebase recorded for them (as the assessment's).
+    Breakdown series (codes with ``:``) are left out, as in the
     assessment.
     """
     def compute():
@@ -136,7 +138,7 @@ def _org_spc(engine, user, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
                 window = a.config.spc_months if a is not None else 36
                 rest = rest.sort_values("period").groupby("indicator", sort=False).tail(window)
                 try:
-                    pts, ic = spc_for_frame(rest, with_icons=True)
+                    pts, ic = spc_for_frame(rest, with_icons=True, rebases=rebases_by_series(engine, [code]))
                     parts.append(pts)
                     icons.append(ic)
                 except ValidationError:  # a series SPC cannot chart: the table of values still shows it
@@ -172,12 +174,12 @@ def org_spc_icons(engine, user, code: str, indicator_code: str) -> dict:
     return {}
 
 
-def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False):
+def spc_for_frame(obs: pd.DataFrame, with_icons: bool = False, rebases: dict | None = None):
     """SPC for observations (org_code, indicator, period, value): :func:`partnering.measure.assess.spc_for_frame`
     (month grid, the catalogue's directions and standards).  Points, or (points, icons)."""
     from partnering.measure.assess import spc_for_frame as library_spc_for_frame
 
-    return library_spc_for_frame(obs, with_icons=with_icons)
+    return library_spc_for_frame(obs, with_icons=with_icons, rebases=rebases)
 
 
 def spc_series(frame: pd.DataFrame, improvement_direction: str = "increase", target=None, chart: str = "xmr"):

@@ -140,3 +140,27 @@ def test_chart_downloads_and_the_board_pack(fresh_app):
     pack = c.get("/org/ZA1/download-board-pack")
     assert pack.status_code == 200 and pack.content.startswith(b"%PDF")
     assert pack.headers["content-disposition"] == 'attachment; filename="ZA1-board-pack.pdf"'
+
+
+def test_a_rebase_also_restarts_a_series_the_assessment_does_not_cover(fresh_app):
+    """An organisation outside the assessed kinds (here a community trust) still has its charts: SPC over its own
+    series, which must take its recorded rebase too."""
+    import pandas as pd
+
+    from partnering.ingest.base import Parsed, commit_parsed
+    from partnering.store.annotations import add_note
+    from partnering.web.cache import invalidate_version
+
+    eng = fresh_app.state.engine
+    orgs = pd.DataFrame({"org_code": ["ZC1"], "name": ["Community ZC1"], "kind": "community_trust"})
+    obs = pd.DataFrame([{"org_code": "ZC1", "indicator": IND, "period": f"2024-{m:02d}", "numerator": None,
+                         "denominator": None, "value": 500 + 10 * m} for m in range(1, 13)])
+    commit_parsed(Parsed(kind="ae-monthly", file="zc1.csv", organisations=orgs, observations=obs), "zc1", eng)
+    add_note(eng, "ZC1", IND, "2024-07", "rebase", "Walk-in centre moved", actor="seed")
+    invalidate_version(eng)
+    c = _client(fresh_app, "viewer@test.nhs.uk")
+    points = c.get(f"/api/v1/spc?org=ZC1&indicator={IND}").json()["points"]
+    assert [p["rebase_group"] for p in points] == [0] * 6 + [1] * 6
+    # each group's mean is its own months' mean: 500 + 10 * (1..6) and 500 + 10 * (7..12)
+    assert points[0]["mean"] == pytest.approx(535.0) and points[-1]["mean"] == pytest.approx(595.0)
+    assert "Rebased 2024-07: Walk-in centre moved" in c.get("/org/ZC1").text
