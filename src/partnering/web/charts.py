@@ -101,10 +101,11 @@ def figure_from_spec(spec: dict) -> dict:
         shapes += s2
         labels += l2
         layout["margin"]["t"] = 90
-    for a in spec["annotations"]:
+    for j, a in enumerate(spec["annotations"]):  # below its point, boxed so it reads over the lines
         labels.append({"x": a["x"], "y": a["y"] if a["y"] is not None else 0, "xref": "x", "yref": "y",
-                       "text": a["text"][:60], "showarrow": True, "arrowhead": 0, "ay": 36, "ax": 0,
-                       "font": {"size": 11, "color": NOTE_COLOUR}, "arrowcolor": NOTE_COLOUR})
+                       "text": a["text"][:60], "showarrow": True, "arrowhead": 0, "ay": 40 + 22 * (j % 2), "ax": 0,
+                       "font": {"size": 11, "color": NOTE_COLOUR}, "arrowcolor": NOTE_COLOUR,
+                       "bgcolor": "#ffffff", "bordercolor": NOTE_COLOUR, "borderwidth": 1})
     if spec["limit_notes"]:  # said under the time axis, above the legend (the page repeats it under the chart)
         layout["xaxis"]["title"] = {"text": " ".join(spec["limit_notes"]), "font": {"size": 11}}
     if shapes:
