@@ -90,6 +90,17 @@ def may_pin(user: CurrentUser, code: str) -> bool:
     return may_manage(user.role, user.org_code, code)
 
 
+def _pinnable(request: Request, user: CurrentUser, code: str):
+    """(engine, CODE) for a change of ``code``'s peer group: 404 for an unknown organisation, 403 unless ``user``
+    may choose its peers."""
+    eng = request.app.state.engine
+    code = code.upper()
+    services.org_row(eng, code)
+    if not may_pin(user, code):
+        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    return eng, code
+
+
 # ------------------------------------------------------------------------------------------------ pages
 
 
@@ -117,11 +128,7 @@ def peers_page(request: Request, code: str, user: CurrentUser = Depends(page_use
 def peers_save(request: Request, code: str, peers: str = Form(""), reason: str = Form(""),
                user: CurrentUser = Depends(page_user)):
     """Pin the peer group an analyst of the organisation (or an administrator) chose; audited."""
-    eng = request.app.state.engine
-    code = code.upper()
-    services.org_row(eng, code)
-    if not may_pin(user, code):
-        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    eng, code = _pinnable(request, user, code)
     codes = [c for c in peers.replace(";", ",").replace("\n", ",").replace(" ", ",").split(",") if c.strip()]
     try:
         pin_peers(eng, code, codes, user.email, reason, assessment=services.assessment(eng, user))
@@ -133,11 +140,7 @@ def peers_save(request: Request, code: str, peers: str = Form(""), reason: str =
 @pages.post("/org/{code}/peers/automatic")
 def peers_automatic(request: Request, code: str, user: CurrentUser = Depends(page_user)):
     """Go back to the automatic peers (analysts of the organisation, administrators); audited."""
-    eng = request.app.state.engine
-    code = code.upper()
-    services.org_row(eng, code)
-    if not may_pin(user, code):
-        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    eng, code = _pinnable(request, user, code)
     unpin_peers(eng, code, user.email)
     return RedirectResponse(f"/org/{code}#peers", status_code=303)
 
@@ -387,11 +390,7 @@ def peer_group(request: Request, code: str = CODE, user: CurrentUser = Depends(a
 @api.put("/organisations/{code}/peer-group", response_model=PeerGroupOut, responses=ERROR_RESPONSES)
 def peer_group_put(request: Request, body: PeerGroupIn, code: str = CODE, user: CurrentUser = Depends(api_user)):
     """Pin the organisation's peer group (analysts of the organisation, administrators); audited as peers.pin."""
-    eng = request.app.state.engine
-    code = code.upper()
-    services.org_row(eng, code)
-    if not may_pin(user, code):
-        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    eng, code = _pinnable(request, user, code)
     pin_peers(eng, code, body.peers, user.email, body.reason, assessment=services.assessment(eng, user))
     return _group_out(eng, user, code)
 
@@ -399,11 +398,7 @@ def peer_group_put(request: Request, body: PeerGroupIn, code: str = CODE, user: 
 @api.delete("/organisations/{code}/peer-group", response_model=PeerGroupOut, responses=ERROR_RESPONSES)
 def peer_group_delete(request: Request, code: str = CODE, user: CurrentUser = Depends(api_user)):
     """Go back to the automatic peers (analysts of the organisation, administrators); audited as peers.unpin."""
-    eng = request.app.state.engine
-    code = code.upper()
-    services.org_row(eng, code)
-    if not may_pin(user, code):
-        raise AccessDenied(f"only analysts of {code} (or administrators) may choose its peers")
+    eng, code = _pinnable(request, user, code)
     unpin_peers(eng, code, user.email)
     return _group_out(eng, user, code)
 

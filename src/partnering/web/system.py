@@ -51,18 +51,21 @@ SEGMENT_KINDS_DEFAULT = "acute_trust"
 PAGE_SIZES = (25, 50, 100)
 FLAGS = {"difficulty": "In persistent difficulty", "track": "With a track record", "neither": "Neither flag"}
 #: short column headings of the key metrics (the full name is in the heading for screen readers and on hover);
-#: a metric not listed here gets its name up to the first bracket or comma, at most four words
+#: a metric not listed here gets its name up to the first bracket, comma or colon, at most three words
 SHORT_HEADINGS = {"ae_4h_pct_all": "A&E 4 hours", "rtt_within_18w_pct": "RTT 18 weeks",
-                  "ae_dta_over_12h_pct": "12-hour waits", "rtt_over_52w_pct": "RTT 52+ weeks"}
+                  "ae_dta_over_12h_pct": "12-hour waits", "rtt_over_52w_pct": "RTT 52+ weeks",
+                  "cwt_fds_28d_pct": "Cancer 28-day FDS", "cwt_62d_pct": "Cancer 62-day",
+                  "cwt_31d_pct": "Cancer 31-day", "nss_engagement": "Staff engagement",
+                  "nss_pp3_2_raising_concerns": "Raising concerns", "amb_c2_mean_min": "Category 2 response"}
 
 
 def short_heading(code: str, name: str | None) -> str:
     """A short column heading for a key metric: :data:`SHORT_HEADINGS`, else the start of its name."""
     if code in SHORT_HEADINGS:
         return SHORT_HEADINGS[code]
-    head = re.split(r"[(,]", name or code)[0].strip() or code
+    head = re.split(r"[(,:]", name or code)[0].strip() or code
     words = head.split()
-    return " ".join(words[:4]) + ("…" if len(words) > 4 else "")
+    return " ".join(words[:3]) + ("…" if len(words) > 3 else "")
 
 
 # ------------------------------------------------------------------------------------------------ overview

@@ -9,28 +9,20 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import PASSWORD, csrf_of, make_app, sign_in
+from .conftest import csrf_of, sign_in
 
 pytestmark = pytest.mark.integration
 
 ORG = "ZA1"  # analyst.a's organisation in the web tests' users (conftest.USERS)
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from partnering.ingest.demo import load_demo
-    from partnering.store.db import get_engine
-    from partnering.web.auth import create_user
+@pytest.fixture
+def app(demo_app):
+    """The web tests' demo app; any peer group a test pinned is forgotten afterwards (other tests read peers)."""
+    from partnering.store.peer_groups import clear_peer_group
 
-    from .conftest import USERS
-
-    home = tmp_path_factory.mktemp("peers")
-    url = f"sqlite:///{home / 'demo.db'}"
-    eng = get_engine(url)
-    load_demo(eng)
-    for email, (role, org) in USERS.items():
-        create_user(eng, email, role, org, password=PASSWORD)
-    return make_app(url, home)
+    yield demo_app
+    clear_peer_group(demo_app.state.engine, ORG, "test-cleanup")
 
 
 def _token(app, email):
