@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"wrote {rejects}")
         if load:
             for report in load_indicators(result, str(record_set), engine()):
-                console.print(f"[{report.kind}] {report.line()}")
+                console.print(f"{report.kind} batch {report.batch_id}: {report.line()}", markup=False)
 
     @group.command("spc")
     def spc(
