@@ -45,6 +45,7 @@ def duckdb_connection(threads: int | None = None, memory_limit: str | None = Non
 
     con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
     con.raw_sql("SET TimeZone = 'UTC'")
+    con.raw_sql("SET enable_progress_bar = false")  # the command line shows its own progress, on stderr
     if memory_limit:
         con.raw_sql(f"SET memory_limit = '{memory_limit}'")
     return con

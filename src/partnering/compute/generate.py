@@ -7,8 +7,8 @@ four fifths are attendances and one fifth pathways.
 The distributions are synthetic, chosen to look like the published national figures rather than taken from any
 patient data: department mix about 60% type 1, 2% type 2, 38% types 3-4, and about 60% of type 1 attendances
 within 4 hours, as in NHS England's monthly A&E statistics for 2024-25 [AE]; about 28% of type 1 attendances
-admitted; RTT waits with a median of some 14 weeks and a few percent over 52 weeks, as in the 2024-25 RTT
-statistics [RTT] (sources in ``indicators/indicators.toml``).  Trusts differ (a per-trust factor on every
+admitted; RTT waiting lists about 70% within 18 weeks and 5% over 52 weeks (the 2024-25 RTT statistics [RTT]
+are nearer 59% and 2-3%: a heavier tail than England's; sources in ``indicators/indicators.toml``).  Trusts differ (a per-trust factor on every
 duration) so that SPC and the assessment find something to say.  The messiness rates (:data:`MESSINESS`) are
 illustrative assumptions, large enough that every reject reason appears in a million records.
 """
@@ -173,8 +173,8 @@ def pathway_chunk(rng, n: int, first_id: int, orgs: list[str], org_weight: np.nd
     first_day = window.start // DAY - 730
     last_day = window.end // DAY
     start = rng.integers(first_day, last_day, n)
-    long_wait = rng.random(n) < 0.3
-    scale = np.where(long_wait, 260.0, 70.0) * org_factor[org] ** 2
+    long_wait = rng.random(n) < 0.15  # a mixture of two exponentials: most waits short, a long tail
+    scale = np.where(long_wait, 170.0, 70.0) * org_factor[org] ** 2
     stop = start + rng.exponential(scale).astype(np.int64) + 1
     waiting = stop >= last_day  # not stopped by the extract date
     tfc = rng.choice(len(TREATMENT_FUNCTIONS), n)
