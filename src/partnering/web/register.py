@@ -184,18 +184,23 @@ def detail_page(request: Request, partnership_id: RecordId, saved: str | None = 
                   can_edit=may_write(user.role, user.org_code, rec.party_codes))
 
 
-@pages.get("/partnerships/{partnership_id}/edit")
-def edit_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
+def _writable(request: Request, user: CurrentUser, partnership_id: RecordId):
+    """The partnership, when the user may change it (:class:`AccessDenied` saying why otherwise)."""
     rec = get_partnership(request.app.state.engine, partnership_id)
     require_write(user.role, user.org_code, rec.party_codes)
+    return rec
+
+
+@pages.get("/partnerships/{partnership_id}/edit")
+def edit_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
+    rec = _writable(request, user, partnership_id)
     return _form_page(request, user, _form_values(rec), rec=rec)
 
 
 @pages.post("/partnerships/{partnership_id}/edit")
 async def edit_save(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    rec = get_partnership(eng, partnership_id)
-    require_write(user.role, user.org_code, rec.party_codes)
+    rec = _writable(request, user, partnership_id)
     form = await request.form()
     data, values, errors = _entry_from_form(form)
     if not errors:
@@ -225,8 +230,7 @@ def _end_page(request: Request, rec, values: dict, errors=None, status: int = 20
 @pages.get("/partnerships/{partnership_id}/end")
 def end_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     """The form to end a partnership: its last month, why it ended, the lessons, and a confirmation."""
-    rec = get_partnership(request.app.state.engine, partnership_id)
-    require_write(user.role, user.org_code, rec.party_codes)
+    rec = _writable(request, user, partnership_id)
     return _end_page(request, rec, {"end_period": rec.end_period or "", "reason": "", "lessons": rec.lessons or "",
                                     "confirm": False, "version": str(rec.version)})
 
@@ -234,8 +238,7 @@ def end_page(request: Request, partnership_id: RecordId, user: CurrentUser = Dep
 @pages.post("/partnerships/{partnership_id}/end")
 async def end_save(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    rec = get_partnership(eng, partnership_id)
-    require_write(user.role, user.org_code, rec.party_codes)
+    rec = _writable(request, user, partnership_id)
     form = await request.form()
     values = {k: (form.get(k) or "").strip() for k in ("end_period", "reason", "lessons", "version")}
     values["confirm"] = form.get("confirm") == "yes"
@@ -265,8 +268,7 @@ async def end_save(request: Request, partnership_id: RecordId, user: CurrentUser
 @pages.post("/partnerships/{partnership_id}/renew")
 async def renew_page(request: Request, partnership_id: RecordId, user: CurrentUser = Depends(page_user)):
     eng = request.app.state.engine
-    rec = get_partnership(eng, partnership_id)
-    require_write(user.role, user.org_code, rec.party_codes)
+    _writable(request, user, partnership_id)
     form = await request.form()
     new = renew_partnership(eng, partnership_id, (form.get("start_period") or "").strip(), user.email)
     return RedirectResponse(f"/partnerships/{new.id}?saved=1", status_code=303)

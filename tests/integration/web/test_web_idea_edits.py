@@ -6,25 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
-from tests.integration.web.conftest import csrf_of, sign_in
+from tests.integration.web.conftest import csrf_of
+from tests.integration.web.test_web_improve import _as, web  # noqa: F401  (the fixture and the sign-in)
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def web(fresh_app):
-    with TestClient(fresh_app) as c:
-        yield c
-
-
-def _as(client, email):
-    client.cookies.clear()
-    assert sign_in(client, email).status_code == 303
-    return {"x-csrf-token": csrf_of(client.get("/account").text)}
-
-
-def test_author_edits_idea_and_comment_on_the_page_others_may_not(web):
+def test_author_edits_idea_and_comment_on_the_page_others_may_not(web):  # noqa: F811
     from partnering.web.auth import create_user
 
     create_user(web.app.state.engine, "staff.a@test.nhs.uk", "viewer", "ZA1", password="correct horse battery")

@@ -8,25 +8,14 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.integration.web.conftest import csrf_of, sign_in
+from tests.integration.web.conftest import csrf_of
+from tests.integration.web.test_web_register import _as, web  # noqa: F401  (the fixture and the sign-in)
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def web(fresh_app):
-    with TestClient(fresh_app) as c:
-        yield c
-
-
-def _as(client, email):
-    client.cookies.clear()
-    assert sign_in(client, email).status_code == 303
-
-
-def _partnership(web) -> int:
+def _partnership(web) -> int:  # noqa: F811
     from partnering.register import add_partnership
 
     return add_partnership(web.app.state.engine, {"recipient_code": "ZA1", "supporter_code": "ZA2",
@@ -34,7 +23,7 @@ def _partnership(web) -> int:
                                                   "lessons": "Start with flow"}, actor="t").id
 
 
-def test_a_party_ends_a_partnership_on_its_page(web):
+def test_a_party_ends_a_partnership_on_its_page(web):  # noqa: F811
     pid = _partnership(web)
     _as(web, "analyst.b@test.nhs.uk")  # the supporter's analyst
     assert f'href="/partnerships/{pid}/end"' in web.get(f"/partnerships/{pid}").text
@@ -74,7 +63,7 @@ def test_a_party_ends_a_partnership_on_its_page(web):
     assert r.status_code == 400 and "changed by someone else" in r.text
 
 
-def test_only_analysts_of_a_party_and_administrators_end_it(web):
+def test_only_analysts_of_a_party_and_administrators_end_it(web):  # noqa: F811
     pid = _partnership(web)
     from sqlalchemy import insert
 
@@ -102,7 +91,7 @@ def test_only_analysts_of_a_party_and_administrators_end_it(web):
     assert web.get(f"/api/v1/partnerships/{pid}").json()["end_period"] == "2025-09"
 
 
-def test_the_api_records_why_it_ended(web):
+def test_the_api_records_why_it_ended(web):  # noqa: F811
     pid = _partnership(web)
     _as(web, "analyst.a@test.nhs.uk")
     h = {"x-csrf-token": csrf_of(web.get("/account").text)}
