@@ -132,12 +132,19 @@ def draw_spec(spec: dict, *, width: float = 9.0, height: float = 4.8, footer: bo
         ax.plot(xs, mean, color=MEAN, lw=1.6, label="Mean" if k == 0 else None, zorder=2)
         ax.plot(xs, upl, color=LIMIT, lw=1.3, ls=(0, (6, 3)), label="Process limits" if k == 0 else None)
         ax.plot(xs, lpl, color=LIMIT, lw=1.3, ls=(0, (6, 3)))
+    all_x = pd.to_datetime([pt["x"] for pt in spec["points"]])
     for i, r in enumerate(spec["rebases"]):
         x0 = pd.Timestamp(r["x"])
         ax.axvline(x0, color=NOTE_COLOUR, lw=1.2, ls=":", zorder=1)
-        ax.annotate(textwrap.shorten(r["label"], int(width * 12)), (x0, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(3, -3 - 11 * i), textcoords="offset points", va="top", fontsize=8, color=NOTE_COLOUR,
-                    fontweight="bold")
+        # the reason in full, wrapped to the side of the line with more room (a rebase late in the series: left)
+        span = (all_x.max() - all_x.min()) or pd.Timedelta(days=1)
+        frac = (x0 - all_x.min()) / span
+        right = frac > 0.6
+        room = max(25, int(width * 11 * (frac if right else 1 - frac) * 0.85))
+        ax.annotate(textwrap.fill(r["label"], room), (x0, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(-3 if right else 3, -3 - 11 * i), textcoords="offset points", va="top",
+                    ha="right" if right else "left", fontsize=8, color=NOTE_COLOUR, fontweight="bold",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     for t in spec["targets"]:
         dash = (0, (4, 2)) if t["role"] == "assurance" else (0, (1.5, 2))
         ax.axhline(t["value"], color=t["colour"], lw=1.4, ls=dash, label=t["label"], zorder=2)
