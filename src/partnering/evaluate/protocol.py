@@ -101,9 +101,12 @@ def _from_document(doc, source) -> tuple[Protocol, dict]:
         meta = dict(stamp) if isinstance(stamp, dict) else {k: doc.get(k) for k in ("fingerprint", "saved_at",
                                                                                     "latest_period_seen")}
         proto = Protocol(**doc["protocol"])
+        proto.validate()
+        fingerprint(proto)  # values JSON cannot write are not a protocol either
+    except ValidationError:
+        raise
     except (AttributeError, ValueError, KeyError, TypeError) as exc:
         raise ValidationError(f"{source}: not a readable analysis protocol ({exc})") from exc
-    proto.validate()
     return proto, meta
 
 
