@@ -179,10 +179,14 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
 
 
 @pages.get("/download/summary")
-def download_summary(request: Request, format: str = "csv", region: str = "", icb: str = "",
-                     user: CurrentUser = Depends(page_user)):
+def download_summary(request: Request, format: str = "csv", region: str = "", icb: str = "", segment: str = "",
+                     flag: str = "", q: str = "", user: CurrentUser = Depends(page_user)):
+    """The summary icon table as the page filters it (every page of it)."""
     eng = request.app.state.engine
     df = _filtered_summary(eng, user, region, icb, "", "asc")
+    if not df.empty and (segment or flag or q):
+        keep, _ = table_rows(records(df), segment, flag if flag in FLAGS else "", q, "1", "all")
+        df = df[df["org_code"].isin({r["org_code"] for r in keep})]
     return downloads.table_response(df, format, "summary-icon-table")
 
 

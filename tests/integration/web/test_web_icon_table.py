@@ -53,3 +53,15 @@ def test_sort_links_keep_the_filters(admin):
     assert "flag=neither" in link and "per=50" in link
     names = re.findall(r'<th scope="row" class="nhsuk-table__header"><a href="/org/\w+">([^<]+)</a>', _table(html))
     assert names == sorted(names)
+
+
+def test_download_follows_the_filters(admin):
+    import io
+
+    import pandas as pd
+
+    every = pd.read_csv(io.StringIO(admin.get("/download/summary?format=csv").text), comment="#")
+    diff = pd.read_csv(io.StringIO(admin.get("/download/summary?format=csv&flag=difficulty").text), comment="#")
+    assert 0 < len(diff) < len(every) and diff["persistent_difficulty"].astype(str).str.lower().isin(["true", "1"]).all()
+    page = admin.get("/?flag=difficulty").text
+    assert "/download/summary?region=&amp;icb=&amp;segment=&amp;flag=difficulty&amp;q=" in page
