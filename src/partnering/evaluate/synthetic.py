@@ -28,6 +28,7 @@ Units in ``panel.excluded`` (spillover: the supporter, trusts in the same ICB) n
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -262,7 +263,8 @@ def _predictor_matrix(panel: Panel, specs, cube, rows, pre: np.ndarray) -> tuple
         if cols.size == 0:
             continue
         block = cube[s.variable][np.ix_(rows, cols)]
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # no value in the periods: NaN, predictor dropped below
             col = np.nanmean(block, axis=1) if np.isnan(block).any() else block.mean(axis=1)
         out.append(col)
         labels.append(label)
