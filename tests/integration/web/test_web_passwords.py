@@ -98,3 +98,15 @@ def test_only_admins_reset_passwords(fresh_app, who):
         assert r.status_code == 403
     assert not [r for r in _audit(fresh_app, "user.update", "analyst.b@test.nhs.uk")
                 if json.loads(r["after"]).get("password") == "reset"]
+
+
+def test_users_page_with_events_that_have_no_after(fresh_app):
+    """A deletion's audit event has no 'after' (a peer group forgotten): the users page still lists the log."""
+    from partnering.store.peer_groups import clear_peer_group, set_peer_group
+
+    set_peer_group(fresh_app.state.engine, "ZA1", ["ZA2"], "admin@test.nhs.uk")
+    assert clear_peer_group(fresh_app.state.engine, "ZA1", "admin@test.nhs.uk")
+    with TestClient(fresh_app) as c:
+        assert sign_in(c, "admin@test.nhs.uk").status_code == 303
+        page = c.get("/admin/users")
+        assert page.status_code == 200 and "peers.unpin" in page.text
