@@ -46,6 +46,7 @@ class Evaluation:
     errors: dict[str, str] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    unit_noun: str = "units"  # what the panel's units are called (Panel.unit_noun)
 
     def to_dict(self) -> dict:
         return {
@@ -61,7 +62,7 @@ class Evaluation:
             "benefits": None if self.benefits is None else {
                 **self.benefits,
                 "table": None if self.benefits.get("table") is None else self.benefits["table"].to_dict("records")},
-            "errors": self.errors, "excluded": self.excluded, "warnings": self.warnings,
+            "errors": self.errors, "excluded": self.excluded, "warnings": self.warnings, "unit_noun": self.unit_noun,
         }
 
 
@@ -119,7 +120,7 @@ def evaluate_panel(panel: Panel, methods: Sequence[str] | str = ("its", "did", "
     benefits = realised_vs_forecast(per_year if per_year is not None else pd.DataFrame(columns=["year", "effect"]),
                                     forecast, case_id)
     return Evaluation(panel.outcome, panel.treated, panel.starts[panel.treated[0]], results, verdict, rtm, spc,
-                      per_year, benefits, errors, dict(panel.excluded), list(verdict.warnings))
+                      per_year, benefits, errors, dict(panel.excluded), list(verdict.warnings), panel.unit_noun)
 
 
 def _run_one(method: str, panel: Panel, level: float, covariates, seed: int) -> MethodResult:
