@@ -258,6 +258,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/organisations/{code}/notes"): Rule("analyst_of_org", ok=(201,), body="note"),
     ("PATCH", "/api/v1/notes/{note_id}"): Rule("analyst_of_a", body="note_change"),
     ("DELETE", "/api/v1/notes/{note_id}"): Rule("analyst_of_a"),
+    ("POST", "/notes/undo/{event_id}"): Rule("analyst_of_a", ok=(303,), body="none", csrf=True),
 }
 
 
@@ -318,6 +319,11 @@ def _request(s: Session, method: str, path: str, rule: Rule, *, api: bool, world
 
         note = add_note(world.engine, ORG_A, "ae_4h_pct_all", "2025-02", "annotation", "authz", actor="authz-test")
         path = path.replace("{note_id}", str(note.id))
+    if "{event_id}" in path:  # the audit event of a fresh annotation of org A (undoing it removes the annotation)
+        from partnering.store.annotations import add_note, note_history
+
+        add_note(world.engine, ORG_A, "ae_4h_pct_all", "2025-03", "annotation", "authz undo", actor="authz-test")
+        path = path.replace("{event_id}", str(note_history(world.engine, ORG_A, limit=1)[0]["event_id"]))
     return s.client.request(method, path, data=data, files=files, json=json, headers=headers)
 
 

@@ -191,6 +191,37 @@ def undo_change(engine: Engine, event_id: int, actor: str | None = None) -> Note
     return restored
 
 
+def note_history(engine: Engine, org_code: str, limit: int = 20) -> list[dict]:
+    """The latest audited changes to an organisation's notes, newest first: ``event_id, at, actor, action, kind,
+    indicator, period, text`` (the note after the change, or before it for a delete) — what
+    :func:`undo_change` can put back."""
+    from partnering.store.audit import audit_frame
+
+    code = str(org_code).upper()
+    out = []
+    for ev in audit_frame(engine, limit=None, action="chart.").itertuples():
+        after, before = (v if isinstance(v, str) and v else None for v in (ev.after, ev.before))
+        note = json.loads(after or before or "{}")
+        if note.get("org_code") != code:
+            continue
+        out.append({"event_id": int(ev.id), "at": ev.at, "actor": ev.actor, "action": ev.action.rsplit(".", 1)[-1],
+                    "kind": note.get("kind"), "indicator": note.get("indicator"), "period": note.get("period"),
+                    "text": note.get("text")})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def event_org(engine: Engine, event_id: int) -> str:
+    """The organisation whose note an audited chart-note change was about (for access checks before an undo)."""
+    with engine.connect() as conn:
+        ev = conn.execute(select(AuditEvent).where(AuditEvent.id == event_id)).first()
+    if ev is None or not str(ev.action).startswith("chart.") or not str(ev.target or "").startswith("chart_note:"):
+        raise NotFoundError(f"audit event {event_id} is not a change to a chart note")
+    note = json.loads(ev.after) if ev.after else json.loads(ev.before or "{}")
+    return str(note.get("org_code") or "")
+
+
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 

@@ -4,7 +4,8 @@
 * ``/org/{code}/notes`` lists an organisation's annotations and rebases (everyone signed in sees them, as they
   see the organisation page) and, for an analyst of the organisation or an administrator
   (:func:`partnering.improve.access.may_manage`), the forms to add them (``POST /org/{code}/notes``), change and
-  delete them (``POST /notes/{id}/change``, ``/notes/{id}/delete``).  The store keeps who and
+  delete them (``POST /notes/{id}/change``, ``/notes/{id}/delete``) and undo a recent change
+  (``POST /notes/undo/{event}``: the audit log keeps the note before every change).  The store keeps who and
   when and audits every write (:mod:`partnering.store.annotations`); a rebase restarts the SPC mean and limits in
   the assessment, so every page, the report and the API show the rebased limits.
 * ``/org/{code}/download/charts/{indicator}.png`` / ``.svg``: the chart the page shows, server-drawn with matplotlib from the
@@ -177,7 +178,11 @@ def _notes_view(request: Request, code: str, user: CurrentUser, indicator_code: 
         for col in ("created_at", "updated_at"):
             r[col] = r[col].strftime("%Y-%m-%d %H:%M") if isinstance(r[col], (datetime, pd.Timestamp)) else r[col]
     form = form or {"indicator": indicator_code, "period": "", "kind": "annotation", "text": ""}
-    return render(request, "organisation/notes.html", status_code=status_code,
+    history = store.note_history(eng, code)
+    for h in history:
+        h["indicator_name"] = names.get(h["indicator"], h["indicator"])
+        h["at"] = h["at"].strftime("%Y-%m-%d %H:%M") if isinstance(h["at"], (datetime, pd.Timestamp)) else h["at"]
+    return render(request, "organisation/notes.html", status_code=status_code, history=history,
                   title=f"Annotations and rebases: {org['name']}", org=org, notes=rows, choices=choices,
                   can_manage=_may_manage(user, code), errors=errors or [], form=form, saved=saved,
                   kinds=list(KIND_WORDS.items()))
@@ -236,6 +241,17 @@ async def delete_note_page(request: Request, note_id: RecordId, user: CurrentUse
     store.delete_note(eng, note_id, actor=user.email)
     _written(eng)
     return RedirectResponse(f"/org/{note.org_code}/notes?indicator={note.indicator}&saved=deleted", status_code=303)
+
+
+@pages.post("/notes/undo/{event_id}")
+async def undo_note_page(request: Request, event_id: RecordId, user: CurrentUser = Depends(page_user)):
+    """Put a note back as it was before an audited change (the notes page's "Undo"); the undo is audited too."""
+    eng = request.app.state.engine
+    code = store.event_org(eng, event_id)
+    require(_may_manage(user, code), "analysts", code)
+    store.undo_change(eng, event_id, actor=user.email)
+    _written(eng)
+    return RedirectResponse(f"/org/{code}/notes?saved=undone", status_code=303)
 
 
 @pages.get("/org/{code}/download/charts/{indicator_code}.{image}")

@@ -70,6 +70,20 @@ def test_an_analyst_of_the_organisation_annotates_and_rebases_from_the_page(fres
                                                                           "analyst.a@test.nhs.uk")
     assert c.post(f"/notes/{ann['id']}/delete", data={"csrf_token": tok}, follow_redirects=False).status_code == 303
     assert [n["kind"] for n in c.get("/api/v1/organisations/ZA1/notes").json()] == ["rebase"]
+    # the recent changes, newest first, each with an undo: undoing the delete brings the changed note back
+    from partnering.store.annotations import note_history
+
+    history = note_history(fresh_app.state.engine, "ZA1")
+    assert [(h["action"], h["kind"]) for h in history] == [("delete", "annotation"), ("change", "annotation"),
+                                                           ("add", "rebase"), ("add", "annotation")]
+    page = c.get("/org/ZA1/notes").text
+    assert f'action="/notes/undo/{history[0]["event_id"]}"' in page
+    r = c.post(f"/notes/undo/{history[0]['event_id']}", data={"csrf_token": tok}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/org/ZA1/notes?saved=undone"
+    back = {n["id"]: n for n in c.get("/api/v1/organisations/ZA1/notes").json()}
+    assert back[ann["id"]]["text"] == "New front door model (phase 1)"
+    viewer = _client(fresh_app, "viewer@test.nhs.uk")
+    assert "/notes/undo/" not in viewer.get("/org/ZA1/notes").text  # a viewer sees the history, no undo
 
 
 def test_the_form_under_each_chart_is_for_those_who_may_write(fresh_app):
