@@ -355,8 +355,9 @@ def _indicator_view(ev, code: str, i: int, catalogue, names: dict[str, str]) -> 
     rows = dict(ev.results)
     if ev.rtm is not None:
         rows["rtm"] = ev.rtm
+    labels = {**METHOD_LABELS, "rtm": METHOD_LABELS["rtm"].replace("trusts", ev.unit_noun or "units")}
     for m, r in rows.items():
-        methods.append({"key": m, "name": METHOD_LABELS.get(m, m), "att": _num(r.att), "low": _num(r.ci_low),
+        methods.append({"key": m, "name": labels.get(m, m), "att": _num(r.att), "low": _num(r.ci_low),
                         "high": _num(r.ci_high), "level": r.level, "p_value": _num(r.p_value),
                         "rmspe": _num(r.rmspe_pre), "assumptions": list(r.assumptions)})
     rtm = None

@@ -53,3 +53,13 @@ def test_organisation_kinds_give_their_noun():
     assert [unit_noun_of(k) for k in ("acute_trust", "mental_health_trust", "ambulance_trust", "gp_practice",
                                       "icb", "region", None)] == [
         "trusts", "trusts", "trusts", "practices", "ICBs", "organisations", "organisations"]
+
+
+def test_the_evaluation_page_labels_the_check_with_the_noun():
+    from partnering.web.evaluate import _indicator_view
+
+    ev = evaluate_panel(panel_from_long(_practices(), "practice", "month", "y", "P00", "2022-01",
+                                        unit_noun="practices"), ("its",))
+    assert ev.unit_noun == "practices" and ev.to_dict()["unit_noun"] == "practices"
+    names = [m["name"] for m in _indicator_view(ev, "y", 0, None, {})["methods"]]
+    assert names == ["Interrupted time series", "Against practices as bad before (regression to the mean)"]
