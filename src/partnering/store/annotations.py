@@ -157,10 +157,7 @@ def undo_change(engine: Engine, event_id: int, actor: str | None = None) -> Note
     """Put back the note as it was before audit event ``event_id`` (an add is removed, a change reverted, a delete
     restored with its id, who and when); the undo is itself audited (``chart.<kind>.undo``).  Returns the note as
     restored, or ``None`` when undoing an add removed it."""
-    with engine.connect() as conn:
-        ev = conn.execute(select(AuditEvent).where(AuditEvent.id == event_id)).first()
-    if ev is None or not str(ev.action).startswith("chart.") or not str(ev.target or "").startswith("chart_note:"):
-        raise NotFoundError(f"audit event {event_id} is not a change to a chart note")
+    ev = _chart_event(engine, event_id)
     note_id = int(str(ev.target).split(":", 1)[1])
     before = json.loads(ev.before) if ev.before else None
     kind = (before or json.loads(ev.after or "{}")).get("kind", "annotation")
@@ -214,12 +211,18 @@ def note_history(engine: Engine, org_code: str, limit: int = 20) -> list[dict]:
 
 def event_org(engine: Engine, event_id: int) -> str:
     """The organisation whose note an audited chart-note change was about (for access checks before an undo)."""
+    ev = _chart_event(engine, event_id)
+    note = json.loads(ev.after) if ev.after else json.loads(ev.before or "{}")
+    return str(note.get("org_code") or "")
+
+
+def _chart_event(engine: Engine, event_id: int):
+    """The audit event ``event_id``, which must be a change to a chart note (else :class:`NotFoundError`)."""
     with engine.connect() as conn:
         ev = conn.execute(select(AuditEvent).where(AuditEvent.id == event_id)).first()
     if ev is None or not str(ev.action).startswith("chart.") or not str(ev.target or "").startswith("chart_note:"):
         raise NotFoundError(f"audit event {event_id} is not a change to a chart note")
-    note = json.loads(ev.after) if ev.after else json.loads(ev.before or "{}")
-    return str(note.get("org_code") or "")
+    return ev
 
 
 def _dt(text: str | None) -> datetime | None:
