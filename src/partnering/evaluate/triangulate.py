@@ -27,7 +27,8 @@ import pandas as pd
 
 from partnering.evaluate.result import MethodResult
 
-__all__ = ["METHOD_NAMES", "CaseForecast", "Verdict", "case_forecast", "method_name", "per_year_effects",
+__all__ = ["METHOD_LABELS", "METHOD_NAMES", "CaseForecast", "Verdict", "case_forecast", "method_label", "method_name",
+           "per_year_effects",
            "realised_vs_forecast", "triangulate"]
 
 #: the methods' names in a verdict; ``{units}`` is the panel's noun for its units (:attr:`Panel.unit_noun`:
@@ -35,6 +36,17 @@ __all__ = ["METHOD_NAMES", "CaseForecast", "Verdict", "case_forecast", "method_n
 METHOD_NAMES = {"its": "interrupted time series", "did": "difference-in-differences",
                 "cs": "staggered difference-in-differences (Callaway-Sant'Anna)", "sc": "synthetic control",
                 "rtm": "comparison with {units} that were as bad before", "spc": "SPC view"}
+
+
+#: the methods' names as table headings (web page, report), same ``{units}`` rule
+METHOD_LABELS = {"its": "Interrupted time series", "did": "Difference-in-differences",
+                 "cs": "Staggered difference-in-differences (Callaway-Sant'Anna)", "sc": "Synthetic control",
+                 "rtm": "Against {units} as bad before (regression to the mean)"}
+
+
+def method_label(method: str, unit_noun: str = "units") -> str:
+    """A method's name as a table heading, with the panel's noun for its units."""
+    return METHOD_LABELS.get(method, method).replace("{units}", unit_noun or "units")
 
 
 def method_name(method: str, unit_noun: str = "units") -> str:

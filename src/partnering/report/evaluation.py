@@ -23,13 +23,16 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from partnering.errors import ValidationError
+from partnering.evaluate.triangulate import method_label
 from partnering.report.pages import inline_svg, text_pages
 
 __all__ = ["board_summary", "effect_figure", "render_html", "spc_figure", "write_report"]
 
-_NAMES = {"its": "Interrupted time series", "did": "Difference-in-differences",
-          "cs": "Staggered DiD (Callaway-Sant'Anna)",
-          "sc": "Synthetic control", "rtm": "Against trusts as bad before (regression to the mean)"}
+
+
+def _name(method: str, ev) -> str:
+    """A method's name as a table heading, as on the evaluation page (with the panel's noun for its units)."""
+    return method_label(method, getattr(ev, "unit_noun", "units"))
 
 
 def _fmt(v) -> str:
@@ -51,7 +54,7 @@ def board_summary(ev) -> list[str]:
         lines.append("SPC view: " + ev.spc.details["summary"])
     if ev.excluded:
         lines.append(f"{len(ev.excluded)} organisation(s) were kept out of the comparators because they could be "
-                     "affected by the partnership (the supporter, and trusts in the same ICB).")
+                     "affected by the partnership (the supporter, and those in the same ICB).")
     return lines
 
 
@@ -161,7 +164,7 @@ def methods_table(ev) -> pd.DataFrame:
     rows = dict(ev.results)
     if ev.rtm is not None:
         rows["rtm"] = ev.rtm
-    return pd.DataFrame([{"method": _NAMES.get(k, k), "effect": _fmt(r.att),
+    return pd.DataFrame([{"method": _name(k, ev), "effect": _fmt(r.att),
                           "interval": f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)} ({r.level:.0%})",
                           "p-value": _fmt(r.p_value), "pre-period fit (RMSPE)": _fmt(r.rmspe_pre)}
                          for k, r in rows.items()])
@@ -192,7 +195,7 @@ def render_html(evaluations: Mapping, title: str = "Partnership evaluation") -> 
             h.append("</ul>")
         h.append("<h3>Assumptions</h3><ul>")
         for k, r in ev.results.items():
-            h += [f"<li>{escape(_NAMES.get(k, k))}: {escape(a)}</li>" for a in r.assumptions]
+            h += [f"<li>{escape(_name(k, ev))}: {escape(a)}</li>" for a in r.assumptions]
         h.append("</ul>")
     h.append("</body></html>")
     return "\n".join(h)

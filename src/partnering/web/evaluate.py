@@ -38,6 +38,8 @@ from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from partnering.errors import PartneringError, ValidationError
+from partnering.evaluate.triangulate import METHOD_LABELS as _LABELS
+from partnering.evaluate.triangulate import method_label
 from partnering.register import get_partnership
 from partnering.web.auth import CurrentUser
 from partnering.web.cache import cached
@@ -55,9 +57,7 @@ api = APIRouter(prefix="/api/v1", tags=["api"])
 
 #: the CLI's ``--method`` choices (``partnering evaluate ... --method``)
 METHOD_CHOICES = ("its", "did", "sc", "cs", "all")
-METHOD_LABELS = {"its": "Interrupted time series", "did": "Difference-in-differences",
-                 "cs": "Staggered difference-in-differences (Callaway-Sant'Anna)", "sc": "Synthetic control",
-                 "rtm": "Against trusts as bad before (regression to the mean)"}
+METHOD_LABELS = {k: method_label(k, "trusts") for k in _LABELS}  # a partnership's panel is of trusts
 #: a JSON long table of at most this many rows (6,000 GP practices x 60 months, the benchmark's largest panel,
 #: is 360,000); a CSV upload is limited by the app's upload size (``app.state.max_upload_bytes``) as on /data
 MAX_PANEL_ROWS = 400_000
@@ -355,7 +355,7 @@ def _indicator_view(ev, code: str, i: int, catalogue, names: dict[str, str]) -> 
     rows = dict(ev.results)
     if ev.rtm is not None:
         rows["rtm"] = ev.rtm
-    labels = {**METHOD_LABELS, "rtm": METHOD_LABELS["rtm"].replace("trusts", ev.unit_noun or "units")}
+    labels = {k: method_label(k, ev.unit_noun) for k in _LABELS}
     for m, r in rows.items():
         methods.append({"key": m, "name": labels.get(m, m), "att": _num(r.att), "low": _num(r.ci_low),
                         "high": _num(r.ci_high), "level": r.level, "p_value": _num(r.p_value),
