@@ -347,7 +347,8 @@ class PlanOut(BaseModel):
     min_suitability: float
     travel: dict = Field(default_factory=dict, description="What travel minutes rest on: loaded road matrices and "
                                                            "the drive-time model's fit")
-    solver: str
+    solver: str = Field(description="The exact method used, for the record (how it works: /methods/buddying-plan); "
+                                    "pages and reports say only whether the plan is proven best")
     proven_optimal: bool
     notes: list[str]
     freshness: list[FamilyFreshness] = []
