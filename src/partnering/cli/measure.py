@@ -38,7 +38,8 @@ def register(app: typer.Typer) -> None:
     def assess(
         org: Optional[str] = typer.Option(None, "--org", help="Show one organisation's icon table and flags."),
         kind: Optional[list[str]] = typer.Option(
-            None, "--kind", help="Organisation kinds (default: the organisation's own kind with --org, else acute_trust)."),
+            None, "--kind",
+            help="Organisation kinds (default: the organisation's own kind with --org, else acute_trust)."),
         out: Optional[Path] = typer.Option(
             None, "--out", help="Write the assessment: .xlsx (all sheets), .csv or .parquet (icon table with flags)."),
         window: int = typer.Option(12, help="Months over which difficulty must persist."),
@@ -71,9 +72,11 @@ def register(app: typer.Typer) -> None:
             console.print(f"Track record: {'YES' if f['track_record'] else 'no'}. {f['track_record_reason']}")
             if f.get("good_practice"):
                 console.print(f"Good practice to protect: {f['good_practice']}")
-            icons = o["icons"][["indicator_name", "latest_period", "latest_value", "mean", "lpl", "upl", "target",
-                                "variation_icon", "assurance_type"]]
-            print_frame(icons, "Summary icon table", 100)
+            icons, notes = _limits_shown(o["icons"])
+            print_frame(icons[["indicator_name", "latest_period", "latest_value", "mean", "lpl", "upl", "target",
+                               "variation_icon", "assurance_type"]], "Summary icon table", 100)
+            for note in notes:
+                console.print(note, highlight=False)
             return
         f = a.flags
         console.print(f"{len(f)} organisations assessed; {int(f['persistent_difficulty'].sum())} in persistent "
@@ -147,6 +150,24 @@ def register(app: typer.Typer) -> None:
                 + "".join(f"; {rho(r)} over the {n} ranks of {scope}"
                           for scope, (n, r) in a["rank_correlation_by_scope"].items()) + ".",
                 highlight=False)
+
+
+def _limits_shown(icons):
+    """The icon table with process limits a quantity can reach (a count's lower limit below 0 shown as 0, a
+    percentage's upper limit above 100 as 100), as the charts and the report show them, and one sentence per
+    indicator whose limit was moved (report.chart_spec.shown_limits)."""
+    import pandas as pd
+
+    from partnering.report.chart_spec import shown_limits
+
+    if icons.empty or "unit" not in icons:
+        return icons, []
+    parts, notes = [], []
+    for i, r in icons.iterrows():  # one row at a time, so each note names its indicator
+        shown, moved = shown_limits(icons.loc[[i]], r["unit"])
+        parts.append(shown.assign(lpl=shown["lpl_shown"], upl=shown["upl_shown"]))
+        notes += [f"{r['indicator_name']}: {m}" for m in moved]
+    return pd.concat(parts), notes
 
 
 def print_freshness(freshness) -> None:
