@@ -95,6 +95,11 @@ def register(app: typer.Typer) -> None:
             result = compute_indicators(record_set, engine_name, known, session=session,
                                         progress=lambda stage: bar.update(task, description=stage))
             bar.update(task, total=1, completed=1, description="computed")
+        if out is not None:
+            write_table(result.indicators, out)
+        if rejects is not None:
+            write_table(result.rejected, rejects)
+        loaded = load_indicators(result, str(record_set), engine()) if load else []  # before printing anything
         read = sum(result.records.values())
         console.print(f"{read:,} records read ({', '.join(f'{v:,} {k}' for k, v in result.records.items())}); "
                       f"{result.rejected_total:,} rejected; {len(result.indicators):,} monthly values "
@@ -102,15 +107,11 @@ def register(app: typer.Typer) -> None:
                       f"{result.indicators['period'].nunique()} months) on {engine_name}")
         if not result.rejected.empty:
             print_frame(result.rejected, title="Rejected records by reason")
-        if out is not None:
-            write_table(result.indicators, out)
-            console.print(f"wrote {out}")
-        if rejects is not None:
-            write_table(result.rejected, rejects)
-            console.print(f"wrote {rejects}")
-        if load:
-            for report in load_indicators(result, str(record_set), engine()):
-                console.print(f"{report.kind} batch {report.batch_id}: {report.line()}", markup=False)
+        for path in (out, rejects):
+            if path is not None:
+                console.print(f"wrote {path}")
+        for report in loaded:
+            console.print(f"{report.kind} batch {report.batch_id}: {report.line()}", markup=False)
 
     @group.command("spc")
     def spc(
