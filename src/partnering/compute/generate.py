@@ -8,9 +8,10 @@ The distributions are synthetic, chosen to look like the published national figu
 patient data: department mix about 60% type 1, 2% type 2, 38% types 3-4, and about 60% of type 1 attendances
 within 4 hours, as in NHS England's monthly A&E statistics for 2024-25 [AE]; about 28% of type 1 attendances
 admitted; RTT waiting lists about 70% within 18 weeks and 5% over 52 weeks (the 2024-25 RTT statistics [RTT]
-are nearer 59% and 2-3%: a heavier tail than England's; sources in ``indicators/indicators.toml``).  Trusts differ (a per-trust factor on every
-duration) so that SPC and the assessment find something to say.  The messiness rates (:data:`MESSINESS`) are
-illustrative assumptions, large enough that every reject reason appears in a million records.
+are nearer 59% and 2-3%: a heavier tail than England's; sources in ``indicators/indicators.toml``).  Trusts
+differ (a per-trust factor on every duration) so that SPC and the assessment find something to say.  The
+messiness rates (:data:`MESSINESS`) are illustrative assumptions, large enough that every reject reason appears
+in a million records.
 """
 
 from __future__ import annotations
