@@ -4,23 +4,10 @@ table only)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
+from test_cli import run  # the partnering command in a subprocess, with its own PARTNERING_HOME
 
 pytestmark = pytest.mark.integration
-
-
-def run(*args, home, check=True):
-    env = {**os.environ, "PARTNERING_HOME": str(home), "COLUMNS": "200"}
-    env.pop("PARTNERING_DATABASE_URL", None)
-    p = subprocess.run([sys.executable, "-m", "partnering", *map(str, args)], capture_output=True, text=True,
-                       env=env, timeout=300)
-    if check and p.returncode != 0:
-        raise AssertionError(f"exit {p.returncode}\nstdout:{p.stdout}\nstderr:{p.stderr}")
-    return p
 
 
 @pytest.mark.shared
