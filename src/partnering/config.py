@@ -27,6 +27,10 @@ Variable                               Meaning and default
                                        ``partnering serve``.
 =====================================  ================================================================================
 
+Other programs' variables read here too: ``JAVA_HOME`` (the Java for Spark, :func:`java_home_setting`),
+``PYSPARK_PYTHON`` / ``PYSPARK_DRIVER_PYTHON`` (the Python Spark's workers run, :func:`spark_python_settings`) and
+``TERMINAL_WIDTH`` (typer's own help-width setting, :func:`terminal_width_setting`).
+
 Test-only variables (``PARTNERING_TEST_PG_URL``, ``PARTNERING_TEST_REDIS_URL``, ``PARTNERING_CHROMIUM``) are read
 by the test suite, not the library.
 """
@@ -85,3 +89,19 @@ class Settings:
 def shared_data(*parts: str) -> Path:
     """Path inside the shared real-data folder (``../shared/data/...``)."""
     return Settings.from_env().shared.joinpath("data", *parts)
+
+
+def java_home_setting() -> str | None:
+    """``$JAVA_HOME`` when set (Spark needs Java 17 or later)."""
+    return os.environ.get("JAVA_HOME") or None
+
+
+def spark_python_settings(default: str) -> dict[str, str]:
+    """The Python Spark's driver and workers run (``applyInPandas`` needs pandas and pyarrow): the variables when
+    set, else ``default`` (the running interpreter)."""
+    return {name: os.environ.get(name) or default for name in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+
+
+def terminal_width_setting() -> str | None:
+    """typer's ``TERMINAL_WIDTH`` when set (it then decides the help width itself)."""
+    return os.environ.get("TERMINAL_WIDTH") or None

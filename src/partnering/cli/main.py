@@ -7,7 +7,6 @@ this module only assembles them and turns library errors into one clear line.
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import sys
 
@@ -15,6 +14,7 @@ import typer
 import typer.rich_utils
 from rich.console import Console
 
+from partnering.config import terminal_width_setting
 from partnering.errors import PartneringError
 
 app = typer.Typer(
@@ -30,7 +30,7 @@ err_console = Console(stderr=True)
 #: (typer's rich help truncates what does not fit: at 80 columns "--create-organisati…"); wider terminals use
 #: their width. ``TERMINAL_WIDTH`` (typer's own setting) still wins.
 HELP_MIN_WIDTH = 100
-if not os.environ.get("TERMINAL_WIDTH"):
+if not terminal_width_setting():
     typer.rich_utils.MAX_WIDTH = max(shutil.get_terminal_size((80, 24)).columns, HELP_MIN_WIDTH)
 
 # One module per command group; each defines register(app).

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from partnering.config import java_home_setting, spark_python_settings
 from partnering.errors import ConfigError
 
 ENGINES = ("duckdb", "spark")
@@ -27,7 +28,7 @@ JAVA_17_HOMES = ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/java-17-ope
 def java_home() -> str | None:
     """A Java home for Spark: $JAVA_HOME when it holds bin/java, else the one `java` on PATH resolves to, else a
     standard OpenJDK 17 folder; None when there is no Java."""
-    candidates = [os.environ.get("JAVA_HOME")]
+    candidates = [java_home_setting()]
     on_path = shutil.which("java")
     if on_path:
         candidates.append(str(Path(on_path).resolve().parent.parent))
@@ -58,8 +59,8 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int = 8, memory:
         raise ConfigError("Spark needs Java 17 or later: install openjdk-17-jre-headless or set JAVA_HOME")
     os.environ["JAVA_HOME"] = home
     # Python workers (applyInPandas) must run this interpreter, with pandas and pyarrow
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    for name, value in spark_python_settings(sys.executable).items():
+        os.environ[name] = value
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
