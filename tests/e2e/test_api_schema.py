@@ -98,6 +98,7 @@ def api_server(api_world):
 
 
 OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+REQUEST_TIMEOUT = 60  # seconds per request
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
@@ -114,8 +115,10 @@ def test_api_operation(operation, mode, api_world, api_server):
     @settings(max_examples=MAX_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     def run(case):
+        # design requests solve an optimisation (e.g. a p-median over the demo's LSOAs): allow them a minute on a
+        # loaded 2-core machine instead of the client's default 10 s (the server has its own solver time limits)
         response = case.call_and_validate(base_url=api_server.url, headers=api_world.token_headers("admin"),
-                                          checks=checks)
+                                          checks=checks, timeout=REQUEST_TIMEOUT)
         statuses.append(response.status_code)
 
     try:
@@ -168,5 +171,5 @@ def test_known_good_request(method, path, parts, api_world, api_server):
     operation = schema[path][method]
     case = operation.Case(**parts)
     response = case.call_and_validate(base_url=api_server.url, headers=api_world.token_headers("admin"),
-                                      checks=CHECKS)
+                                      checks=CHECKS, timeout=REQUEST_TIMEOUT)
     assert response.status_code == 200, response.text[:500]
