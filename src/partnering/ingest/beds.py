@@ -33,7 +33,7 @@ import pandas as pd
 from partnering.errors import IngestError
 from partnering.ingest.base import Parsed
 from partnering.ingest.national import ENGLAND_CODE, ENGLAND_KIND, ENGLAND_NAME, financial_year_month, load_workbooks
-from partnering.ingest.values import date_from_text, month_from_text, parse_numbers
+from partnering.ingest.values import month_from_text, parse_numbers
 from partnering.ingest.workbook import read_table
 
 KIND = "beds-overnight"
@@ -70,7 +70,7 @@ def parse_beds(data: bytes, file: str) -> Parsed:
     code[england] = ENGLAND_CODE
     used = code != ""
     period = _period(t, f, file)
-    parsed = Parsed(kind=KIND, file=file, period=period, published_on=_published(t), rows_read=int(used.sum()))
+    parsed = Parsed(kind=KIND, file=file, period=period, published_on=t.published_on(), rows_read=int(used.sum()))
     vals: dict[tuple[str, str], np.ndarray] = {}
     bad_any = np.zeros(len(f), dtype=bool)
     unreadable: set[tuple[str, str]] = set()  # columns with a cell that is not a number: no England check on them
@@ -146,12 +146,6 @@ def _period(t, f, file: str) -> str:
         raise IngestError(file, f"the title block's Period {said!r} disagrees with the table's quarter ending "
                                 f"{period}")
     return period
-
-
-def _published(t):
-    dates = [date_from_text(t.title_value(label)) for label in ("Published:", "Revised:")]
-    dates = [d for d in dates if d is not None]
-    return max(dates) if dates else None
 
 
 def _check_england(file, code, used, vals, rows, cols, unreadable) -> None:
