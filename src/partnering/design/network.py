@@ -11,10 +11,14 @@ Travel: a supplied demand x site matrix (minutes) when given; otherwise the fitt
 4-585 km) is carried in the result's ``travel`` entry.
 
 Workforce: a 24/7 consultant-delivered rota needs a minimum number of consultants.  The default minimum,
-:data:`DEFAULT_MIN_CONSULTANTS`, is 6 — the arithmetic of an on-call rota no more frequent than one week in six;
-we could not check a published national minimum for stroke offline, so treat it as an assumption to be set by the
-user (``min_consultants``).  Consultant numbers per site are not published with the stroke-unit file: they must be
-supplied (a ``consultants`` column) for the workforce constraint to apply.
+:data:`DEFAULT_MIN_CONSULTANTS`, is 6, from the Royal College of Physicians' journal *Clinical Medicine*: its table
+of recommended staffing levels for acute and hyperacute stroke units gives, for a hyperacute stroke unit's
+consultant physicians, 24/7 cover on a rota of at least six (the table as stored:
+https://www.rcpjournals.org/highwire/markup/6797/expansion; the article it belongs to could not be confirmed from
+the stored copy).  It is a professional recommendation for stroke, not a national standard for every 24/7 service
+(no rota size for emergency surgery was found); the user may change it (``min_consultants``).  Consultant numbers per
+site are not published with the stroke-unit file: they must be supplied (a ``consultants`` column) for the
+workforce constraint to apply.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from partnering.config import shared_data
 from partnering.design import facility
 from partnering.errors import NotFoundError, ValidationError
 
-#: assumption, not a published standard: a rota no more frequent than 1 in 6 needs 6 consultants (see module notes)
+#: a hyperacute stroke unit's consultant physicians: 24/7 on a rota of at least 6 (Royal College of Physicians,
+#: Clinical Medicine, table of recommended staffing levels for acute and hyperacute stroke units; module notes)
 DEFAULT_MIN_CONSULTANTS = 6
 #: the NHS England stroke target of arriving at a hyperacute unit within 30 minutes is not a national standard;
 #: 30 minutes is the threshold stroke-maps and the National Stroke Service Model use for reporting — a user choice
