@@ -24,7 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from partnering.appraise.model import BENEFIT_CATEGORIES, CATEGORIES
+from partnering.appraise.economics import ramp_profile
+from partnering.appraise.model import BENEFIT_CATEGORIES, CATEGORIES, TIMING_TARGETS
 from partnering.errors import IngestError, ValidationError
 
 PROBLEM_KINDS = ("persistent_difficulty", "unstaffable_service", "other")
@@ -115,11 +116,18 @@ class TransactionCost(_Model):
 
 
 class Ramp(_Model):
-    """Benefits start after ``delay_years`` and grow linearly to the full yearly value over ``ramp_years``."""
+    """Benefits start after ``delay_years`` and grow linearly to the full yearly value over ``ramp_years``.
+
+    ``delay_years`` is the planned delay (the point value; an uncertainty targeting ``option.benefit_delay`` makes
+    it uncertain in the Monte Carlo). The option's works-duration optimism bias lengthens it (``delay x (1 +
+    uplift)``) unless ``works_duration_uplift = false``, for a delay already taken from a reference class of
+    outturns (Green Book 2022, 5.45: own evidence before the generic uplifts).
+    """
 
     categories: list[str] = Field(default_factory=lambda: list(BENEFIT_CATEGORIES) + ["qalys"])
     delay_years: float = Field(0.0, ge=0.0, le=MAX_YEARS)
     ramp_years: float = Field(0.0, ge=0.0, le=MAX_YEARS)
+    works_duration_uplift: bool = True
     source: str = ""
 
     @field_validator("categories")
@@ -177,7 +185,8 @@ class OptionIn(_Model):
 
 
 class UncertaintyIn(_Model):
-    """A multiplier on the flows it targets (1.0 = the point value): ``option.category`` or ``*.category``."""
+    """A multiplier on the flows it targets (1.0 = the point value): ``option.category`` or ``*.category``; or, for
+    ``option.benefit_delay`` targets, the option's planned benefit delay in years (the option needs a ramp)."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     targets: list[str] = Field(min_length=1)
@@ -281,12 +290,20 @@ class DecisionCase(_Model):
         names = [u.name for u in self.uncertainties]
         if len(set(names)) != len(names):
             raise ValueError("uncertainty names are not unique")
+        ramped = {o.key for o in self.options if o.ramp is not None}
         for u in self.uncertainties:
             for t in u.targets:
                 key, _, cat = t.partition(".")
+                if cat in TIMING_TARGETS:
+                    if key not in ramped:
+                        raise ValueError(f"uncertainty {u.name}: target {t!r} needs an option of this case with a "
+                                         "[options.ramp] (its delay_years is the point value)")
+                    continue
                 if cat not in CATEGORIES or (key != "*" and key not in keys):
-                    raise ValueError(f"uncertainty {u.name}: target {t!r} is not 'option.category' or "
-                                     "'*.category' for an option of this case")
+                    raise ValueError(f"uncertainty {u.name}: target {t!r} is not 'option.category', "
+                                     "'*.category' or 'option.benefit_delay' for an option of this case")
+            if len({t.partition(".")[2] in TIMING_TARGETS for t in u.targets}) > 1:
+                raise ValueError(f"uncertainty {u.name}: mixes benefit delays (years) with flow multipliers")
         for c in self.correlations:
             if c.a not in names or c.b not in names:
                 raise ValueError(f"correlation {c.a}-{c.b}: both must name uncertainties of this case")
@@ -418,25 +435,10 @@ def shortlist_problems(case: DecisionCase) -> list[str]:
 # ------------------------------------------------------------------------------------------------ to the core
 
 
-def ramp_profile(n_years: int, delay: float, ramp: float):
-    """Yearly share (0..1) of the full benefit: nothing before ``delay`` years, then a straight line to 1 over
-    ``ramp`` years. Fractional years take the average share over the year (so a half-year delay gives half a
-    year's benefit in year 0)."""
-    import numpy as np
-
-    t = np.arange(n_years, dtype=float)
-    # average of the piecewise-linear share over [t, t+1], by fine sub-steps (exact enough for yearly flows)
-    sub = (t[:, None] + (np.arange(20) + 0.5)[None, :] / 20.0)
-    if ramp <= 0:
-        share = (sub >= delay).astype(float)
-    else:
-        share = np.clip((sub - delay) / ramp, 0.0, 1.0)
-    return share.mean(axis=1)
-
-
-def option_flows(option: OptionIn, n_years: int) -> dict:
-    """The option's yearly flows after its ramp, with its transaction-cost components added to ``transaction_cost``
-    (components listed in the case are first-class inputs, issue #10 s.2)."""
+def option_flows(option: OptionIn, n_years: int, ramped: bool = True) -> dict:
+    """The option's yearly flows, with its transaction-cost components added to ``transaction_cost`` (components
+    listed in the case are first-class inputs, issue #10 s.2), after its ramp at the planned delay when ``ramped``
+    (the appraisal itself applies the ramp later, after the works-duration optimism bias: :func:`to_economic_case`)."""
     import numpy as np
 
     flows = {}
@@ -448,7 +450,7 @@ def option_flows(option: OptionIn, n_years: int) -> dict:
     for tc in option.transaction_costs:
         if tc.year < n_years:
             flows["transaction_cost"][tc.year] += tc.amount
-    if option.ramp is not None:
+    if ramped and option.ramp is not None:
         share = ramp_profile(n_years, option.ramp.delay_years, option.ramp.ramp_years)
         for cat in option.ramp.categories:
             flows[cat] = flows[cat] * share
@@ -457,7 +459,7 @@ def option_flows(option: OptionIn, n_years: int) -> dict:
 
 def to_economic_case(case: DecisionCase, *, draws: int | None = None, parameters=None):
     """The numeric core's :class:`~partnering.appraise.model.EconomicCase` for this decision case."""
-    from partnering.appraise.model import EconomicCase, OptimismBias, Option, Uncertainty
+    from partnering.appraise.model import BenefitTiming, EconomicCase, OptimismBias, Option, Uncertainty
 
     n = case.n_years
     options = []
@@ -467,8 +469,13 @@ def to_economic_case(case: DecisionCase, *, draws: int | None = None, parameters
             ob = OptimismBias(mix=dict(o.optimism_bias.mix), stage=o.optimism_bias.stage,
                               mitigation=o.optimism_bias.mitigation)
         notes = o.notes or o.description
-        options.append(Option(key=o.key, name=o.name, kind=o.kind, flows=option_flows(o, n), optimism_bias=ob,
-                              notes=notes, unmonetisable=tuple(o.unmonetisable)))
+        timing = None
+        if o.ramp is not None:
+            timing = BenefitTiming(delay_years=o.ramp.delay_years, ramp_years=o.ramp.ramp_years,
+                                   categories=tuple(o.ramp.categories),
+                                   works_duration_uplift=o.ramp.works_duration_uplift)
+        options.append(Option(key=o.key, name=o.name, kind=o.kind, flows=option_flows(o, n, ramped=False),
+                              optimism_bias=ob, notes=notes, unmonetisable=tuple(o.unmonetisable), timing=timing))
     uncertainties = [Uncertainty(name=u.name, targets=tuple(u.targets), distribution=u.distribution,
                                  params=u.params(), source=u.source) for u in case.uncertainties]
     return EconomicCase(options=options, price_base_year=case.case.price_base_year, vintage=case.case.vintage,

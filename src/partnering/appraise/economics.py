@@ -9,6 +9,14 @@ PV(public-spend categories). Benefits are split as the CIA model splits them: ca
 societal, and unmonetisable (listed, not valued). Under a vintage with a long-horizon threshold (2026: 50 years),
 a longer appraisal also reports ``npsv_long_horizon`` under the long-horizon schedule.
 
+Benefit timing: an option's :class:`~partnering.appraise.model.BenefitTiming` shapes the flows of its categories
+(:func:`ramp_profile`: nothing before the delay, then a straight line to the full value over the ramp). The delay
+is the planned delay lengthened by the option's works-duration optimism bias, ``delay x (1 + works-duration
+uplift)`` (HM Treasury Supplementary Green Book Guidance: Optimism Bias, s.4: the uplift applies to the works
+duration, and benefits that wait for the works start that much later; registry switch
+``optimism_bias.works_duration_delays_benefits``; a timing can opt out where its delay is already a reference class
+of outturns). The QALY value is taken in the case's prices (:func:`partnering.appraise.parameters.qaly_value_at`).
+
 Everything is computed for all options at once on an options x categories x years array; the Monte Carlo and the
 switching values reuse :func:`prepare` so that the deterministic and simulated figures come from the same code.
 """
@@ -23,7 +31,7 @@ import pandas as pd
 from partnering.appraise.discount import discount_factors
 from partnering.appraise.model import BENEFIT_CATEGORIES, CATEGORIES, COST_CATEGORIES, QALY_CATEGORY, EconomicCase
 from partnering.appraise.optimism import Uplift, uplift
-from partnering.appraise.parameters import Parameters, resolve
+from partnering.appraise.parameters import Parameters, qaly_value_at, resolve
 from partnering.errors import ValidationError
 
 #: +1 for benefits (QALYs included), -1 for costs, in CATEGORIES order.
@@ -37,13 +45,17 @@ class Prepared:
 
     keys: list[str]
     n_years: int
-    real: np.ndarray  # options x categories x years, real prices (QALYs in QALYs), before optimism bias
+    real: np.ndarray  # options x categories x years, real prices (QALYs in QALYs), timed, before optimism bias
     uplift: np.ndarray  # options x categories, optimism-bias uplift fraction
     factors: np.ndarray  # categories x years, discount factors (health schedule for QALYs)
     unit_value: np.ndarray  # categories, £ per unit (1 for money, the QALY value for QALYs)
     public: np.ndarray  # options x categories, True where the category is public spend
     uplifts: tuple[Uplift, ...]
     parameters: Parameters
+    full: np.ndarray | None = None  # options x categories x years before benefit timing (None: no option is timed)
+    timing: tuple = ()  # per option: its BenefitTiming or None
+    delay_factor: np.ndarray | None = None  # per option: 1 + works-duration uplift where it lengthens the delay
+    warnings: tuple[str, ...] = ()
 
     @property
     def adjusted(self) -> np.ndarray:
@@ -59,32 +71,94 @@ class Prepared:
         return (self.pv if pv is None else pv) @ SIGN
 
 
+def ramp_profile(n_years: int, delay, ramp: float) -> np.ndarray:
+    """Yearly share (0..1) of the full benefit: nothing before ``delay`` years, then a straight line to 1 over
+    ``ramp`` years, each year's share the exact average of that line over the year (so a half-year delay gives half
+    a year's benefit in year 0).
+
+    ``delay`` may be an array (any shape): the answer then has that shape plus a last axis of years. The average
+    over [t, t+1] is F(t+1) - F(t) with F the integral of the share: ``max(x - delay, 0)`` with no ramp, else
+    ``ramp x G((x - delay) / ramp)``, G(u) = 0 (u <= 0), u^2/2 (0 < u < 1), u - 1/2 (u >= 1).
+    """
+    d = np.asarray(delay, dtype=float)[..., None]
+    edges = np.arange(n_years + 1, dtype=float)
+    x = edges - d
+    if ramp <= 0:
+        integral = np.maximum(x, 0.0)
+    else:
+        u = np.maximum(x / ramp, 0.0)
+        integral = ramp * np.where(u < 1.0, 0.5 * u * u, u - 0.5)
+    return np.diff(integral, axis=-1)
+
+
+def _delay_factors(case: EconomicCase, uplifts: tuple[Uplift, ...], params: Parameters) -> np.ndarray:
+    """Per option, what its planned delay is multiplied by: 1 + its works-duration uplift where that applies."""
+    on = params.optimism_bias.works_duration_delays_benefits
+    return np.array([1.0 + u.works_duration if on and o.timing is not None and o.timing.works_duration_uplift
+                     else 1.0 for o, u in zip(case.options, uplifts)])
+
+
 def prepare(
     case: EconomicCase,
     *,
     schedule: str = "standard",
     shift: float = 0.0,
     qaly_value: float | None = None,
+    delays: dict[int, float] | None = None,
 ) -> Prepared:
-    """Arrays of ``case``; ``schedule``/``shift``/``qaly_value`` vary the discounting and QALY value (sensitivity)."""
+    """Arrays of ``case``; ``schedule``/``shift``/``qaly_value`` vary the discounting and QALY value, ``delays``
+    (option index -> planned delay in years) the benefit delays (sensitivity)."""
     params = resolve(case.parameters)
     n_years = case.n_years
     if n_years == 0:
         raise ValidationError("the case has no years of flows")
-    real = np.stack([np.stack([o.flow(c, n_years) for c in CATEGORIES]) for o in case.options])
+    full = np.stack([np.stack([o.flow(c, n_years) for c in CATEGORIES]) for o in case.options])
     applies = params.optimism_bias.applies_to
     uplifts = tuple(uplift(o.optimism_bias, params) for o in case.options)
     up = np.array(
         [[u.for_measure(applies.get(c, "none")) if c in COST_CATEGORIES else 0.0 for c in CATEGORIES] for u in uplifts]
     )
+    timing = tuple(o.timing for o in case.options)
+    delay_factor = _delay_factors(case, uplifts, params)
+    real = full
+    if any(t is not None for t in timing):
+        real = full.copy()
+        for o, t in enumerate(timing):
+            if t is None:
+                continue
+            planned = t.delay_years if delays is None or o not in delays else max(float(delays[o]), 0.0)
+            share = ramp_profile(n_years, planned * delay_factor[o], t.ramp_years)
+            for c in t.categories:
+                real[o, CATEGORIES.index(c)] *= share
     money = discount_factors(n_years, schedule, case.vintage, params, shift)
     health_schedule = "health" if schedule == "standard" else schedule
     health = discount_factors(n_years, health_schedule, case.vintage, params, shift)
     factors = np.stack([health if c == QALY_CATEGORY else money for c in CATEGORIES])
     unit_value = np.ones(len(CATEGORIES))
-    unit_value[QALY_INDEX] = params.qaly_value.value if qaly_value is None else qaly_value
+    rebased, warning = qaly_value_at(params, case.price_base_year)
+    unit_value[QALY_INDEX] = rebased if qaly_value is None else qaly_value
     public = np.array([[c in o.public_spend_categories for c in CATEGORIES] for o in case.options])
-    return Prepared(case.option_keys, n_years, real, up, factors, unit_value, public, uplifts, params)
+    warnings = (warning,) if warning and real[:, QALY_INDEX].any() else ()
+    return Prepared(case.option_keys, n_years, real, up, factors, unit_value, public, uplifts, params,
+                    full=full if real is not full else None, timing=timing, delay_factor=delay_factor,
+                    warnings=warnings)
+
+
+def timed_pv(prep: Prepared, option: int, delays) -> np.ndarray:
+    """Present values (len(delays) x categories, £, positive) of one option for planned benefit delays ``delays``
+    (years, before the works-duration uplift), everything else as prepared: what the Monte Carlo tabulates and the
+    switching values search. Categories the option's timing does not shape keep their prepared values."""
+    d = np.maximum(np.atleast_1d(np.asarray(delays, dtype=float)), 0.0)
+    pv = np.broadcast_to(prep.pv[option], (d.shape[0], len(CATEGORIES))).copy()
+    t = prep.timing[option] if prep.timing else None
+    if t is None or prep.full is None:
+        return pv
+    cats = [CATEGORIES.index(c) for c in t.categories]
+    weights = prep.full[option, cats] * (1.0 + prep.uplift[option, cats])[:, None] * prep.factors[cats] * \
+        prep.unit_value[cats][:, None]  # categories x years
+    shares = ramp_profile(prep.n_years, d * prep.delay_factor[option], t.ramp_years)  # delays x years
+    pv[:, cats] = shares @ weights.T
+    return pv
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -26,6 +26,9 @@ CATEGORIES = COST_CATEGORIES + BENEFIT_CATEGORIES + (QALY_CATEGORY,)
 OPTION_KINDS = ("bau", "do_minimum", "make", "buy", "partner", "merge")
 STAGES = ("SOC", "OBC", "FBC")
 DISTRIBUTIONS = ("triangular", "pert", "normal", "lognormal", "uniform", "fixed")
+#: targets of an uncertainty that are not flow categories: ``option.benefit_delay`` draws the option's planned benefit
+#: delay in years (not a multiplier)
+TIMING_TARGETS = ("benefit_delay",)
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,39 @@ class OptimismBias:
 
 
 @dataclass(frozen=True)
+class BenefitTiming:
+    """When an option's benefits arrive: nothing for ``delay_years`` (the planned delay), then a straight line to the
+    full yearly value over ``ramp_years``.
+
+    ``categories`` are the flows it shapes; the option's flows in them are the *full* yearly values, before the ramp
+    (:func:`partnering.appraise.economics.prepare` applies it). ``works_duration_uplift`` says whether the option's
+    works-duration optimism bias lengthens the delay (HM Treasury supplementary guidance on optimism bias: an
+    uplift to the works duration; off where the delay already comes from a reference class of outturns, as
+    Green Book 2022, 5.45 puts an organisation's own evidence before the generic uplifts).
+    """
+
+    delay_years: float = 0.0
+    ramp_years: float = 0.0
+    categories: tuple[str, ...] = BENEFIT_CATEGORIES + (QALY_CATEGORY,)
+    works_duration_uplift: bool = True
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.delay_years) and np.isfinite(self.ramp_years)) or min(
+                self.delay_years, self.ramp_years) < 0:
+            raise ValidationError("benefit timing: delay_years and ramp_years must be numbers >= 0")
+        object.__setattr__(self, "categories", tuple(self.categories))
+        unknown = sorted(set(self.categories) - set(CATEGORIES))
+        if unknown:
+            raise ValidationError(f"benefit timing: unknown categories {', '.join(unknown)}")
+
+
+@dataclass(frozen=True)
 class Option:
     """One shortlisted option: yearly flows in real prices (year 0 first), per category.
 
     Missing categories are zero. Every array has the same length. Costs and benefits are positive numbers
-    (a cost of 5 is ``capital_cost = 5``, not -5); ``qalys`` are QALYs gained against business as usual.
+    (a cost of 5 is ``capital_cost = 5``, not -5); ``qalys`` are QALYs gained against business as usual. With a
+    ``timing``, the flows of its categories are the full yearly values and the timing's delay and ramp shape them.
     """
 
     key: str
@@ -72,6 +103,7 @@ class Option:
     public_spend_categories: tuple[str, ...] = COST_CATEGORIES
     notes: str = ""
     unmonetisable: tuple[str, ...] = ()
+    timing: BenefitTiming | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in OPTION_KINDS:
@@ -111,10 +143,12 @@ class Option:
 
 @dataclass(frozen=True)
 class Uncertainty:
-    """A multiplier (1.0 = the point value) on the flows it targets.
+    """A multiplier (1.0 = the point value) on the flows it targets, or an option's benefit delay in years.
 
     ``targets`` are ``"option_key.category"`` or ``"*.category"`` (every option: the same draw, which is how
-    common random numbers are shared across options). ``params`` by distribution:
+    common random numbers are shared across options), or ``"option_key.benefit_delay"``: the draw is then the
+    option's planned benefit delay in years (the option needs a :class:`BenefitTiming`; its ``delay_years`` is the
+    point value), and delay and flow targets cannot be mixed in one uncertainty. ``params`` by distribution:
     ``triangular``/``pert``: low, mode, high; ``normal``: mean, sd; ``lognormal``: median, sigma (of the log);
     ``uniform``: low, high; ``fixed``: value.
     """
@@ -132,10 +166,22 @@ class Uncertainty:
                 f"{', '.join(DISTRIBUTIONS)}"
             )
         object.__setattr__(self, "targets", tuple(self.targets))
+        kinds = set()
         for target in self.targets:
             key, _, category = target.partition(".")
-            if not key or category not in CATEGORIES:
-                raise ValidationError(f"uncertainty {self.name!r}: target {target!r} is not 'option.category'")
+            if not key or category not in CATEGORIES + TIMING_TARGETS:
+                raise ValidationError(f"uncertainty {self.name!r}: target {target!r} is not 'option.category' or "
+                                      "'option.benefit_delay'")
+            if category in TIMING_TARGETS and key == "*":
+                raise ValidationError(f"uncertainty {self.name!r}: a benefit delay belongs to one option, not '*'")
+            kinds.add(category in TIMING_TARGETS)
+        if len(kinds) > 1:
+            raise ValidationError(f"uncertainty {self.name!r}: mixes benefit delays (years) with flow multipliers")
+
+    @property
+    def is_delay(self) -> bool:
+        """True when the draws are benefit delays in years rather than multipliers."""
+        return any(t.partition(".")[2] in TIMING_TARGETS for t in self.targets)
 
 
 @dataclass
@@ -160,6 +206,14 @@ class EconomicCase:
         names = {u.name for u in self.uncertainties}
         if len(names) != len(self.uncertainties):
             raise ValidationError("uncertainty names are not unique")
+        timed = {o.key: o.timing is not None for o in self.options}
+        for u in self.uncertainties:
+            if u.is_delay:
+                for target in u.targets:
+                    key = target.partition(".")[0]
+                    if not timed.get(key, False):
+                        raise ValidationError(f"uncertainty {u.name!r}: option {key!r} has no benefit timing (a "
+                                              "delay and ramp) whose delay could vary")
         for a, b, rho in self.correlations:
             if a not in names or b not in names:
                 raise ValidationError(f"correlation {a!r}-{b!r}: both must name uncertainties")

@@ -67,6 +67,24 @@ class QalyValue(_Strict):
     source: str = Field(min_length=1)
 
 
+class Deflator(_Strict):
+    """A GDP deflator series (index by price year, e.g. ``"2020-21"`` or ``"2020"``) to rebase money parameters.
+
+    The shipped registry holds none (no deflator series is held in the registry or ../shared, and none is made up):
+    a user adds HM Treasury's GDP deflators at market prices, with their source, in a parameters override.
+    """
+
+    index: dict[str, float]
+    vintage: str
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Deflator:
+        if not self.index or any(not v > 0 for v in self.index.values()):
+            raise ValueError("the deflator index needs at least one year and positive values")
+        return self
+
+
 class ProjectType(_Strict):
     """Upper and lower optimism-bias bounds (fractions) of one Mott MacDonald project type."""
 
@@ -96,6 +114,7 @@ class OptimismBiasTable(_Strict):
     vintage: str
     applies_to: dict[str, Literal["capex", "opex", "none"]]
     floor_at_lower_bound: bool = True
+    works_duration_delays_benefits: bool = True
     types: dict[str, ProjectType]
     stage_mitigation: StageMitigation
 
@@ -107,6 +126,7 @@ class Parameters(_Strict):
     qaly_value: QalyValue
     vintages: dict[str, Vintage]
     optimism_bias: OptimismBiasTable
+    gdp_deflator: Deflator | None = None
 
     def vintage(self, name: str | int) -> Vintage:
         key = str(name)
@@ -123,6 +143,35 @@ class Parameters(_Strict):
         if name == "long_horizon" and v.long_horizon is not None:
             return v.long_horizon
         raise ConfigError(f"vintage {vintage} has no {name!r} discount schedule (standard, health, long_horizon)")
+
+
+def price_year_label(year: int, like: str) -> str:
+    """The case's price base ``year`` written as ``like`` writes its year: ``"2026-27"`` for a financial year
+    label such as ``"2020-21"``, else ``"2026"``."""
+    return f"{year}-{(year + 1) % 100:02d}" if "-" in like else str(year)
+
+
+def qaly_value_at(params: Parameters, price_base_year: int | None) -> tuple[float, str | None]:
+    """The QALY value in the case's prices, and a warning when it could not be rebased.
+
+    Rebased with the registry's GDP deflator when it has one with both years (value x index[case year] /
+    index[QALY price base]: HM Treasury Green Book 2022, 5.7 and A6, real prices by the GDP deflator). Without one
+    the DHSC figure is used as it stands and the warning says so plainly: no deflator figure is invented.
+    """
+    q = params.qaly_value
+    if price_base_year is None:
+        return q.value, None
+    label = price_year_label(price_base_year, q.price_base)
+    if label == q.price_base:
+        return q.value, None
+    d = params.gdp_deflator
+    if d is not None and label in d.index and q.price_base in d.index:
+        return q.value * d.index[label] / d.index[q.price_base], None
+    return q.value, (
+        f"The QALY value (GBP {q.value:,.0f}) is in {q.price_base} prices but the case is in {price_base_year} "
+        "prices: it is NOT rebased, because the parameter registry holds no GDP deflator series for both years. "
+        "Add HM Treasury's GDP deflators as [gdp_deflator] index = {...} (with its source) in a parameters "
+        "override, or set [qaly_value] value and price_base yourself.")
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

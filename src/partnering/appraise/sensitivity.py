@@ -7,18 +7,21 @@ same NPSV code as the deterministic case (:func:`partnering.appraise.economics.p
 
 - every category of every option, as a multiplier on its flows (1 = the estimate);
 - the QALY value (£ per QALY; the registry's DHSC value is the base);
-- a shift of every discount rate (fractions: 0.01 = one percentage point; money and health schedules together).
+- a shift of every discount rate (fractions: 0.01 = one percentage point; money and health schedules together);
+- each timed option's planned benefit delay (years; its works-duration optimism bias still applies on top), on the
+  same code (:func:`partnering.appraise.economics.timed_pv`).
 
 The nearest root on each side of the base value is searched: a grid walks away from the base until the function
 changes sign, then ``brentq`` pins the root inside that step. Search ranges: multipliers 0 .. 1000, QALY value
-0 .. 100 x base, discount shift -3 .. +20 percentage points; no root inside the range reads as NaN ("does not
-switch within the range").
+0 .. 100 x base, discount shift -3 .. +20 percentage points, benefit delay 0 .. the appraisal period; no root
+inside the range reads as NaN ("does not switch within the range").
 
 The tornado (HM Treasury, Green Book 2022 A5 sensitivity analysis) moves one input at a time between a low and a
 high value and records the option's NPSV: each case uncertainty between its 10th and 90th percentile (applied to
 every flow it targets); each category no uncertainty covers by +/-20% of its value (a documented default, the
 kind of range the Green Book's sensitivity tests use when there is no evidence for one); the discount rates by
-+/-1 percentage point.
++/-1 percentage point; each benefit delay between its uncertainty's 10th and 90th percentile, or, with none, by
++/-1 year (not below zero: a documented default).
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from partnering.appraise.economics import SIGN, prepare
+from partnering.appraise.economics import SIGN, prepare, timed_pv
 from partnering.appraise.model import CATEGORIES, EconomicCase
-from partnering.appraise.montecarlo import _targets, multipliers_from_scores
+from partnering.appraise.montecarlo import _targets, delay_targets, multipliers_from_scores
 
 MULTIPLIER_RANGE = (0.0, 1000.0)
 QALY_VALUE_RANGE = (0.0, 100.0)  # times the base value
@@ -39,6 +42,7 @@ SHIFT_RANGE = (-0.03, 0.20)
 GRID_STEPS = 96
 DEFAULT_SWING = 0.20  # +/-20% where no uncertainty gives a range (documented default, see module docstring)
 DEFAULT_SHIFT = 0.01  # +/-1 percentage point on the discount rates
+DEFAULT_DELAY_SWING = 1.0  # +/-1 year on a benefit delay no uncertainty covers
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
 
@@ -172,6 +176,39 @@ def switching_values(case: EconomicCase) -> pd.DataFrame:
                 )
             )
 
+    # The planned benefit delay of each timed option moves that option only (non-linearly).
+    for o, key in enumerate(keys):
+        timing = prep.timing[o] if prep.timing else None
+        if timing is None:
+            continue
+        point = float(timing.delay_years)
+        if np.allclose(timed_pv(prep, o, [0.0, float(prep.n_years)]), pv[o]):
+            continue  # nothing timed to move
+
+        def npsv_of_delay(d: float, o=o) -> np.ndarray:
+            values = base_npsv.copy()
+            values[o] += float((timed_pv(prep, o, [d])[0] - pv[o]) @ SIGN)
+            return values
+
+        zero = _nearest_root(lambda d, f=npsv_of_delay, o=o: f(d)[o], point, 0.0, float(prep.n_years),
+                             geometric=False)
+        switch = (_nearest_root(_preferred_gap(npsv_of_delay, preferred), point, 0.0, float(prep.n_years),
+                                geometric=False) if len(keys) > 1 else float("nan"))
+        rows.append(
+            dict(
+                input=f"{key}.benefit_delay",
+                option=key,
+                kind="benefit_delay",
+                base=point,
+                npsv=base_npsv[o],
+                npsv_zero_at=zero,
+                npsv_zero_change=zero - point,
+                preferred=keys[preferred],
+                preferred_changes_at=switch,
+                preferred_after=after(npsv_of_delay, switch, point, 1e-6),
+            )
+        )
+
     # A shift of every discount rate moves every option (non-linearly).
     cache: dict[float, np.ndarray] = {}
 
@@ -241,6 +278,22 @@ def tornado(case: EconomicCase, option: str) -> pd.DataFrame:
                 source=u.source or f"{u.distribution} P10-P90",
             )
         )
+    timing = prep.timing[o] if prep.timing else None
+    if timing is not None:
+        k = delay_targets(case).get(o)
+        point = float(timing.delay_years)
+        if k is not None:
+            u = case.uncertainties[k]
+            low, high = (max(float(x), 0.0) for x in multipliers_from_scores(u, z))
+            source = u.source or f"{u.distribution} P10-P90"
+            name = u.name
+        else:
+            low, high = max(point - DEFAULT_DELAY_SWING, 0.0), point + DEFAULT_DELAY_SWING
+            source, name = "default +/-1 year", f"{option}.benefit_delay"
+        lh = timed_pv(prep, o, [low, high]) @ SIGN
+        if not np.allclose(lh, base) or k is not None:
+            rows.append(dict(input=name, low_value=low, high_value=high, npsv_low=base + float(lh[0]) - float(
+                pv[o] @ SIGN), npsv_high=base + float(lh[1]) - float(pv[o] @ SIGN), source=source))
     for c, category in enumerate(CATEGORIES):
         if c in covered or pv[o, c] == 0.0:
             continue

@@ -19,7 +19,7 @@ def test_defaults_name_their_sources_and_vintages():
     assert params.vintage("2026").long_horizon_after_years == 50
     assert params.vintage("2026").bcr_is_gate is False  # Green Book 2026: BCR reported, not a gate
     assert params.optimism_bias.types["non_standard_buildings"].capex == (0.51, 0.04)  # Mott MacDonald Table 2
-    assert "assumption" in params.optimism_bias.stage_mitigation.source.lower()
+    assert "judgement" in params.optimism_bias.stage_mitigation.source.lower()
 
 
 def test_override_file_changes_only_what_it_names(tmp_path):
