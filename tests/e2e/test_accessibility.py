@@ -8,6 +8,7 @@ app's routes so a new page cannot escape the check.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from e2e_support import ORG_A, ORG_B, format_violations, iter_endpoints
@@ -68,6 +69,24 @@ def _appraise_step_error(page) -> None:
     page.fill("#flow-make-revenue_cost", "lots")
     page.get_by_role("button", name="Save and continue").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+
+
+#: the allocation page's funding fixture (12 North East local authorities; see its integration test)
+FUNDING_FILE = Path(__file__).parents[1] / "integration" / "web" / "data" / "allocation-funding-north-east.csv"
+
+
+def _allocation_funding(page, data: bytes, error: bool = False) -> None:
+    """The allocation form sent with a funding file: the result (map, pace table) or the file's errors."""
+    _goto(page, "/design/money/allocation")
+    page.fill("#budget", "4120")
+    page.check("#compare-funding")
+    page.fill("#floor", "1")
+    page.set_input_files("#funding_file", files=[{"name": "funding.csv", "mimeType": "text/csv", "buffer": data}])
+    page.get_by_role("button", name="Allocate the budget").click()
+    if error:
+        expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    else:
+        expect(page.locator("#pace-table")).to_be_visible()
 
 
 def _partnership(page, then: str = "") -> None:
@@ -260,6 +279,9 @@ PAGES = {
     "design-allocation": ("viewer_b", "/design/money/allocation", 200),
     "design-allocation-result": ("viewer_b", "/design/money/allocation?budget=1000&current=970&floor=1", 200),
     "design-allocation-error": ("viewer_b", "/design/money/allocation?units=areas&budget=lots", 400),
+    "design-allocation-funding": ("viewer_b", lambda page: _allocation_funding(page, FUNDING_FILE.read_bytes()), None),
+    "design-allocation-funding-error": ("viewer_b", lambda page: _allocation_funding(
+        page, b"code,funding\nE06000001,lots\nX99,5\n", error=True), None),
     "evaluation": ("analyst_a", _evaluation, None),
     "evaluation-options": ("analyst_a", lambda page: _evaluation_options(
         page, "?method=its&start=2024-10&include_spillover=yes&level=0.9", 200), None),

@@ -234,6 +234,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/design/money/consolidation/add"): Rule("analyst", ok=(400,), body="none", csrf=True),
     ("POST", "/api/v1/design/money/consolidation"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/design/money/allocation"): Rule(ok=(422,), body="none"),
+    # the allocation page with the user's funding: a posted form (the empty post shows the form); its download
+    # without a budget is refused as 400
+    ("POST", "/design/money/allocation"): Rule(body="none", csrf=True),
+    ("POST", "/design/money/allocation/download"): Rule(ok=(400,), body="none", csrf=True),
     ("POST", "/api/v1/design/regions"): Rule(ok=(422,), body="none"),
     ("POST", "/api/v1/design/network"): Rule(ok=(422,), body="none"),
     ("POST", "/data/batches/{batch_id}/undo"): Rule("admin", ok=(400,), body="none", csrf=True),

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnering.errors import NotFoundError, ValidationError
+from partnering.errors import IngestError, NotFoundError, ValidationError
 
 #: Census 2021 broad age-sex bands held by local authority (geo/areas/census2021-age-sex-ltla21.csv)
 AGE_SEX_BANDS = ("younger_females", "working_age_females", "older_females", "younger_males", "working_age_males",
@@ -374,6 +374,129 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
         warnings.append(f"Some units have no {actual_column!r} funding: distance from target not computed.")
     return AllocationResult(units=u, budget=float(budget), concentration_index=ci_point,
                             concentration_interval=ci, weights=w, draws=draws, pace=pace, warnings=warnings)
+
+
+# ------------------------------------------------------------------------------------------------ current funding
+
+#: header names read as the unit code and as the current funding (case and spaces ignored)
+FUNDING_CODE_COLUMNS = ("code", "practice_code", "practice", "area_code", "ltla24_code", "org_code")
+FUNDING_VALUE_COLUMNS = ("funding", "funding_gbp", "actual", "actual_gbp", "amount", "amount_gbp")
+#: problems collected before reading stops (the faces list the first few and count the rest)
+FUNDING_PROBLEMS_KEPT = 200
+
+
+def _money(text: str) -> float | None:
+    t = text.strip().replace(",", "").replace("\u00a3", "").replace("_", "").replace(" ", "")
+    if t.upper().startswith("GBP"):
+        t = t[3:]
+    try:
+        v = float(t)
+    except ValueError:
+        return None
+    return v
+
+
+def parse_funding(data: bytes | str, name: str, codes=None, unit_word: str = "units"
+                  ) -> tuple[pd.Series, list[IngestError]]:
+    """Current funding per unit from a CSV of ``code,funding`` (GBP), with every problem found.
+
+    The header names a code column (one of :data:`FUNDING_CODE_COLUMNS`) and a funding column (one of
+    :data:`FUNDING_VALUE_COLUMNS`); a two-column file without a header is read as code, funding. Amounts may
+    carry a pound sign and thousands separators. Each problem is an :class:`IngestError` with the file's line,
+    the column as spelled in the file and the reason: a blank or unknown code (not one of ``codes``, when given),
+    a code given twice, a missing, non-numeric, negative or non-finite amount. Returns the funding by code (in
+    the file's order) and the problems (empty when the file is good)."""
+    import csv
+    import io
+
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                return pd.Series(dtype=float), [IngestError(name, "the file is not text (save it as CSV)")]
+    else:
+        text = data.lstrip("\ufeff")
+    if not text.strip():
+        return pd.Series(dtype=float), [IngestError(name, "the file is empty")]
+    first = text.splitlines()[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ";" if ";" in first and "," not in first else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    header = [h.strip() for h in rows[0]]
+    norm = [h.lower().replace(" ", "_") for h in header]
+    ci = next((i for i, h in enumerate(norm) if h in FUNDING_CODE_COLUMNS), None)
+    vi = next((i for i, h in enumerate(norm) if h in FUNDING_VALUE_COLUMNS), None)
+    start = 2
+    if ci is None or vi is None:
+        if len(header) == 2 and _money(header[1]) is not None:  # no header: code, funding
+            ci, vi, start = 0, 1, 1
+            header = ["column 1", "column 2"]
+        else:
+            return pd.Series(dtype=float), [IngestError(
+                name, "the first line must name a code column and a funding column, like code,funding (found: "
+                + (", ".join(h[:30] for h in header[:6]) or "nothing") + ")", row=1)]
+    known = None if codes is None else set(map(str, codes))
+    out: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    problems: list[IngestError] = []
+    code_col, value_col = header[ci], header[vi]
+    for line, row in enumerate(rows[start - 1:], start=start):
+        if len(problems) >= FUNDING_PROBLEMS_KEPT:
+            break
+        if not any(c.strip() for c in row):
+            continue
+        code = row[ci].strip().upper() if ci < len(row) else ""
+        if not code:
+            problems.append(IngestError(name, "no code", row=line, column=code_col))
+            continue
+        if known is not None and code not in known:
+            problems.append(IngestError(name, f"{code[:20]} is not one of the {unit_word}", row=line,
+                                        column=code_col))
+            continue
+        if code in seen:
+            problems.append(IngestError(name, f"{code} is given again (first on line {seen[code]})", row=line,
+                                        column=code_col))
+            continue
+        seen[code] = line
+        raw = row[vi].strip() if vi < len(row) else ""
+        if not raw:
+            problems.append(IngestError(name, "no amount", row=line, column=value_col))
+            continue
+        value = _money(raw)
+        if value is None:
+            problems.append(IngestError(name, f"{raw[:20]!r} is not an amount of money (write 125000 or "
+                                              "\u00a3125,000)", row=line, column=value_col))
+        elif not np.isfinite(value) or value < 0:
+            problems.append(IngestError(name, f"{raw[:20]!r}: funding must be a finite amount of 0 or more",
+                                        row=line, column=value_col))
+        else:
+            out[code] = value
+    if not out and not problems:
+        problems.append(IngestError(name, "the file has a header but no rows of funding"))
+    return pd.Series(out, dtype=float, name="actual"), problems
+
+
+def read_funding(data: bytes | str, name: str, codes=None, unit_word: str = "units") -> pd.Series:
+    """:func:`parse_funding`, raising the first problem (with how many more there are) as an IngestError."""
+    funding, problems = parse_funding(data, name, codes, unit_word)
+    if problems:
+        first = problems[0]
+        more = len(problems) - 1
+        reason = first.reason + (f" (and {more}{'+' if len(problems) >= FUNDING_PROBLEMS_KEPT else ''} more "
+                                 f"problem{'s' if more != 1 else ''})" if more else "")
+        raise IngestError(first.file, reason, row=first.row, column=first.column)
+    return funding
+
+
+def with_funding(units: pd.DataFrame, funding: pd.Series) -> pd.DataFrame:
+    """The units that have current funding, with it as ``actual``: an allocation over the units in the file (an
+    ICB's own practices, say), so that distance from target compares like with like."""
+    u = units[units["code"].isin(funding.index)].copy()
+    u["actual"] = u["code"].map(funding).to_numpy(float)
+    u.attrs.update(units.attrs)
+    return u.reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------ real inputs

@@ -302,8 +302,11 @@ async def consolidation_add(request: Request, user: CurrentUser = Depends(page_u
 
 #: what the allocation is compared against when no current funding is supplied: an equal amount per head (plain,
 #: unweighted capitation) of the current total - a comparison the page names as such, not anyone's real funding
-COMPARE = {"per-head": "An equal amount per head of the current total (no need weighting)",
+COMPARE = {"funding": "Your current funding per practice or area: a CSV file of code,funding or lines pasted below",
+           "per-head": "An equal amount per head of the current total (no need weighting)",
            "none": "Nothing: targets only"}
+#: problems of a funding file listed one by one in the error summary (the rest are counted)
+FUNDING_PROBLEMS_SHOWN = 10
 #: distance-from-target bands for the map: (upper bound, key, label, fill, pattern); each band has a fill *and* a
 #: pattern (hatching direction and density) so that the map does not rely on colour alone (WCAG 1.4.1)
 BANDS = (
@@ -377,8 +380,8 @@ def allocation_form(params) -> tuple[dict, list[dict], dict]:
             errors.append({"text": "A growth cap needs a minimum growth too (the pace-of-change step)",
                            "href": "#floor"})
     if (floor is not None) and values["compare"] == "none":
-        errors.append({"text": "A pace-of-change step needs current funding to move from: compare with an "
-                               "equal amount per head", "href": "#floor"})
+        errors.append({"text": "A pace-of-change step needs current funding to move from: give your funding or "
+                               "compare with an equal amount per head", "href": "#floor"})
     weights: dict[str, float] = {}
     for name, w in DEFAULT_WEIGHTS.items():
         text = values["weights"][name]
@@ -396,13 +399,16 @@ def allocation_form(params) -> tuple[dict, list[dict], dict]:
     return values, errors, args
 
 
-def run_allocation(args: dict):
+def run_allocation(args: dict, funding: pd.Series | None = None):
     """The library's allocation for the form's arguments; with ``compare = per-head`` the current funding is an
-    equal amount per head of the current total."""
-    from partnering.design.allocation import allocate
+    equal amount per head of the current total; with ``compare = funding`` it is the user's, and the allocation
+    is over the units in their file (:func:`partnering.design.allocation.with_funding`)."""
+    from partnering.design.allocation import allocate, with_funding
 
     frame = allocation_units(args["units"])
-    if args["compare"] == "per-head":
+    if args["compare"] == "funding" and funding is not None:
+        frame = with_funding(frame, funding)
+    elif args["compare"] == "per-head":
         pop = frame["population"].to_numpy(float)
         frame["actual"] = args["current"] * pop / pop.sum()
     return frame, allocate(frame, args["budget"], weights=args["weights"] or None, draws=200,
@@ -557,19 +563,82 @@ def concentration_words(index: float | None, interval: tuple[float, float] | Non
     return text + " An index of 0 would mean funding per weighted head does not follow deprivation."
 
 
-@pages.get("/design/money/allocation")
-def allocation_page(request: Request, user: CurrentUser = Depends(page_user)):
-    """The form; with a budget, targets by weighted capitation, the map of distance from target, the concentration
-    index with its interval, the units furthest over and under target, and downloads."""
+def _funding_errors(problems: list, more: int = 0) -> list[dict]:
+    """A funding file's problems as error-summary items (line, column, reason), linked to the file field."""
+    out = [{"text": p.user_message(), "href": "#funding_file"} for p in problems[:FUNDING_PROBLEMS_SHOWN]]
+    rest = len(problems) - FUNDING_PROBLEMS_SHOWN + more
+    if rest > 0:
+        out.append({"text": f"… and {rest} more problem{'s' if rest != 1 else ''} in the file: correct these and "
+                            "send it again", "href": "#funding_file"})
+    return out
+
+
+async def _funding_from_form(request: Request, form, args: dict) -> tuple[pd.Series | None, str, list[dict]]:
+    """The user's current funding from the form's file (``funding_file``) or pasted lines (``funding_text``):
+    (funding by code, where it came from, errors). Read in memory only: nothing is stored."""
+    from partnering.design.allocation import FUNDING_PROBLEMS_KEPT, parse_funding
+    from partnering.web.uploads import safe_filename
+
+    upload = form.get("funding_file")
+    text = str(form.get("funding_text") or "")
+    limit = request.app.state.max_upload_bytes
+    data: bytes | str
+    if upload is not None and getattr(upload, "filename", ""):
+        name = safe_filename(upload.filename)
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            return None, name, [{"text": f"{name} is larger than {limit // (1024 * 1024)} MB",
+                                 "href": "#funding_file"}]
+        if not data:
+            return None, name, [{"text": f"{name}: the file is empty", "href": "#funding_file"}]
+    elif text.strip():
+        name, data = "the pasted lines", text
+        if len(data.encode("utf-8")) > limit:
+            return None, name, [{"text": f"The pasted lines are larger than {limit // (1024 * 1024)} MB",
+                                 "href": "#funding_text"}]
+    else:
+        return None, "", [{"text": "Choose a CSV file of code,funding, or paste the lines, to compare with your "
+                                   "funding", "href": "#funding_file"}]
+    units = allocation_units(args["units"])
+    unit_word = "local authorities (May 2024 codes, like E06000001)" if args["units"] == "areas" else \
+        "GP practices (ODS codes, like A81001)"
+    funding, problems = parse_funding(data, name, units["code"], unit_word)
+    if problems:
+        full = len(problems) >= FUNDING_PROBLEMS_KEPT
+        errors = _funding_errors(problems)
+        if full:
+            errors[-1]["text"] = errors[-1]["text"].replace("more problems", "or more problems")
+        return None, name, errors
+    if len(funding) < 3:
+        return None, name, [{"text": f"{name}: give funding for at least 3 {args['units']} (found {len(funding)}): "
+                                     "the fairness measure ranks them", "href": "#funding_file"}]
+    return funding, name, []
+
+
+def _funding_csv(funding: pd.Series) -> str:
+    """The funding as the canonical ``code,funding`` text the page carries to its downloads."""
+    return "code,funding\n" + "".join(f"{c},{v:.2f}\n" for c, v in funding.items())
+
+
+def _allocation_response(request: Request, params, funding: pd.Series | None = None, source: str = "",
+                         extra_errors: list[dict] | None = None, posted: bool = False):
+    """The allocation page for the form's values ``params`` (a query or a posted form) and, when the user gave
+    it, their current funding."""
     from partnering.design.allocation import DEFAULT_WEIGHTS, SOURCES
 
-    params = request.query_params
     values, errors, args = allocation_form(params)
+    errors = errors + (extra_errors or [])
     weights = [{"name": n, "value": w.value, "low": w.low, "high": w.high, "basis": w.basis,
                 "basis_label": BASIS_LABELS.get(w.basis, w.basis), "note": w.note,
                 "source": SOURCES.get(w.source, w.source)} for n, w in DEFAULT_WEIGHTS.items()]
     ctx = {"values": values, "errors": [], "weights": weights, "compare_choices": COMPARE,
-           "weights_error": any(e["href"].startswith("#w_") for e in errors)}
+           "weights_error": any(e["href"].startswith("#w_") for e in errors), "funding_text": "",
+           "funding_source": source}
+    if funding is None and values["compare"] == "funding" and "budget" in params and not posted:
+        errors.append({"text": "Your funding comes as a file or pasted lines: use the form's button (a link "
+                               "cannot carry it)", "href": "#funding_file"})
+    if funding is None:  # what was pasted stays in the box to be corrected
+        ctx["funding_text"] = str(params.get("funding_text") or "")[:200_000]
     if "budget" not in params:
         return render(request, "design/money/allocation.html", title="Funding by weighted need", **ctx)
     if errors:
@@ -577,7 +646,7 @@ def allocation_page(request: Request, user: CurrentUser = Depends(page_user)):
         return render(request, "design/money/allocation.html", status_code=400, title="Funding by weighted need",
                       **ctx)
     try:
-        frame, result = run_allocation(args)
+        frame, result = run_allocation(args, funding)
     except ValidationError as exc:
         href = "#floor" if "pace of change" in str(exc) else "#budget"
         ctx["errors"] = [{"text": exc.user_message(), "href": href}]
@@ -585,25 +654,62 @@ def allocation_page(request: Request, user: CurrentUser = Depends(page_user)):
                       **ctx)
     unit_word = "areas" if args["units"] == "areas" else "practices"
     u = result.units
-    ctx.update(result=result, summary=result.summary(), unit_word=unit_word,
+    own = funding is not None and args["compare"] == "funding"
+    ctx.update(result=result, summary=result.summary(), unit_word=unit_word, own_funding=own,
                compared_total=float(u["actual"].sum()) if "actual" in u else None,
+               all_units=len(allocation_units(args["units"])),
                reading=concentration_words(result.concentration_index, result.concentration_interval, unit_word),
-               query=urlencode([(k, v) for k, v in params.multi_items() if k != "format"]))
+               query=urlencode([(k, v) for k, v in params.multi_items()
+                                if k not in ("format", "csrf_token", "funding_text", "funding_file")
+                                and isinstance(v, str)]) if not own else "",
+               download_fields=[(k, v) for k, v in params.multi_items()
+                                if k not in ("format", "funding_text", "csrf_token")
+                                and isinstance(v, str)] if own else [],
+               funding_csv=_funding_csv(funding) if own else "")
+    if own:
+        ctx["funding_text"] = ctx["funding_csv"]
     if "distance_from_target" in u:
         names = frame.set_index("code")["name"] if "name" in frame else None
         cols = ["code", "population", "deprivation", "target_gbp", "actual", "distance_from_target"]
         ranked = u[cols].assign(name=u["code"].map(names) if names is not None else u["code"])
         ctx["over"] = records(ranked.nlargest(TABLE_ROWS, "distance_from_target"))
         ctx["under"] = records(ranked.nsmallest(TABLE_ROWS, "distance_from_target"))
+        if result.pace:
+            moved = u.assign(name=ranked["name"]).reindex(
+                (u["next_year_gbp"] / u["actual"].where(u["actual"] > 0)).sort_values(ascending=False).index)
+            ctx["pace_rows"] = records(moved.head(TABLE_ROWS)[["code", "name", "actual", "next_year_gbp",
+                                                               "target_gbp", "distance_from_target",
+                                                               "next_distance_from_target"]])
         areas = area_table(frame, result, args["units"])
         title = ("Distance from target by local authority" +
-                 (" (practices summed to the authority they sit in)" if args["units"] == "practices" else ""))
+                 (" (practices summed to the authority they sit in)" if args["units"] == "practices" else "") +
+                 (": your current funding" if own else ""))
         ctx["map"], ctx["legend"] = allocation_map(areas, title)
         ctx["areas"] = records(areas.sort_values("distance_from_target"))
     else:
         ctx["targets"] = records(u.nlargest(TABLE_ROWS, "target_gbp")[["code", "population", "deprivation",
                                                                       "target_gbp"]])
     return render(request, "design/money/allocation.html", title="Funding by weighted need", **ctx)
+
+
+@pages.get("/design/money/allocation")
+def allocation_page(request: Request, user: CurrentUser = Depends(page_user)):
+    """The form; with a budget, targets by weighted capitation, the map of distance from target, the concentration
+    index with its interval, the units furthest over and under target, and downloads."""
+    return _allocation_response(request, request.query_params)
+
+
+@pages.post("/design/money/allocation")
+async def allocation_with_funding(request: Request, user: CurrentUser = Depends(page_user)):
+    """The same page for the user's current funding per unit (a CSV file of code,funding, or pasted lines; CSRF
+    checked; read in memory, never stored): actual against target, the pace-of-change step and the fairness
+    measure over the units in the file, mapped. A bad file is refused line by line (line, column, reason)."""
+    form = await request.form()
+    values, form_errors, args = allocation_form(form)
+    funding, source, errors = (None, "", [])
+    if values["compare"] == "funding" and not any(e["href"] == "#units-areas" for e in form_errors):
+        funding, source, errors = await _funding_from_form(request, form, args)
+    return _allocation_response(request, form, funding, source, errors, posted=True)
 
 
 #: the download's columns, in order (those the allocation has)
@@ -613,18 +719,10 @@ DOWNLOAD_COLUMNS = ("code", "name", "sub_icb", "icb", "ltla24", "population", "w
                     "share_p95", "share_spread")
 
 
-@pages.get("/design/money/allocation/download")
-def allocation_download(request: Request, user: CurrentUser = Depends(page_user),
-                        format: str = Query("csv", pattern="^(csv|xlsx)$")):
-    """Every unit's row of the allocation on the page (same query), under the publication rule: populations are
-    sub-national counts, so NHS small-number suppression applies (:mod:`partnering.report.suppression`)."""
+def _allocation_table(args: dict, funding: pd.Series | None):
     from partnering.report.suppression import apply_publication_rules
-    from partnering.web.downloads import table_response
 
-    values, errors, args = allocation_form(request.query_params)
-    if errors:
-        raise ValidationError("; ".join(e["text"] for e in errors))
-    frame, result = run_allocation(args)
+    frame, result = run_allocation(args, funding)
     u = result.units
     if "name" in frame and "name" not in u:
         u = u.assign(name=u["code"].map(frame.set_index("code")["name"]))
@@ -632,6 +730,42 @@ def allocation_download(request: Request, user: CurrentUser = Depends(page_user)
     if "actual" in table and args["compare"] == "per-head":
         table = table.assign(actual_is="an equal amount per head of the current total: a comparison, not real "
                                        "funding")
-    table = apply_publication_rules(table, value_cols=("population", "weighted_population"),
-                                    count_rows=np.ones(len(table), dtype=bool))
-    return table_response(table, format, f"allocation-{args['units']}")
+    elif "actual" in table and funding is not None:
+        table = table.assign(actual_is="current funding as you supplied it")
+    return apply_publication_rules(table, value_cols=("population", "weighted_population"),
+                                   count_rows=np.ones(len(table), dtype=bool))
+
+
+@pages.get("/design/money/allocation/download")
+def allocation_download(request: Request, user: CurrentUser = Depends(page_user),
+                        format: str = Query("csv", pattern="^(csv|xlsx)$")):
+    """Every unit's row of the allocation on the page (same query), under the publication rule: populations are
+    sub-national counts, so NHS small-number suppression applies (:mod:`partnering.report.suppression`)."""
+    from partnering.web.downloads import table_response
+
+    values, errors, args = allocation_form(request.query_params)
+    if errors:
+        raise ValidationError("; ".join(e["text"] for e in errors))
+    if args["compare"] == "funding":
+        raise ValidationError("an allocation against your funding is downloaded from the page's download buttons "
+                              "(a link cannot carry the funding)")
+    return table_response(_allocation_table(args, None), format, f"allocation-{args['units']}")
+
+
+@pages.post("/design/money/allocation/download")
+async def allocation_download_with_funding(request: Request, user: CurrentUser = Depends(page_user)):
+    """The download of an allocation against the user's funding: the page posts the form's values with the
+    funding it read (CSRF checked; nothing stored)."""
+    from partnering.web.downloads import table_response
+
+    form = await request.form()
+    fmt = str(form.get("format") or "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationError("format must be csv or xlsx")
+    values, errors, args = allocation_form(form)
+    funding = None
+    if not errors and args["compare"] == "funding":
+        funding, _, errors = await _funding_from_form(request, form, args)
+    if errors:
+        raise ValidationError("; ".join(e["text"] for e in errors))
+    return table_response(_allocation_table(args, funding), fmt, f"allocation-{args['units']}")
