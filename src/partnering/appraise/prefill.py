@@ -12,7 +12,11 @@ What is filled and from where:
   the forms), to be confirmed by the appraisal;
 * flows: running costs and cash-releasing savings as shares of turnover, the value of closing the gap to the top
   quartile, transaction costs by component, delays and ramps — all from ``defaults.toml`` with their sources;
-* uncertainties: the reference-class ranges of ``defaults.toml`` as triangular multipliers;
+* uncertainties: the reference-class ranges of ``defaults.toml`` as triangular multipliers, and the benefit delays
+  of the merge option (completion time, King's Fund; post-completion delay, Fulop et al.) and the buy option
+  (procurement time, a judgement) as triangular distributions in years;
+* turnover: the trust's operating income when given (``turnover_gbp``, ``partnering appraise new --turnover``); no
+  table of trust income is held in ../shared/data, so otherwise a named placeholder with a warning;
 * MCDA scores: placeholders by option kind for a panel to replace (HM Treasury MCDA guidance 2024: scores and weights
   come from the people who hold the knowledge), said so in the case's warnings.
 """
@@ -144,6 +148,9 @@ def _option(kind: str, key: str, name: str, n: int, d: Defaults, turnover: float
     ramp_years = float(d.value(f"{k}.benefit_ramp_years", 0.0) or 0.0)
     if form and kind == "partner":
         ramp_years = float(d.table(f"{k}.forms").get(form, {}).get("ramp_years", ramp_years))
+    # a merger's delay distribution is a reference class of outturns: no generic works-duration uplift on top of it
+    # (Green Book 2022, 5.45: own evidence before the generic optimism-bias values)
+    reference_class = kind == "merge" and d.get(f"{k}.completion_years").has_range
     tx_year = int(round(d.value(f"{k}.completion_years", 0) or 0)) if kind == "merge" else 0
     txs = [TransactionCost(component=comp, amount=float(spec["value"]),
                            year=min(tx_year if comp == "it_integration" else 0, n - 1),
@@ -155,16 +162,36 @@ def _option(kind: str, key: str, name: str, n: int, d: Defaults, turnover: float
     src = d.get(f"{k}.benefit_delay_years").source
     return OptionIn(key=key, name=name, kind=kind, form=form, role=role, partner=partner, flows=flows,
                     transaction_costs=txs,
-                    ramp=Ramp(delay_years=delay, ramp_years=ramp_years, source=d.cite(src)) if kind != "bau" else None,
+                    ramp=Ramp(delay_years=delay, ramp_years=ramp_years, source=d.cite(src),
+                              works_duration_uplift=not reference_class) if kind != "bau" else None,
                     optimism_bias=ob, scores=scores,
                     unmonetisable=["staff morale and retention", "organisational reputation"] if kind in (
                         "partner", "merge") else [],
                     notes=d.table(k).get("label", ""))
 
 
+def delay_distribution(d: Defaults, kind: str) -> dict | None:
+    """Triangular low/mode/high (years) of an option kind's planned benefit delay, from the defaults' ranges: a
+    merger's completion time (King's Fund reference class) plus its post-completion delay (Fulop et al.); a
+    purchase's procurement time (a judgement range) plus its delay. None for kinds without a range."""
+    part = {"merge": "completion_years", "buy": "procurement_years"}.get(kind)
+    if part is None:
+        return None
+    spread = d.get(f"kinds.{kind}.{part}")
+    if not spread.has_range:
+        return None
+    after = float(d.value(f"kinds.{kind}.benefit_delay_years", 0.0) or 0.0)
+    return {"low": float(spread.low) + after, "mode": float(spread.value) + after, "high": float(spread.high) + after,
+            "source": f"{d.cite(spread.source)} (range of {part}) + {d.cite(f'kinds.{kind}.benefit_delay_years')} "
+                      f"({after:g} years after)"}
+
+
 def prefill_case(engine, org_code: str, *, assessment=None, price_base_year: int | None = None, k: int = 5,
-                 stage: str = "SOC", overrides: dict | None = None) -> DecisionCase:
-    """A decision case for ``org_code`` pre-filled from the store's assessment and partner candidates."""
+                 stage: str = "SOC", overrides: dict | None = None, turnover_gbp: float | None = None) -> DecisionCase:
+    """A decision case for ``org_code`` pre-filled from the store's assessment and partner candidates.
+
+    ``turnover_gbp``: the organisation's operating income (GBP a year, from its annual accounts); without it the
+    defaults' placeholder is used and the case's warnings say so."""
     from partnering.measure.assess import assess
     from partnering.store import repository as repo
 
@@ -181,19 +208,32 @@ def prefill_case(engine, org_code: str, *, assessment=None, price_base_year: int
     if code in attrs.index and "catchment_population" in attrs.columns:
         v = attrs.loc[code, "catchment_population"]
         population = None if pd.isna(v) else float(v)
-    turnover = float(d.value("organisation.turnover_gbp"))
+    if turnover_gbp is not None and not turnover_gbp > 0:
+        from partnering.errors import ValidationError
+
+        raise ValidationError(f"turnover must be a positive amount of GBP, got {turnover_gbp!r}")
+    turnover = float(turnover_gbp) if turnover_gbp is not None else float(d.value("organisation.turnover_gbp"))
     per_point = float(d.value("value_of_improvement.per_point_per_100k"))
     points = gap_points(gaps)
     value_per_year = points * per_point * ((population or 100_000.0) / 100_000.0)
     n = int(d.value("appraisal.years"))
     year = price_base_year or date.today().year
+    turnover_note = (
+        "Turnover GBP {:,.0f} as given (the trust's operating income); running costs and savings are shares of it."
+        .format(turnover) if turnover_gbp is not None else
+        "Turnover is a PLACEHOLDER (GBP {:,.0f}; no table of trust income is held): give the trust's operating income "
+        "from its annual accounts (partnering appraise new --turnover, GBP million) and pre-fill again; running "
+        "costs and savings are shares of it.".format(turnover))
     warnings = [
-        "Turnover is a placeholder (GBP {:,.0f}): replace organisation.turnover_gbp in [defaults] with the trust's "
-        "operating income from its annual accounts; running costs and savings are shares of it.".format(turnover),
+        turnover_note,
         "MCDA scores are placeholders by option kind: a panel should score each option (HM Treasury MCDA guidance "
         "2024).",
         "The preferred way (buddying) is provisional: confirm or change it after the appraisal.",
     ]
+    money_year = int(d.data.get("meta", {}).get("price_year", year))
+    if money_year != year:
+        warnings.append(f"The defaults' money values are judgements in {money_year} prices and the case is in {year} "
+                        "prices: they are not rebased (no GDP deflator series is held); rebase them by hand.")
     if population is None:
         warnings.append("No catchment population in the store: the value of closing the gap assumes 100,000.")
     if not bool(flags.get("persistent_difficulty")):
@@ -275,12 +315,22 @@ def prefill_case(engine, org_code: str, *, assessment=None, price_base_year: int
                                            distribution="triangular",
                                            **_tri(d, "kinds.merge.transaction_costs.legal_and_advisory"),
                                            source=d.cite("kinds.merge.transaction_costs.legal_and_advisory")))
+    for kind, key in (("merge", "merge"), ("buy", "buy_independent_sector")):
+        spread = delay_distribution(d, kind) if key in keys else None
+        if spread is not None:
+            source = spread.pop("source")
+            uncertainties.append(UncertaintyIn(name=f"{key}_delay", targets=[f"{key}.benefit_delay"],
+                                               distribution="triangular", **spread, source=source))
     names = {u.name for u in uncertainties}
     correlations = []
     if {"make_improvement", "partner_buddying_improvement"} <= names:
         correlations.append(Correlation(a="make_improvement", b="partner_buddying_improvement", rho=0.5))
     if {"merge_improvement", "merge_savings"} <= names:
         correlations.append(Correlation(a="merge_improvement", b="merge_savings", rho=0.3))
+    if {"merge_delay", "merge_savings"} <= names:
+        # late and small together (Fulop et al. 2002: savings targets unmet two years on, as services integrated
+        # late): a judgement on the sign, -0.3 a moderate strength
+        correlations.append(Correlation(a="merge_delay", b="merge_savings", rho=-0.3))
 
     return DecisionCase.model_validate({
         "case": {"title": f"Options for {name}", "org_code": code, "org_name": name, "price_base_year": year,

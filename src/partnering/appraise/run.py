@@ -38,6 +38,12 @@ class CaseResult:
     recommendation: Recommendation
     routes: list[Route]
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the appraisal itself warns of (e.g. an un-rebased QALY value)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The case's own warnings, then the appraisal's."""
+        return list(self.case.warnings) + [n for n in self.notes if n not in self.case.warnings]
 
     @property
     def names(self) -> dict[str, str]:
@@ -77,7 +83,7 @@ class CaseResult:
             "options": options, "evpi": num(self.evpi),
             "recommendation": {"separated": rec.separated, "preferred": rec.preferred, "text": rec.text,
                                "reasons": rec.reasons, "p_best_threshold": rec.threshold},
-            "shortlist_problems": self.problems, "warnings": list(self.case.warnings),
+            "shortlist_problems": self.problems, "warnings": self.warnings,
             "routes": [{"option": r.option, "approvals": [a.__dict__ for a in r.approvals]} for r in self.routes],
         }
 
@@ -93,7 +99,7 @@ def mcda_of(case: DecisionCase) -> McdaResult | None:
 
 def run_case(case: DecisionCase, *, draws: int | None = None) -> CaseResult:
     """Evaluate, simulate and weigh every option of ``case``."""
-    from partnering.appraise.economics import cash_flows, evaluate
+    from partnering.appraise.economics import cash_flows, evaluate, prepare
     from partnering.appraise.montecarlo import simulate
     from partnering.appraise.sensitivity import switching_values, tornado
 
@@ -109,4 +115,5 @@ def run_case(case: DecisionCase, *, draws: int | None = None) -> CaseResult:
     return CaseResult(case=case, economic=econ, results=results, cash_flows=cash_flows(econ), summary=mc.summary,
                       evpi=float(mc.evpi), npsv_draws=mc.npsv, tornado=tornado(econ, tornado_option),
                       tornado_option=tornado_option, switching=switching_values(econ), mcda=mc_res,
-                      recommendation=rec, routes=approvals_route(case), problems=shortlist_problems(case))
+                      recommendation=rec, routes=approvals_route(case), problems=shortlist_problems(case),
+                      notes=list(prepare(econ).warnings))

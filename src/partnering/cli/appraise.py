@@ -76,6 +76,10 @@ def new(
     out: Annotated[str, typer.Option("--out", help="Where to write the case (TOML).")],
     price_base_year: Annotated[int | None, typer.Option("--price-base-year", help="Default: this year.")] = None,
     stage: Annotated[str, typer.Option("--stage", help="Business case stage: SOC, OBC or FBC.")] = "SOC",
+    turnover: Annotated[float | None, typer.Option(
+        "--turnover", help="The organisation's operating income, GBP million a year, from its annual accounts "
+                           "(no table of trust income is held; without it a GBP 450m placeholder is used and the "
+                           "case says so).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a pre-filled decision case for a real organisation: gaps from measure, partners from match, defaults
@@ -91,7 +95,10 @@ def new(
     path = Path(out)
     if path.exists() and not force:
         raise ValidationError(f"{out} exists: choose another --out or add --force")
-    case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage)
+    if turnover is not None and not turnover > 0:
+        raise ValidationError(f"--turnover {turnover:g}: give the operating income in GBP million, like 450")
+    case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage,
+                        turnover_gbp=None if turnover is None else turnover * 1e6)
     header = (
         f"Decision case for {case.case.org_name} ({case.case.org_code}), pre-filled by partnering appraise new."
         "\nFormat: docs/appraisal-case.md. Money: GBP, real terms, the price base year's prices."

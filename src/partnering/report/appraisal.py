@@ -211,8 +211,8 @@ def render_html(res) -> str:
         h.append(f"<h3>{escape(r.option)}</h3><ul>" + "".join(
             f"<li>{escape(a.body)}: {escape(a.why)} <em>({escape(a.source)})</em></li>" for a in r.approvals)
                  + "</ul>")
-    if c.warnings:
-        h.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{escape(w)}</li>" for w in c.warnings) + "</ul>")
+    if res.warnings:
+        h.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{escape(w)}</li>" for w in res.warnings) + "</ul>")
     h.append("</main></body></html>")
     return "\n".join(h)
 
@@ -277,7 +277,7 @@ def pdf_lines(res) -> list[str]:
     lines += ["", "5. MANAGEMENT CASE: APPROVALS ROUTE"]
     for r in res.routes:
         lines.append(f"{r.option}: " + "; ".join(f"{a.body} ({a.why})" for a in r.approvals))
-    lines += ["", "CAVEATS", *c.warnings]
+    lines += ["", "CAVEATS", *res.warnings]
     return lines
 
 

@@ -138,7 +138,7 @@ def _actor(user: CurrentUser) -> str:
 
 
 def prefilled(engine, user: CurrentUser, org_code: str, stage: str = "SOC",
-              price_base_year: int | None = None) -> DecisionCase:
+              price_base_year: int | None = None, turnover_gbp: float | None = None) -> DecisionCase:
     """A pre-filled case for ``org_code`` from the viewer's assessment (cached per data version)."""
     from partnering.appraise.prefill import prefill_case
 
@@ -147,7 +147,8 @@ def prefilled(engine, user: CurrentUser, org_code: str, stage: str = "SOC",
     a = services.assessment(engine, user)
     if a is None:
         raise NotFoundError("nothing is loaded to assess, so no case can be pre-filled")
-    return prefill_case(engine, code, assessment=a, stage=stage, price_base_year=price_base_year)
+    return prefill_case(engine, code, assessment=a, stage=stage, price_base_year=price_base_year,
+                        turnover_gbp=turnover_gbp)
 
 
 def blank_case(org_code: str | None, title: str, org_name: str = "") -> DecisionCase:
@@ -315,7 +316,7 @@ def case_list_page(request: Request, user: CurrentUser = Depends(page_user)):
 
 
 def _new_page(request: Request, user: CurrentUser, status: int = 200, errors=None, form=None):
-    form = form or {"start": "prefill", "org_code": user.org_code or "", "title": "", "stage": "SOC"}
+    form = form or {"start": "prefill", "org_code": user.org_code or "", "title": "", "stage": "SOC", "turnover": ""}
     return render(request, "appraise/new.html", status_code=status, title="Start an appraisal case",
                   errors=errors or [], form=form,
                   can_create=ROLE_RANK.get(user.role, -1) >= ROLE_RANK["analyst"])
@@ -330,7 +331,8 @@ def new_case_page(request: Request, user: CurrentUser = Depends(page_user)):
 async def new_case(request: Request, user: CurrentUser = Depends(page_user)):
     f = await request.form()
     form = {"start": str(f.get("start") or "prefill"), "org_code": str(f.get("org_code") or "").strip().upper(),
-            "title": str(f.get("title") or "").strip(), "stage": str(f.get("stage") or "SOC")}
+            "title": str(f.get("title") or "").strip(), "stage": str(f.get("stage") or "SOC"),
+            "turnover": str(f.get("turnover") or "").strip()}
     if ROLE_RANK.get(user.role, -1) < ROLE_RANK["analyst"]:
         raise AccessDenied("you need the analyst role to create appraisal cases")
     eng = request.app.state.engine
@@ -339,6 +341,14 @@ async def new_case(request: Request, user: CurrentUser = Depends(page_user)):
         errors.append({"text": "Enter the ODS code of the organisation the case is for, like RXX", "href": "#org_code"})
     if form["stage"] not in ("SOC", "OBC", "FBC"):
         errors.append({"text": "Choose the business case stage: SOC, OBC or FBC", "href": "#stage"})
+    turnover = None
+    if form["turnover"]:
+        try:
+            turnover = float(form["turnover"].replace(",", "").removeprefix("£")) * 1e6
+        except ValueError:
+            turnover = float("nan")
+        if not turnover > 0:
+            errors.append({"text": "Turnover must be a positive number of £ million, like 450", "href": "#turnover"})
     if not errors:
         try:
             require_edit(user, form["org_code"] or None)
@@ -347,7 +357,7 @@ async def new_case(request: Request, user: CurrentUser = Depends(page_user)):
                 case = blank_case(form["org_code"] or None, form["title"] or (f"Options for {name}" if name else ""),
                                   name)
             else:
-                case = prefilled(eng, user, form["org_code"], stage=form["stage"])
+                case = prefilled(eng, user, form["org_code"], stage=form["stage"], turnover_gbp=turnover)
         except (NotFoundError, AccessDenied) as exc:
             errors.append({"text": exc.user_message(), "href": "#org_code"})
     if errors:
@@ -448,6 +458,7 @@ def case_toml(request: Request, case_id: RecordId, user: CurrentUser = Depends(p
 
 def _step_context(case: DecisionCase) -> dict:
     return {"case": case, "steps": STEPS, "categories": [(c, CATEGORY_LABELS.get(c, c)) for c in CATEGORIES],
+            "delay_uncertainty": delay_uncertainty,
             "kind_labels": KIND_LABELS, "forms": FORMS, "form_labels": FORM_LABELS,
             "components": TRANSACTION_COMPONENTS, "criteria": [(k, label) for k, label, _ in CRITERIA],
             "criterion_labels": CRITERION_LABELS, "problems": shortlist_problems(case), "flowtext": flowtext}
@@ -626,6 +637,46 @@ def _apply_options(f: _Form, d: dict) -> None:
     d["options"] = kept
 
 
+def delay_uncertainty(case_or_dict, key: str):
+    """The triangular uncertainty that draws option ``key``'s benefit delay alone, or None."""
+    items = case_or_dict.get("uncertainties", []) if isinstance(case_or_dict, dict) else [
+        u.model_dump() for u in case_or_dict.uncertainties]
+    return next((u for u in items if u["targets"] == [f"{key}.benefit_delay"]), None)
+
+
+def _delay_range(f: _Form, d: dict, o: dict, low, high) -> None:
+    """The flows step's shortest/longest delay: a triangular distribution of the option's planned benefit delay
+    (years, most likely = the delay entered) for the Monte Carlo; both blank removes it."""
+    k = o["key"]
+    us = d.setdefault("uncertainties", [])
+    current = next((u for u in us if u["targets"] == [f"{k}.benefit_delay"]), None)
+    if current is not None and current["distribution"] != "triangular":
+        return  # another distribution: edited on the uncertainty step
+    if low is None and high is None:
+        if current is not None:
+            us.remove(current)
+            d["correlations"] = [c for c in d.get("correlations", []) if current["name"] not in (c["a"], c["b"])]
+        return
+    if low is None or high is None:
+        f.errors.append({"text": f"{o['name']}: give both the shortest and the longest delay, or neither",
+                         "href": f"#delaylow-{k}"})
+        return
+    mode = float((o.get("ramp") or {}).get("delay_years") or 0.0)
+    if not low <= mode <= high:
+        f.errors.append({"text": f"{o['name']}: the shortest delay must not be above the years before benefits start "
+                                 f"({mode:g}), nor that above the longest delay", "href": f"#delaylow-{k}"})
+        return
+    if o.get("ramp") is None:
+        o["ramp"] = {"delay_years": mode, "ramp_years": 0.0}
+    if current is None:
+        names = {u["name"] for u in us}
+        name = next(n for n in (f"{k}_delay", f"{k}_benefit_delay", f"{k}_delay_2") if n not in names)
+        current = {"name": name, "targets": [f"{k}.benefit_delay"], "distribution": "triangular",
+                   "source": "entered on the web"}
+        us.append(current)
+    current.update({"low": low, "mode": mode, "high": high})
+
+
 def _apply_flows(f: _Form, d: dict) -> None:
     for o in d["options"]:
         k = o["key"]
@@ -642,6 +693,10 @@ def _apply_flows(f: _Form, d: dict) -> None:
                         (o.get("ramp") or {}).get("ramp_years", 0.0), lo=0, hi=200, blank=0.0)
         if o.get("ramp") is not None or delay or ramp:
             o["ramp"] = {**(o.get("ramp") or {}), "delay_years": delay, "ramp_years": ramp}
+        if f.has(f"delaylow-{k}") or f.has(f"delayhigh-{k}"):
+            low = f.number(f"delaylow-{k}", f"{o['name']}: shortest delay", None, lo=0, hi=200, blank=None)
+            high = f.number(f"delayhigh-{k}", f"{o['name']}: longest delay", None, lo=0, hi=200, blank=None)
+            _delay_range(f, d, o, low, high)
         for i, t in enumerate(o.get("transaction_costs", [])):
             label = f"{o['name']}: {t['component'].replace('_', ' ')}"
             t["amount"] = f.number(f"tx-{k}-{i}-amount", f"{label} (amount)", t["amount"], lo=0, blank=0.0)
@@ -864,6 +919,8 @@ class PrefillIn(BaseModel):
                           examples=["ZA1"])
     stage: Literal["SOC", "OBC", "FBC"] = "SOC"
     price_base_year: int | None = Field(None, ge=1990, le=2100, description="Default: this year")
+    turnover_gbp: float | None = Field(None, gt=0, description="The organisation's operating income, GBP a year, "
+                                       "from its annual accounts (default: a GBP 450m placeholder, with a warning)")
     save: bool = Field(False, description="Store the case too (analysts of the organisation, or admins)")
 
 
@@ -1014,7 +1071,8 @@ def api_prefill(request: Request, body: PrefillIn, user: CurrentUser = Depends(a
     code = body.org_code.strip().upper()
     if body.save:
         require_edit(user, code)
-    case = prefilled(eng, user, code, stage=body.stage, price_base_year=body.price_base_year)
+    case = prefilled(eng, user, code, stage=body.stage, price_base_year=body.price_base_year,
+                     turnover_gbp=body.turnover_gbp)
     header = (f"Decision case for {case.case.org_name} ({case.case.org_code}), pre-filled by the API.\n"
               "Format: docs/appraisal-case.md. Money: GBP, real terms, the price base year's prices.")
     text = dump_case(case, header)
