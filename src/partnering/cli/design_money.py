@@ -91,7 +91,8 @@ def register(design: typer.Typer) -> None:
                                                            "(local authorities 2024), or a CSV file of units.")]
         = "practices",
         actual: Annotated[Path | None, typer.Option(
-            "--actual", help="CSV with code,actual: current funding per unit (GBP) for distance from target.")]
+            "--actual", help="CSV of code,funding (or code,actual): current funding per unit, GBP, for distance "
+                             "from target; the budget is allocated over the units in the file.")]
         = None,
         weights: Annotated[Path | None, typer.Option(
             "--weights", help="TOML of weights (name = number, or name = {value, low, high, source}).")] = None,
@@ -112,7 +113,7 @@ def register(design: typer.Typer) -> None:
 
         import pandas as pd
 
-        from partnering.design.allocation import allocate, area_units, practice_units
+        from partnering.design.allocation import allocate, area_units, practice_units, read_funding, with_funding
         from partnering.errors import IngestError, ValidationError
 
         if units == "practices":
@@ -124,11 +125,17 @@ def register(design: typer.Typer) -> None:
         else:
             raise ValidationError(f"--units {units!r}: use practices, areas or a CSV file")
         if actual is not None:
-            act = pd.read_csv(actual)
-            if not {"code", "actual"} <= set(act.columns):
-                raise IngestError(str(actual), "needs columns code and actual")
-            frame = frame.drop(columns=["actual"], errors="ignore").merge(act[["code", "actual"]], on="code",
-                                                                          how="left")
+            try:
+                data = actual.read_bytes()
+            except OSError as exc:
+                raise IngestError(str(actual), f"cannot be read: {exc.strerror}") from None
+            funding = read_funding(data, str(actual), frame["code"].astype(str), "units")
+            before = len(frame)
+            frame = with_funding(frame.drop(columns=["actual"], errors="ignore"), funding)
+            if len(frame) < before and not as_json:
+                from partnering.cli.common import console
+
+                console.print(f"Allocating over the {len(frame):,} units in {actual.name} (of {before:,}).")
         overrides = None
         if weights is not None:
             try:

@@ -133,3 +133,52 @@ def test_funding_cannot_come_by_link_and_needs_the_csrf_token(viewer):
     assert "a link cannot carry it" in _text(_summary(r.text))
     nope = viewer.post("/design/money/allocation", data=FORM, files={"funding_file": ("f.csv", b"code,funding\n")})
     assert nope.status_code == 403
+
+
+def test_the_command_line_and_the_api_give_the_page_s_figures(client, demo_app, shared):
+    """The same file through `partnering design allocation --actual` and the same funding through the API: the
+    same units, concentration index and Hartlepool's distance from target as the library (and so the page)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from partnering.cli.main import app
+    from partnering.design.allocation import allocate, read_funding, with_funding
+    from partnering.web.auth import create_token
+    from partnering.web.design.money import allocation_units
+
+    funding = read_funding(FILE.read_bytes(), FILE.name)
+    lib = allocate(with_funding(allocation_units("areas"), funding), 4120e6, draws=20, floor_growth=0.01)
+    out = CliRunner().invoke(app, ["design", "allocation", "--units", "areas", "--budget", "4120e6", "--actual",
+                                   str(FILE), "--draws", "20", "--floor-growth", "0.01", "--rows", "12", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.stdout)
+    assert cli["summary"]["units"] == 12
+    assert cli["concentration_index"] == pytest.approx(lib.concentration_index)
+    hart = next(u for u in cli["units"] if u["code"] == "E06000001")
+    assert hart["distance_from_target"] == pytest.approx(
+        lib.units.set_index("code").loc["E06000001", "distance_from_target"])
+    token = create_token(demo_app.state.engine, "admin@test.nhs.uk", "allocation funding test")
+    r = client.post("/api/v1/design/money/allocation", headers={"Authorization": f"Bearer {token}"},
+                    json={"units": "areas", "budget_gbp": 4120e6, "draws": 20, "floor_growth": 0.01,
+                          "actual_gbp": funding.to_dict()})
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"]["units"] == 12
+    assert r.json()["concentration_index"] == pytest.approx(lib.concentration_index)
+    bad = client.post("/api/v1/design/money/allocation", headers={"Authorization": f"Bearer {token}"},
+                      json={"units": "areas", "budget_gbp": 1e9, "actual_gbp": {"X99": 5.0}})
+    assert bad.status_code == 400 and "X99" in bad.text
+
+
+def test_the_command_line_refuses_a_bad_file_naming_line_and_column(tmp_path, shared):
+    from typer.testing import CliRunner
+
+    from partnering.cli.main import app
+    from partnering.errors import IngestError
+
+    f = tmp_path / "funding.csv"
+    f.write_text("code,actual\nE06000001,100\nE06000002,lots\nE06000003,-1\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["design", "allocation", "--units", "areas", "--budget", "1e9", "--actual", str(f)])
+    assert isinstance(out.exception, IngestError)
+    assert str(out.exception).endswith("line 3, column 'actual': 'lots' is not an amount of money (write 125000 or "
+                                       "£125,000) (and 1 more problem)")

@@ -50,7 +50,8 @@ class AllocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units: Literal["practices", "areas"] = "areas"
     budget_gbp: float = Field(gt=0)
-    actual_gbp: dict[str, float] = Field(default_factory=dict, description="Current funding per unit code")
+    actual_gbp: dict[str, float] = Field(default_factory=dict, description="Current funding per unit code (GBP); "
+                                                                          "the budget is allocated over these units")
     weights: dict[str, Any] = Field(default_factory=dict)
     floor_growth: float | None = None
     max_growth: float | None = None
@@ -70,11 +71,18 @@ def api_consolidation(body: ConsolidationIn, user=Depends(api_user)) -> dict:
 @api.post("/design/money/allocation")
 def api_allocation(body: AllocationIn, user=Depends(api_user)) -> dict:
     """Weighted-capitation targets, distance from target, pace of change, concentration index and share spread."""
-    from partnering.design.allocation import allocate, area_units, practice_units
+    from partnering.design.allocation import allocate, area_units, practice_units, with_funding
 
     frame = practice_units() if body.units == "practices" else area_units()
-    if body.actual_gbp:
-        frame["actual"] = frame["code"].map(body.actual_gbp)
+    if body.actual_gbp:  # the allocation is over the units given funding, as on the page and the command line
+        unknown = sorted(set(body.actual_gbp) - set(frame["code"]))
+        if unknown:
+            raise ValidationError(f"actual_gbp: {len(unknown)} code(s) are not {body.units} "
+                                  f"({', '.join(c[:20] for c in unknown[:10])}{', ...' if len(unknown) > 10 else ''})")
+        bad = [c for c, v in body.actual_gbp.items() if not (np.isfinite(v) and v >= 0)]
+        if bad:
+            raise ValidationError(f"actual_gbp: funding must be a finite amount of 0 or more ({', '.join(bad[:10])})")
+        frame = with_funding(frame, pd.Series(body.actual_gbp, dtype=float))
     result = allocate(frame, body.budget_gbp, weights=body.weights or None, draws=body.draws,
                       floor_growth=body.floor_growth, max_growth=body.max_growth)
     return result.to_dict(rows=body.rows)
