@@ -18,12 +18,14 @@ def test_generate_compute_load_assess(tmp_path):
     p = run("compute", "indicators", str(records), "--out", str(out), "--rejects", str(tmp_path / "rej.csv"),
             "--load", home=home)
     assert "30,000 records read" in p.stdout and "ae-monthly batch" in p.stdout and "rtt batch" in p.stdout
+    assert "ae-record-level batch" in p.stdout  # the indicators only records give, in their own batch
     table = pd.read_parquet(out)
     assert list(table.columns) == ["org_code", "indicator", "period", "numerator", "denominator", "value"]
     rejected = pd.read_csv(tmp_path / "rej.csv")
     assert set(rejected.columns) == {"record_type", "reason", "records"} and rejected["records"].min() > 0
     batches = run("batches", home=home).stdout
-    assert batches.count("derived from record-level data") == 2  # one ae-monthly batch, one rtt batch
+    # one ae-monthly, one ae-record-level and one rtt batch
+    assert batches.count("derived from record-level data") == 3
     # the store now holds the derived figures: the one the table says for one trust and month
     one = table[table["indicator"] == "ae_4h_pct_all"].iloc[0]
     exported = tmp_path / "obs.csv"
@@ -35,7 +37,7 @@ def test_generate_compute_load_assess(tmp_path):
     assert "organisations assessed" in run("assess", home=home).stdout
     # the same figures again change nothing
     again = run("compute", "indicators", str(records), "--load", home=home).stdout
-    assert again.count("unchanged") == 2
+    assert again.count("unchanged") == 3
 
 
 def test_bad_input_is_one_clear_line(tmp_path):

@@ -3,8 +3,9 @@
 Every indicator is a pair of conditions on one record: ``numerator`` (which records count) and, for a
 percentage, ``denominator`` (out of which records).  An engine sums the conditions per organisation and month as
 integers, so every engine gives the same whole numbers, and the percentage is 100 x numerator / denominator,
-computed once from them (:func:`partnering.compute.run`).  Codes match the catalogue
-(``indicators/indicators.toml``) where the definition is the catalogue's; the others are new, and say so.
+computed once from them (:func:`partnering.compute.run`).  Every code is in the catalogue
+(``indicators/indicators.toml``): those published A&E and RTT files also carry under their loaders' owners, the new
+ones (which only records give) under the owner ``ae-record-level``.
 
 Sources: [AE] NHS England, "A&E Attendances and Emergency Admissions" monthly statistics and their guidance
 (4 hours from arrival to admission, transfer or discharge; decision-to-admit waits over 4 and 12 hours);
@@ -35,7 +36,7 @@ class Measure:
     unit: str  # count | percent
     numerator: Callable  # record table -> boolean expression: the records counted
     denominator: Callable | None = None  # record table -> boolean expression, for a percentage
-    in_catalogue: bool = True  # the catalogue's definition (loaded into the store by --load)
+    in_catalogue: bool = True  # in the catalogue (loaded into the store by --load); False: the output file only
     description: str = ""
 
 
@@ -82,12 +83,12 @@ ATTENDANCE_MEASURES: tuple[Measure, ...] = (
     Measure("ae_over_4h_type1", "count", lambda t: _type1(t) & (_los(t) > FOUR_HOURS)),
     Measure("ae_4h_pct_all", "percent", _within_4h, _all),
     Measure("ae_4h_pct_type1", "percent", lambda t: _type1(t) & _within_4h(t), _type1),
-    Measure("ae_4h_pct_type2", "percent", lambda t: _type2(t) & _within_4h(t), _type2, in_catalogue=False,
-            description="type 2 attendances within 4 hours (new: the catalogue has all types and type 1)"),
-    Measure("ae_4h_pct_other", "percent", lambda t: _other(t) & _within_4h(t), _other, in_catalogue=False,
+    # new: published A&E files cannot show these; the catalogue has them under the owner "ae-record-level"
+    Measure("ae_4h_pct_type2", "percent", lambda t: _type2(t) & _within_4h(t), _type2,
+            description="type 2 attendances within 4 hours (new: published files give all types and type 1)"),
+    Measure("ae_4h_pct_other", "percent", lambda t: _other(t) & _within_4h(t), _other,
             description="type 3 and 4 attendances within 4 hours (new)"),
     Measure("ae_12h_from_arrival_pct", "percent", lambda t: _type1(t) & (_los(t) > TWELVE_HOURS), _type1,
-            in_catalogue=False,
             description="type 1 attendances over 12 hours from arrival to departure, % of type 1 [NOF] (new: "
                         "published files cannot show it)"),
     Measure("ae_emergency_admissions_via_ae", "count", _admitted),

@@ -19,6 +19,9 @@ DEFAULT_CATALOGUE = Path(__file__).with_name("indicators.toml")
 UNITS = ("percent", "count", "weeks", "rate", "ratio", "minutes", "score")
 DIRECTIONS = ("increase", "decrease", "neutral")
 KPI_OWNER = "kpi"  # owner of indicators that organisations define and load themselves
+#: owner of the A&E indicators only record-level data gives (``partnering compute indicators --load`` writes them in
+#: batches of this kind; no published file's loader has it): docs/record-level.md
+RECORD_LEVEL_OWNER = "ae-record-level"
 
 
 @dataclass(frozen=True)

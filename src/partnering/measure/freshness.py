@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from partnering.indicators.catalogue import KPI_OWNER, indicator
+from partnering.indicators.catalogue import KPI_OWNER, RECORD_LEVEL_OWNER, indicator
 
 #: months behind the freshest family from which a family is stale (two missed monthly releases; see above)
 STALE_AFTER_MONTHS = 3
 
 FAMILY_NAMES = {"ae-monthly": "A&E", "rtt": "RTT", KPI_OWNER: "own measures",
+                RECORD_LEVEL_OWNER: "A&E from record-level data",
                 "cancer-waiting-times": "Cancer waiting times", "diagnostics-dm01": "Diagnostics (DM01)",
                 "ambulance-ambsys": "Ambulance (AmbSYS)", "staff-survey": "NHS Staff Survey",
                 "beds-overnight": "Beds (KH03)", "cancelled-operations": "Cancelled operations"}

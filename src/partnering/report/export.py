@@ -16,10 +16,11 @@ def export_observations(engine, out, fmt: str | None = None, indicators=None, su
     ``fmt`` is ``csv``, ``xlsx`` or ``parquet``; ``None`` takes it from the extension of ``out``. With
     ``suppress`` (for publication) each row follows its publication rule and says which in a ``publication_rule``
     column (:func:`partnering.report.suppression.apply_publication_rules`): official statistics NHS England
-    publishes at organisation level are written as published, own measures and unpublished uploads with the NHS
-    small-number rule; the notes (XLSX) name the rules applied.  Where analysts have recorded annotations or
-    rebases on the data exported (:mod:`partnering.store.annotations`), every row gains an ``annotation`` and a
-    ``rebase_reason`` column: the notes of its organisation, indicator and month (empty where there is none).
+    publishes at organisation level are written as published, own measures, unpublished uploads and figures derived
+    from record-level data with the NHS small-number rule; the notes (XLSX) name the rules applied.  Where analysts
+    have recorded annotations or rebases on the data exported (:mod:`partnering.store.annotations`), every row gains
+    an ``annotation`` and a ``rebase_reason`` column: the notes of its organisation, indicator and month (empty
+    where there is none).
     """
     from partnering.store import repository as repo
     from partnering.store.annotations import notes_frame, with_notes
@@ -66,9 +67,33 @@ def published_mask(engine, df, value_col: str = "value", period_col: str = "peri
     return there & ((np.isnan(a) & np.isnan(b)) | equal)
 
 
+def derived_mask(engine, df, period_col: str = "period", indicators=None) -> "object":
+    """Per row of ``df`` (org_code, indicator and ``period_col``): is the store's current figure for that
+    organisation, indicator and month derived from record-level data (a batch of ``partnering compute indicators
+    --load``, publication basis ``derived from record-level data``)?  An organisation that merged into another
+    counts as its successor too, so a combined figure resting on any derived value is derived.  One cheap query
+    when the store holds no derived batch."""
+    import numpy as np
+
+    from partnering.store import repository as repo
+
+    if df.empty or not {"org_code", "indicator", period_col} <= set(df.columns):
+        return np.zeros(len(df), dtype=bool)
+    codes = indicators or sorted(set(df["indicator"].dropna().astype(str)))
+    keys = repo.derived_keys(engine, codes)
+    if keys.empty:
+        return np.zeros(len(df), dtype=bool)
+    smap = repo.successor_map(engine)
+    final = keys.assign(org_code=keys["org_code"].map(lambda c: smap.get(c, c)))
+    derived = set(map(tuple, keys.to_numpy())) | set(map(tuple, final.to_numpy()))
+    periods = df[period_col].astype(str).str[:7]
+    return np.array([(o, i, p) in derived for o, i, p in zip(df["org_code"], df["indicator"], periods)], dtype=bool)
+
+
 def publishable_observations(engine, df, indicators=None):
     """Observations ready to publish under their rules, and the rules applied in words."""
     from partnering.report.suppression import apply_publication_rules, rules_applied
 
-    out = apply_publication_rules(df, published=published_mask(engine, df, indicators=indicators))
+    out = apply_publication_rules(df, published=published_mask(engine, df, indicators=indicators),
+                                  derived=derived_mask(engine, df, indicators=indicators))
     return out, rules_applied(out)

@@ -63,12 +63,18 @@ def suppress_observations(df: pd.DataFrame, count_indicators: set[str], national
 # published: they are already public, and rounding them makes our downloads disagree with the source.  NHS England
 # publishes these monthly provider-level files unsuppressed (the statistical work areas cited in the catalogue).
 # Everything else — an organisation's own measures, an upload not yet published, anything derived from
-# record-level data — follows the small-number rule above.
+# record-level data — follows the small-number rule above.  A figure Partnering derived from record-level data
+# (``partnering compute indicators --load``: batches whose publication basis is "derived from record-level data",
+# :data:`partnering.store.publication.DERIVED`) follows it even for an indicator NHS England publishes (say
+# ``ae_4h_pct_all``): the figure is Partnering's computation from records, not the publication, so nothing about it
+# is already public.  It names its own rule (:data:`DERIVED_SUPPRESSION`), so a reader can tell it from an own
+# measure; the indicators only records give (owner ``ae-record-level`` in the catalogue) always follow it.
 
 #: loaders of official statistics NHS England publishes at organisation level ([AE], [RTT] in the catalogue)
 PUBLISHED_AT_ORGANISATION_LEVEL = frozenset({"ae-monthly", "rtt"})
 AS_PUBLISHED = "as published"
 SMALL_NUMBER_SUPPRESSION = "small-number suppression"
+DERIVED_SUPPRESSION = "small-number suppression: derived from record-level data"
 RULE_COLUMN = "publication_rule"
 #: each rule in words, as downloads state it (CSV column, XLSX notes sheet, JSON field)
 RULES = {
@@ -77,32 +83,46 @@ RULES = {
     SMALL_NUMBER_SUPPRESSION: "NHS small-number suppression: counts of 1 to 7 shown as *, other counts rounded to "
                               "the nearest 5, zero stays zero, national figures unsuppressed; a ratio whose "
                               "numerator or denominator is suppressed is withheld",
+    DERIVED_SUPPRESSION: "figures Partnering computed from record-level data (partnering compute indicators "
+                         "--load), not an NHS England publication: the same NHS small-number suppression",
 }
+#: the rules that suppress, in the order downloads state them
+SUPPRESSING = (SMALL_NUMBER_SUPPRESSION, DERIVED_SUPPRESSION)
 
 
-def rule_for(indicator_code, published: bool = True, catalogue=None) -> str:
-    """The rule a figure of ``indicator_code`` follows: :data:`AS_PUBLISHED` for an official indicator whose loader
-    reads an NHS England organisation-level publication, when the figure is the published one; else
-    :data:`SMALL_NUMBER_SUPPRESSION` (own measures, unpublished uploads, record-level derivations)."""
-    from partnering.indicators.catalogue import indicator
+def rule_for(indicator_code, published: bool = True, catalogue=None, derived: bool = False) -> str:
+    """The rule a figure of ``indicator_code`` follows: :data:`SMALL_NUMBER_SUPPRESSION` for a figure not yet
+    published; :data:`DERIVED_SUPPRESSION` for one derived from record-level data (``derived``: its batch's basis
+    says so) or of an indicator only records give (owner ``ae-record-level``); :data:`AS_PUBLISHED` for an official
+    indicator whose loader reads an NHS England organisation-level publication; else
+    :data:`SMALL_NUMBER_SUPPRESSION` (own measures and other sources)."""
+    from partnering.indicators.catalogue import RECORD_LEVEL_OWNER, indicator
 
-    if not published or not isinstance(indicator_code, str):
+    if not published:
+        return SMALL_NUMBER_SUPPRESSION
+    if derived:
+        return DERIVED_SUPPRESSION
+    if not isinstance(indicator_code, str):
         return SMALL_NUMBER_SUPPRESSION
     d = indicator(indicator_code, catalogue)
+    if d is not None and d.owner == RECORD_LEVEL_OWNER:
+        return DERIVED_SUPPRESSION
     return AS_PUBLISHED if d is not None and d.owner in PUBLISHED_AT_ORGANISATION_LEVEL else SMALL_NUMBER_SUPPRESSION
 
 
 def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator",
                             value_cols: tuple[str, ...] = ("value",), published=None, count_rows=None,
                             national_codes: frozenset = frozenset(), org_col: str = "org_code",
-                            catalogue=None) -> pd.DataFrame:
+                            catalogue=None, derived=None) -> pd.DataFrame:
     """``df`` ready to publish: each row under its rule (:func:`rule_for`), named in a :data:`RULE_COLUMN` column.
 
-    Rows under :data:`AS_PUBLISHED` keep their figures.  Rows under :data:`SMALL_NUMBER_SUPPRESSION` get the
-    small-number rule: numerator and denominator always, ``value_cols`` where ``count_rows`` says the row is a
-    count, and a ratio on a suppressed numerator or denominator is withheld.  ``published``: a boolean per row
-    (is this figure the published one?), default all; ``count_rows``: a boolean per row, default the catalogue
-    unit of the row's indicator; ``national_codes``: organisation codes of national figures (unsuppressed).
+    Rows under :data:`AS_PUBLISHED` keep their figures.  Rows under :data:`SMALL_NUMBER_SUPPRESSION` or
+    :data:`DERIVED_SUPPRESSION` get the small-number rule: numerator and denominator always, ``value_cols`` where
+    ``count_rows`` says the row is a count, and a ratio on a suppressed numerator or denominator is withheld.
+    ``published``: a boolean per row (is this figure the published one?), default all; ``derived``: a boolean per
+    row (is the figure derived from record-level data? :func:`partnering.report.export.derived_mask`), default
+    none; ``count_rows``: a boolean per row, default the catalogue unit of the row's indicator; ``national_codes``:
+    organisation codes of national figures (unsuppressed).
     """
     from partnering.indicators.catalogue import indicator
 
@@ -110,13 +130,14 @@ def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator
     n = len(out)
     pub = np.ones(n, dtype=bool) if published is None else np.asarray(published, dtype=bool)
     codes = out[indicator_col] if indicator_col in out else pd.Series([None] * n, index=out.index)
-    rules = np.array([rule_for(c, p, catalogue) for c, p in zip(codes, pub)], dtype=object)
+    der = np.zeros(n, dtype=bool) if derived is None else np.asarray(derived, dtype=bool)
+    rules = np.array([rule_for(c, p, catalogue, d) for c, p, d in zip(codes, pub, der)], dtype=object)
     if count_rows is None:
         count_rows = [(d := indicator(c, catalogue) if isinstance(c, str) else None) is not None and d.unit == "count"
                       for c in codes]
     counts = np.asarray(count_rows, dtype=bool)
     national = (out[org_col].isin(national_codes).to_numpy() if org_col in out else np.zeros(n, dtype=bool))
-    hide = rules == SMALL_NUMBER_SUPPRESSION
+    hide = np.isin(rules, SUPPRESSING)
     for col in ("numerator", "denominator"):
         if col in out:
             vals = np.array(out[col].to_numpy(dtype=object), dtype=object, copy=True)
@@ -142,4 +163,4 @@ def rules_applied(df: pd.DataFrame) -> list[str]:
     """The rules a prepared frame's rows follow, in words (for a download's notes)."""
     if RULE_COLUMN not in df or df.empty:
         return []
-    return [f"{r}: {RULES[r]}" for r in (AS_PUBLISHED, SMALL_NUMBER_SUPPRESSION) if (df[RULE_COLUMN] == r).any()]
+    return [f"{r}: {RULES[r]}" for r in (AS_PUBLISHED, *SUPPRESSING) if (df[RULE_COLUMN] == r).any()]

@@ -28,7 +28,7 @@ from partnering.store.models import (
     Succession,
 )
 from partnering.store.names import display_name
-from partnering.store.publication import Publication, is_later
+from partnering.store.publication import DERIVED, Publication, is_later
 
 ORG_COLUMNS = [
     "org_code",
@@ -480,6 +480,23 @@ def has_unpublished(engine: Engine | Connection) -> bool:
     """Whether any upload is still unpublished (then some viewers see figures others do not)."""
     with _conn(engine) as conn:
         return conn.execute(select(ImportBatch.id).where(ImportBatch.published.is_(False)).limit(1)).first() is not None
+
+
+def derived_keys(engine: Engine | Connection, indicators: Iterable[str] | None = None) -> pd.DataFrame:
+    """``org_code, indicator, period`` of every current value a batch derived from record-level data holds
+    (publication basis :data:`partnering.store.publication.DERIVED`; ``partnering compute indicators --load``), so
+    that downloads can publish them under small-number suppression.  One cheap query when there is none."""
+    o, b = Observation, ImportBatch
+    cols = ["org_code", "indicator", "period"]
+    with _conn(engine) as conn:
+        if conn.execute(select(b.id).where(b.publication_basis == DERIVED).limit(1)).first() is None:
+            return pd.DataFrame(columns=cols)
+    stmt = (select(o.org_code, o.indicator_code.label("indicator"), o.period).join(b, b.id == o.batch_id)
+            .where(o.superseded_by.is_(None), b.publication_basis == DERIVED))
+    codes = sorted(set(indicators or ()))
+    if codes:
+        stmt = stmt.where(o.indicator_code.in_(codes))
+    return _read(engine, stmt)[cols]
 
 
 def add_rejections(conn: Connection, batch_id: int, rejected: Sequence[tuple[int | None, str | None, str]]) -> None:
