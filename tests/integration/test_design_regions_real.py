@@ -84,3 +84,23 @@ def test_cli_infeasible_is_one_line_and_exit_2():
     assert p.returncode == 2
     assert "respect nhs-region: London (population 8,799,776) cannot be split" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("balance", [0.05, 0.10])
+def test_sub_icb_20_regions_within_10_percent_are_proven_impossible(balance):
+    """England's 106 Sub-ICB locations (July 2022) into 20 regions within ±5% or ±10% cannot exist: South West
+    London (1,506,055 people, Census 2021) touches only South East London, North West London and Surrey Heartlands;
+    with either London neighbour it is above the upper bound, and South East London can reach the lower bound only
+    with Surrey Heartlands, so both would need it (4,357,591 together). At ±17% a grouping is found."""
+    from partnering.errors import InfeasibleError
+
+    sicb = load_areas("sicbl22")
+    with pytest.raises(InfeasibleError) as err:
+        design_regions(sicb, 20, balance=balance, time_limit=5)
+    text = str(err.value)
+    assert "a proof, not a search result" in text
+    assert "NHS South East London ICB - 72Q (E38000244) (1,792,337 people) can reach the lower bound" in text
+    assert "only with NHS Surrey Heartlands ICB - 92A (E38000246) (1,059,199)" in text
+    assert "NHS South West London ICB - 36L (E38000245) (1,506,055 people) is below the lower bound" in text
+    plan = design_regions(sicb, 20, balance=0.17, time_limit=5)
+    assert len(plan.regions) == 20

@@ -864,6 +864,55 @@ def _shares(pops: dict[str, float], k: int, lower: float, upper: float, counts: 
     return ks
 
 
+def balance_proof(nb: list, pop: np.ndarray, lower: float, upper: float, label) -> str | None:
+    """A proof that no contiguous grouping keeps every region within [lower, upper], or None (none found — which
+    proves nothing either way).
+
+    Forced companions: a group G of units that must share a region (at first each unit alone) with fewer people
+    than ``lower`` shares its region with at least one neighbouring group (the region is connected and larger than
+    G), and only with neighbouring groups that fit beside it (pop(G) + pop(H) <= ``upper``). No fitting neighbour:
+    G cannot reach the lower bound, a proof. Exactly one: G must join it, and the two become one group. Repeated
+    until nothing changes. Sound for any k, keep-apart pairs or boundaries to respect (they only remove options).
+    ``label(members)`` names a group of unit indices for the message. Linear in the edges per pass."""
+    m = len(pop)
+    parent = list(range(m))
+    members = {i: [i] for i in range(m)}
+    gpop = {i: float(pop[i]) for i in range(m)}
+    why: dict[int, list[str]] = {i: [] for i in range(m)}
+
+    def root(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    changed = True
+    while changed:
+        changed = False
+        for r in list(members):
+            if r not in members or gpop[r] >= lower:
+                continue
+            near = {root(j) for i in members[r] for j in nb[i]} - {r}
+            fit = [g for g in near if gpop[r] + gpop[g] <= upper]
+            if len(fit) > 1:
+                continue
+            if not fit:
+                reasons = [w for g in sorted(near | {r}) for w in why[g]]
+                others = "; ".join(f"{label(members[g])} ({gpop[g]:,.0f})" for g in sorted(near, key=gpop.get))
+                return ((" ".join(reasons) + " Then " if reasons else "") +
+                        f"{label(members[r])} ({gpop[r]:,.0f} people) is below the lower bound {lower:,.0f}, and "
+                        f"joining any neighbour would take it above the upper bound {upper:,.0f}: {others}.")
+            g = fit[0]
+            text = (f"{label(members[r])} ({gpop[r]:,.0f} people) can reach the lower bound {lower:,.0f} only "
+                    f"with {label(members[g])} ({gpop[g]:,.0f}).")
+            parent[g] = r
+            members[r] += members.pop(g)
+            gpop[r] += gpop.pop(g)
+            why[r] += why.pop(g) + [text]
+            changed = True
+    return None
+
+
 def design_regions(
     areas: Areas,
     k: int,
@@ -937,6 +986,17 @@ def design_regions(
         for j in nb_area[i]:
             if unit_of[i] != unit_of[j]:
                 unb[unit_of[i]].add(int(unit_of[j]))
+    names = f["name"] if "name" in f.columns else pd.Series(codes, index=f.index)
+
+    def _label(units: list[int]) -> str:
+        areas_in = [i for u in units for i in np.flatnonzero(unit_of == u)]
+        shown = " + ".join(f"{names.iloc[i]} ({codes[i]})" for i in areas_in[:4])
+        return shown + (f" + {len(areas_in) - 4} more" if len(areas_in) > 4 else "")
+
+    proof = balance_proof(unb, upop, lower, upper, _label)
+    if proof:
+        raise InfeasibleError(f"balance: no {k} contiguous regions within ±{balance:.0%} of the mean population "
+                              f"exist (a proof, not a search result). {proof}")
     coords_area = _km(f["lon"].to_numpy(float), f["lat"].to_numpy(float))
     feats_area = f[["imd_score", "pct_65_plus"]].to_numpy(float)
     sd = feats_area.std(0)

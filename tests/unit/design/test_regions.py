@@ -127,3 +127,53 @@ def test_a_keep_apart_entry_that_is_not_a_pair_is_refused_with_the_reason():
     with pytest.raises(ValidationError, match="'vintage' is not a pair of area codes"):
         _pairs(["vintage"], {"A", "B"}, "keep apart")
     assert _pairs(["A, B"], {"A", "B"}, "keep apart") == [("A", "B")]
+
+
+# ------------------------------------------------------------------------------------------------ balance proof
+
+
+def test_forced_companions_prove_a_balance_impossible():
+    """A path A-C-B-D-E (5, 3, 5, 6, 1 people) into 2 regions within ±5% (9.5 to 10.5): A must join C (its only
+    neighbour), and A+C (8) cannot take B (13): no split exists (prefix sums 5, 8, 13, 19), and the error says
+    it is a proof, with the chain of reasons."""
+    areas = grid_areas(1, 5, pop=[5, 3, 5, 6, 1])
+    with pytest.raises(InfeasibleError, match=r"exist \(a proof, not a search result\)\. A000 \(A000\) \(5 people\) "
+                                              r"can reach the lower bound 10 only with A001 \(A001\) \(3\)\. Then "
+                                              r"A002 \(A002\) \(5 people\) is below the lower bound 10, and joining "
+                                              r"any neighbour would take it above the upper bound 10: A003 \(A003\) "
+                                              r"\(6\); A000 \(A000\) \+ A001 \(A001\) \(8\)\."):
+        design_regions(areas, 2, balance=0.05)
+
+
+def test_balance_proof_finds_nothing_where_a_grouping_exists():
+    from partnering.design.regions import balance_proof
+
+    nb, _ = grid(6, 6)
+    assert balance_proof(nb, np.full(36, 1000.0), 5700.0, 6300.0, str) is None  # 6 regions of 6 areas exist
+
+
+@pytest.mark.parametrize("shape,k", [((2, 4), 2), ((2, 4), 3), ((1, 8), 2), ((1, 8), 3)])
+def test_balance_proof_is_never_wrong_against_brute_force(shape, k):
+    """On 150 random 8-area maps (a 2 x 4 grid or a path; populations 1-29, balance 2-25%), every instance the
+    proof calls impossible has no k contiguous regions within the bounds, by enumerating every labelling."""
+    import itertools
+
+    from partnering.design.regions import balance_proof
+
+    nb, _ = grid(*shape)
+    labels = np.array(list(itertools.product(range(k), repeat=8)))
+    labels = labels[np.all([np.any(labels == r, axis=1) for r in range(k)], axis=0)]  # exactly k regions
+    rng = np.random.default_rng(7)
+    proofs = 0
+    for _ in range(150):
+        pop = rng.integers(1, 30, size=8).astype(float)
+        b = rng.uniform(0.02, 0.25)
+        mean = pop.sum() / k
+        lo, hi = (1 - b) * mean, (1 + b) * mean
+        sums = np.stack([(labels == r) @ pop for r in range(k)], axis=1)
+        ok = labels[np.all((sums >= lo) & (sums <= hi), axis=1)]
+        feasible = any(all(is_connected(set(np.flatnonzero(row == r).tolist()), nb) for r in range(k)) for row in ok)
+        if balance_proof(nb, pop, lo, hi, str) is not None:
+            proofs += 1
+            assert not feasible, (pop, b)
+    assert proofs >= 1  # the test exercises the proof, not only its silence (1 to 103 proofs per case)
