@@ -553,8 +553,8 @@ def allocation_map(areas: pd.DataFrame, title: str) -> tuple[Markup, list[dict]]
 def concentration_words(index: float | None, interval: tuple[float, float] | None, unit_word: str) -> str:
     """The concentration index in plain English (ranked most deprived first: negative = more to the deprived)."""
     if index is None:
-        return ("Without current funding there is nothing to compare with need: choose an equal amount per head, "
-                "or send your funding through the API or the command line.")
+        return ("Without current funding there is nothing to compare with need: give your funding per practice or "
+                "area as a file above, or choose an equal amount per head.")
     if abs(index) < 5e-5:
         text = f"Funding per weighted head is the same in more and less deprived {unit_word}"
     else:
