@@ -33,6 +33,10 @@ def test_new_case_then_run_it_from_file_and_cli(tmp_path):
     assert case.case.org_code == "ZN4" and len(case.options) == 6
     again = run("appraise", "new", "--org", "ZN4", "--out", "case.toml", home=tmp_path, check=False)
     assert again.returncode == 2 and "exists" in again.stderr
+    assert "PLACEHOLDER" in case.warnings[0]
+    run("appraise", "new", "--org", "ZN4", "--out", "given.toml", "--turnover", "300", home=tmp_path)
+    given = load_case(tmp_path / "given.toml")
+    assert given.route.turnover_gbp == 300e6 and "as given" in given.warnings[0]
 
     p = run("appraise", "case.toml", "--json", "--draws", "2000", "--report", "case.html", "--xlsx", "case.xlsx",
             home=tmp_path)

@@ -203,6 +203,28 @@ def test_flows_step_changes_the_yearly_values(app, analyst, prefilled_id):
     assert case.option("make").flows["capital_cost"] == [250000.0, 125000.5]
 
 
+def test_flows_step_sets_and_removes_a_benefit_delay_range(app, analyst, prefilled_id):
+    from partnering.appraise.case import parse_case
+
+    url = f"/appraise/cases/{prefilled_id}/edit/flows"
+    page = analyst.get(url).text
+    assert 'id="delaylow-merge"' in page and "Collins B (2015)" in page  # the merger's reference-class delay, sourced
+    token = csrf_of(page)
+    r = analyst.post(url, data={"csrf_token": token, "delaylow-make": "0.5", "delayhigh-make": "3"},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    case = parse_case(_stored(app, prefilled_id)["toml"])
+    u = next(u for u in case.uncertainties if u.targets == ["make.benefit_delay"])
+    assert (u.distribution, u.low, u.mode, u.high) == ("triangular", 0.5, case.option("make").ramp.delay_years, 3.0)
+    r = analyst.post(url, data={"csrf_token": token, "delaylow-make": "2", "delayhigh-make": ""})
+    assert r.status_code == 400 and "give both the shortest and the longest delay" in r.text
+    r = analyst.post(url, data={"csrf_token": token, "delaylow-make": "", "delayhigh-make": ""},
+                     follow_redirects=False)
+    assert r.status_code == 303
+    case = parse_case(_stored(app, prefilled_id)["toml"])
+    assert not any(u.targets == ["make.benefit_delay"] for u in case.uncertainties)
+
+
 def test_options_step_adds_and_removes_options_and_says_what_the_shortlist_lacks(app, analyst):
     token = csrf_of(analyst.get("/appraise/new").text)
     r = analyst.post("/appraise/new", data={"csrf_token": token, "start": "blank", "org_code": ORG_A,

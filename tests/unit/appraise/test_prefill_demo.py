@@ -82,3 +82,22 @@ def test_every_default_names_a_known_source_and_overrides_are_marked_as_the_user
     assert v.value == 0.02 and v.basis == "user" and v.low is None
     with pytest.raises(ConfigError, match="source"):
         load_defaults({"kinds": {"merge": {"new_thing": {"value": 1, "source": "nowhere"}}}})
+
+
+def test_prefilled_merger_delay_is_an_uncertain_reference_class_and_turnover_an_input(demo):
+    eng, a, code = demo
+    case = prefill_case(eng, code, assessment=a, price_base_year=2026, turnover_gbp=300e6)
+    # completion 1 / 2 / 5 years (King's Fund) + 2 years after completion (Fulop et al.): triangular 3 / 4 / 7
+    delay = next(u for u in case.uncertainties if u.targets == ["merge.benefit_delay"])
+    assert (delay.distribution, delay.low, delay.mode, delay.high) == ("triangular", 3.0, 4.0, 7.0)
+    assert "King's Fund" in delay.source and "Fulop" in delay.source
+    merge = case.option("merge")
+    assert merge.ramp.delay_years == delay.mode and merge.ramp.works_duration_uplift is False
+    assert any(c.a == "merge_delay" and c.b == "merge_savings" and c.rho < 0 for c in case.correlations)
+    # the turnover given is used (savings are a share of it) and said so; without it the placeholder is named
+    d = load_defaults()
+    assert merge.flows["cash_releasing_benefit"][0] == round(d.value("kinds.merge.realised_savings_share") * 300e6)
+    assert case.route.turnover_gbp == 300e6 and "as given" in case.warnings[0]
+    placeholder = prefill_case(eng, code, assessment=a, price_base_year=2026)
+    assert "PLACEHOLDER" in placeholder.warnings[0] and "--turnover" in placeholder.warnings[0]
+    assert parse_case(dump_case(case)) == case
