@@ -2,23 +2,31 @@
 
     .venv/bin/python bench/appraise.py                       # 100,000 draws x 8 options x 30 years
     .venv/bin/python bench/appraise.py --draws 20000 --baseline-draws 500
+    .venv/bin/python bench/appraise.py --fixed-delays                # the case as measured before 2026-11-30
 
 The case: 8 options (BAU, do minimum, make, two buy, two partner, merge) x 30 years, every option with all seven
 categories (capital, revenue and transaction costs; cash-releasing, non-cash-releasing and societal benefits;
 QALYs) and optimism bias; 50 uncertain inputs: one per option x money category (triangular or PERT multipliers),
 a shared QALY multiplier (lognormal, on every option: common random numbers) and a shared transaction-cost
 multiplier (PERT); 17 correlations (capital with revenue cost in each option, 0.5; each option's cash-releasing
-benefit with the shared QALY input, 0.3; the shared inputs, -0.2), through the Gaussian copula.
+benefit with the shared QALY input, 0.3; the shared inputs, -0.2), through the Gaussian copula. Unless
+``--fixed-delays``: the two partner options and the merger carry their benefits as full yearly values with a
+benefit timing (delay = their start year, a 4-year ramp, works-duration optimism bias applied) and an uncertain
+delay each (triangular, start - 1 / start / start + 3 years; the merger's correlated -0.3 with its cash-releasing
+benefit): 53 inputs, 18 correlations. With ``--fixed-delays`` the case is exactly the one measured before delays
+were uncertain.
 
 Timed: :func:`partnering.appraise.montecarlo.simulate` end to end (parameters, discounting, optimism bias, the
 correlated draws, NPSV per draw and option, percentiles, p_best, EVPI), best of ``--repeats``, on one thread
 (threadpoolctl). The baseline is what a spreadsheet-minded loop does: for each draw, correlate that draw's scores
 (Cholesky), turn each into its multiplier with scalar inverse CDFs, scale the option x category x year flows and
-sum them discounted (numpy on the 8 x 7 x 30 array, per draw). It starts from the same uncorrelated normal scores,
-so both must agree on every draw (to 1.2e-7 x an option's total |PV|: simulate reads PERT quantiles from a
-table); it is timed on ``--baseline-draws`` draws and scaled linearly to the full count (its cost is per draw):
-the output says so. The baseline skips the summary statistics, which favours
-it. Memory: tracemalloc's peak during one simulate (a separate, untimed run) and the process's peak RSS.
+sum them discounted (numpy on the 8 x 7 x 30 array, per draw), re-timing the benefits of each option with an
+uncertain delay at that draw's delay. It starts from the same uncorrelated normal scores, so both must agree on every
+draw (to 1.2e-7 x an option's total |PV|: simulate reads PERT quantiles from a table; 2e-5 for an option with an
+uncertain delay, which simulate reads from a table of present values every 1/40 year); it is timed on
+``--baseline-draws`` draws and scaled linearly to the full count (its cost is per draw): the output says so. The
+baseline skips the summary statistics, which favours it. Memory: tracemalloc's peak during one simulate (a
+separate, untimed run) and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -37,9 +45,17 @@ import numpy as np
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from partnering.appraise.economics import SIGN, prepare
-from partnering.appraise.model import CATEGORIES, EconomicCase, OptimismBias, Option, Uncertainty
-from partnering.appraise.montecarlo import PERT_SHAPE, _targets, correlation_matrix, simulate
+from partnering.appraise.economics import SIGN, prepare, ramp_profile
+from partnering.appraise.model import (
+    BENEFIT_CATEGORIES,
+    CATEGORIES,
+    BenefitTiming,
+    EconomicCase,
+    OptimismBias,
+    Option,
+    Uncertainty,
+)
+from partnering.appraise.montecarlo import PERT_SHAPE, _targets, correlation_matrix, delay_targets, simulate
 
 YEARS = 30
 KINDS = [
@@ -60,23 +76,32 @@ MIXES = [
 ]
 
 
-def make_case(draws: int, seed: int = 2026) -> EconomicCase:
+TIMED = ("partner_buddy", "partner_jv", "merge")  # options whose benefit delay is uncertain (unless --fixed-delays)
+
+
+def make_case(draws: int, seed: int = 2026, delays: bool = True) -> EconomicCase:
     rng = np.random.default_rng(seed)
     years = np.arange(YEARS)
     options = []
+    starts = {}
     for i, (key, kind) in enumerate(KINDS):
         start = int(rng.integers(1, 5))
+        timed = delays and key in TIMED
+        ramp4 = np.ones(YEARS) if timed else np.clip((years - start + 1) / 4, 0, 1)
         flows = {
             "capital_cost": np.where(years < 3, rng.uniform(1e6, 5e6), 0.0),
             "revenue_cost": np.full(YEARS, rng.uniform(2e6, 8e6)),
             "transaction_cost": np.where(years < 2, rng.uniform(2e5, 2e6), 0.0),
-            "cash_releasing_benefit": np.clip((years - start + 1) / 4, 0, 1) * rng.uniform(1e6, 6e6),
-            "non_cash_releasing_benefit": np.clip((years - start + 1) / 4, 0, 1) * rng.uniform(5e5, 3e6),
-            "societal_benefit": np.clip((years - start) / 6, 0, 1) * rng.uniform(1e5, 1e6),
-            "qalys": np.clip((years - start) / 5, 0, 1) * rng.uniform(5, 40),
+            "cash_releasing_benefit": ramp4 * rng.uniform(1e6, 6e6),
+            "non_cash_releasing_benefit": ramp4 * rng.uniform(5e5, 3e6),
+            "societal_benefit": (np.ones(YEARS) if timed else np.clip((years - start) / 6, 0, 1))
+            * rng.uniform(1e5, 1e6),
+            "qalys": (np.ones(YEARS) if timed else np.clip((years - start) / 5, 0, 1)) * rng.uniform(5, 40),
         }
         bias = OptimismBias(MIXES[i % len(MIXES)], stage=("SOC", "OBC", "FBC")[i % 3])
-        options.append(Option(key, key.replace("_", " ").title(), kind, flows, optimism_bias=bias))
+        timing = BenefitTiming(float(start), 4.0, BENEFIT_CATEGORIES + ("qalys",)) if timed else None
+        starts[key] = start
+        options.append(Option(key, key.replace("_", " ").title(), kind, flows, optimism_bias=bias, timing=timing))
     uncertainties, correlations = [], []
     for key, _ in KINDS:
         for j, category in enumerate(CATEGORIES[:-1]):
@@ -93,6 +118,12 @@ def make_case(draws: int, seed: int = 2026) -> EconomicCase:
         Uncertainty("transaction_overrun", ("*.transaction_cost",), "pert", {"low": 0.9, "mode": 1.1, "high": 2.0})
     )
     correlations.append(("qaly_effect", "transaction_overrun", -0.2))
+    if delays:
+        for key in TIMED:
+            s = float(starts[key])
+            uncertainties.append(Uncertainty(f"{key}.delay", (f"{key}.benefit_delay",), "triangular",
+                                             {"low": s - 1.0, "mode": s, "high": s + 3.0}))
+        correlations.append(("merge.delay", "merge.cash_releasing_benefit", -0.3))
     return EconomicCase(options, 2026, uncertainties=uncertainties, correlations=correlations, draws=draws, seed=seed)
 
 
@@ -121,10 +152,19 @@ def loop_baseline(case: EconomicCase, raw_scores: np.ndarray) -> np.ndarray:
     weights = prep.factors * prep.unit_value[:, None] * SIGN[:, None]  # categories x years
     chol = np.linalg.cholesky(correlation_matrix(case))
     targets = _targets(case)
+    delayed = delay_targets(case)
+    full = None if prep.full is None else prep.full * (1.0 + prep.uplift)[:, :, None]
     out = np.empty((raw_scores.shape[0], len(prep.keys)))
     for d in range(raw_scores.shape[0]):
         z = chol @ raw_scores[d]
         m = [_scalar_multiplier(u, float(z[k])) for k, u in enumerate(case.uncertainties)]
+        if delayed:  # re-time the benefits of each option at this draw's delay
+            adjusted = prep.adjusted
+            for o, k in delayed.items():
+                t = prep.timing[o]
+                share = ramp_profile(prep.n_years, max(m[k], 0.0) * prep.delay_factor[o], t.ramp_years)
+                cats = [CATEGORIES.index(c) for c in t.categories]
+                adjusted[o, cats] = full[o, cats] * share
         scale = np.ones(adjusted.shape[:2])
         for o, c, ks in targets:
             for k in ks:
@@ -138,16 +178,19 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=100_000)
     parser.add_argument("--baseline-draws", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--fixed-delays", action="store_true",
+                        help="the case without uncertain benefit delays (as measured before 2026-11-30)")
     args = parser.parse_args()
 
-    case = make_case(args.draws)
+    case = make_case(args.draws, delays=not args.fixed_delays)
     print(
         f"# bench/appraise.py  {dt.date.today()}  Python {platform.python_version()}  numpy {np.__version__}  "
         f"cores {os.cpu_count()}  threads 1 (threadpoolctl)"
     )
     print(
         f"case: {len(case.options)} options x {case.n_years} years x {len(CATEGORIES)} categories, "
-        f"{len(case.uncertainties)} uncertain inputs, {len(case.correlations)} correlations, {args.draws:,} draws"
+        f"{len(case.uncertainties)} uncertain inputs ({len(delay_targets(case))} of them benefit delays), "
+        f"{len(case.correlations)} correlations, {args.draws:,} draws"
     )
     with threadpool_limits(limits=1):
         simulate(case)  # warm-up (imports, caches)
@@ -168,7 +211,10 @@ def main() -> None:
         base_cpu = (time.process_time() - c0) * args.draws / n_base
     # The loop uses the exact beta quantile; simulate reads PERT quantiles from a table (error < 1e-7 of each
     # input's range, every range here <= 1.2), so the draws agree to 1.2e-7 x the option's total |PV| at most.
-    bound = 1.2e-7 * np.abs(prepare(case).pv).sum(axis=1)
+    prep = prepare(case)
+    bound = 1.2e-7 * np.abs(prep.pv).sum(axis=1)
+    for o in delay_targets(case):
+        bound[o] = 2e-5 * np.abs(prep.pv[o]).sum()
     gap = np.abs(base_npsv - result.npsv[:n_base])
     assert np.all(gap <= bound), f"baseline and simulate disagree by up to {gap.max():.3f}"
 
