@@ -67,7 +67,7 @@ def work_engine(engine: str, workload: str, folder: Path, memory: str) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     if workload == "4-hour":
         t = engines.read_parquet(con, folder / "attendances", "attendances")
-        sums = con.execute(attendance_monthly(check_attendances(t, orgs), _four_hour_measures()))
+        sums = con.execute(attendance_monthly(check_attendances(t, orgs, con), _four_hour_measures()))
         records = int(sums["records"].sum())
         values = int((sums["reason"].isna()).sum())
     else:

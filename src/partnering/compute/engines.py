@@ -102,6 +102,17 @@ def read_parquet(con, folder: Path, name: str):
     return con.table(name)
 
 
+def materialise(con, expr, name: str):
+    """``expr`` computed once on ``con`` and kept there, as a table to read twice (DuckDB: a temporary table;
+    Spark: a cached temporary view).  For small intermediate results, e.g. the repeated record ids."""
+    if con.name == "duckdb":
+        return con.create_table(name, expr, overwrite=True, temp=True)
+    frame = con._session.sql(str(con.compile(expr))).cache()
+    frame.count()
+    frame.createOrReplaceTempView(name)
+    return con.table(name)
+
+
 def small_table(con, frame, name: str):
     """A small pandas frame (e.g. the census months) as a table on ``con``."""
     if con.name == "duckdb":

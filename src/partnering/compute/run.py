@@ -109,7 +109,7 @@ def compute_indicators(record_set: Path, engine: str = "duckdb", known_orgs=(), 
     if ATTENDANCES in found:
         say("attendances: validating and aggregating")
         t = engines.read_parquet(con, found[ATTENDANCES], "attendances")
-        sums = con.execute(attendance_monthly(check_attendances(t, known))).astype({"records": "int64"})
+        sums = con.execute(attendance_monthly(check_attendances(t, known, con))).astype({"records": "int64"})
         records[ATTENDANCES] = int(sums["records"].sum())
         rejected.append(_rejects(sums, ATTENDANCES))
         ok = sums[sums["reason"].isna()].sort_values(["org_code", "period"]).reset_index(drop=True)
@@ -120,7 +120,7 @@ def compute_indicators(record_set: Path, engine: str = "duckdb", known_orgs=(), 
         p = engines.read_parquet(con, found[PATHWAYS], "pathways")
         census = pd.DataFrame({"period": census_periods(record_set, att_periods)})
         census["census_day"] = census["period"].map(periods.census_day).astype("int64")
-        monthly, rejects = pathway_monthly(check_pathways(p, known), engines.small_table(con, census, "census"))
+        monthly, rejects = pathway_monthly(check_pathways(p, known, con), engines.small_table(con, census, "census"))
         sums = con.execute(monthly)
         by_reason = con.execute(rejects)
         records[PATHWAYS] = int(by_reason["records"].sum())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ibis
 
 from partnering.compute.schema import ADMITTED, DEPARTMENT_TYPES, DISPOSALS, TREATMENT_FUNCTIONS
-from partnering.definitions.monthly import first_copy_rank
+from partnering.definitions.monthly import repeated_keys, with_copy_rank
 
 DUPLICATE = "duplicate record"
 UNKNOWN_ORG = "unknown organisation code"
@@ -30,13 +30,24 @@ def _unknown(col, codes) -> ibis.Expr:
     return col.isnull() | ~col.isin(list(codes))
 
 
-def check_attendances(t, known_orgs):
-    """``t`` with a ``reason`` column (one of :data:`ATTENDANCE_REASONS`, null when accepted)."""
-    rank = first_copy_rank(t, "attendance_id", ["arrival_time", "departure_time", "decision_to_admit_time",
-                                                "org_code", "site_code", "department_type", "disposal"])
+def _repeated(t, key: str, con):
+    """The repeated keys, made once on ``con`` (a temporary table) when given, else left to the engine's plan."""
+    if con is None:
+        return None
+    from partnering.compute.engines import materialise
+
+    return materialise(con, repeated_keys(t, key), f"repeated_{key}s")
+
+
+def check_attendances(t, known_orgs, con=None):
+    """``t`` with a ``reason`` column (one of :data:`ATTENDANCE_REASONS`, null when accepted).  ``con``: the
+    engine ``t`` is on, to find repeated ids once before the query (DuckDB would otherwise find them twice)."""
+    t = with_copy_rank(t, "attendance_id", ["arrival_time", "departure_time", "decision_to_admit_time",
+                                            "org_code", "site_code", "department_type", "disposal"],
+                       _repeated(t, "attendance_id", con))
     checks = (
         t.attendance_id.isnull(),
-        rank > 0,
+        t.copy_rank > 0,
         _unknown(t.org_code, known_orgs),
         _unknown(t.department_type, DEPARTMENT_TYPES),
         _unknown(t.disposal, DISPOSALS),
@@ -46,18 +57,20 @@ def check_attendances(t, known_orgs):
         (t.disposal == ADMITTED) & t.decision_to_admit_time.isnull(),
         (t.decision_to_admit_time < t.arrival_time) | (t.decision_to_admit_time > t.departure_time),
     )
-    return t.mutate(reason=ibis.cases(*zip(checks, ATTENDANCE_REASONS), else_=ibis.null("string")))
+    return t.mutate(reason=ibis.cases(*zip(checks, ATTENDANCE_REASONS), else_=ibis.null("string"))).drop("copy_rank")
 
 
-def check_pathways(p, known_orgs):
-    """``p`` with a ``reason`` column (one of :data:`PATHWAY_REASONS`, null when accepted)."""
-    rank = first_copy_rank(p, "pathway_id", ["clock_start", "clock_stop", "org_code", "treatment_function"])
+def check_pathways(p, known_orgs, con=None):
+    """``p`` with a ``reason`` column (one of :data:`PATHWAY_REASONS`, null when accepted); ``con`` as for
+    :func:`check_attendances`."""
+    p = with_copy_rank(p, "pathway_id", ["clock_start", "clock_stop", "org_code", "treatment_function"],
+                       _repeated(p, "pathway_id", con))
     checks = (
         p.pathway_id.isnull(),
-        rank > 0,
+        p.copy_rank > 0,
         _unknown(p.org_code, known_orgs),
         _unknown(p.treatment_function, TREATMENT_FUNCTIONS),
         p.clock_start.isnull(),
         p.clock_stop < p.clock_start,
     )
-    return p.mutate(reason=ibis.cases(*zip(checks, PATHWAY_REASONS), else_=ibis.null("string")))
+    return p.mutate(reason=ibis.cases(*zip(checks, PATHWAY_REASONS), else_=ibis.null("string"))).drop("copy_rank")
