@@ -125,3 +125,45 @@ def test_bad_units_are_refused(change, msg):
         allocate(change(_units()), 1e6, draws=0)
     with pytest.raises(ValidationError, match="budget"):
         allocate(_units(), -1, draws=0)
+
+
+# ------------------------------------------------------------------------------------------------ current funding
+
+
+def test_funding_file_reads_the_ways_spreadsheets_write_it():
+    from partnering.design.allocation import parse_funding
+
+    cases = {
+        "header, pounds and separators": "code,funding\nA1,\"£1,200.50\"\nb2,GBP 300\n\nC3,0\n",
+        "no header": "A1,1200.5\nB2,300\nC3,0\n",
+        "semicolons, BOM, other names": "\ufeffPractice Code;Actual GBP\nA1;1200.5\nB2;300\nC3;0\n",
+    }
+    for what, text in cases.items():
+        funding, problems = parse_funding(text, "f.csv", ["A1", "B2", "C3"])
+        assert problems == [], what
+        assert funding.to_dict() == {"A1": 1200.5, "B2": 300.0, "C3": 0.0}, what
+    latin = "code,funding\nA1,\xa3100\n".encode("cp1252")  # a pound sign saved by Excel on Windows
+    assert parse_funding(latin, "f.csv")[0].to_dict() == {"A1": 100.0}
+
+
+def test_funding_file_problems_name_line_column_and_reason():
+    from partnering.design.allocation import parse_funding, read_funding
+    from partnering.errors import IngestError
+
+    text = "code,funding\nA1,inf\nA2,nan\nA3,\n"
+    _, problems = parse_funding(text, "f.csv")
+    assert [(p.row, p.column) for p in problems] == [(2, "funding"), (3, "funding"), (4, "funding")]
+    assert problems[0].reason == "'inf': funding must be a finite amount of 0 or more"
+    assert problems[2].reason == "no amount"
+    with pytest.raises(IngestError, match=r"^f\.csv, line 2, column 'funding': 'inf'.*\(and 2 more problems\)$"):
+        read_funding(text, "f.csv")
+    assert parse_funding(b"", "e.csv")[1][0].reason == "the file is empty"
+    assert parse_funding("code,funding\n", "h.csv")[1][0].reason == "the file has a header but no rows of funding"
+
+
+def test_with_funding_keeps_the_units_in_the_file():
+    from partnering.design.allocation import with_funding
+
+    units = pd.DataFrame({"code": ["A", "B", "C"], "population": [1.0, 2.0, 3.0]})
+    out = with_funding(units, pd.Series({"C": 30.0, "A": 10.0}))
+    assert out["code"].tolist() == ["A", "C"] and out["actual"].tolist() == [10.0, 30.0]
