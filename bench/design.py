@@ -6,6 +6,8 @@ One section per tool, chosen with ``--tool regions|network|allocation|all``:
   1,000-area synthetic lattice into 42; ``partnering.design.regions.design_regions`` against spopt's MaxP, AZP and
   SKATER on the same objective (within-region sum of squared deviations of the need attributes), reporting the largest
   region against the mean population, contiguity, the objective and seconds.
+- ``regions-proof``: ``design_regions`` with and without the forced-companion balance proof in the same run (what it
+  costs where a grouping exists, what it saves on Sub-ICB k = 20 where none does); no spopt.
 - ``network`` and ``allocation``: added by their tools (``bench_network``, ``bench_allocation``).
 
 ``spopt`` is a benchmark-only dependency (the ``bench`` extra in pyproject.toml). Each section returns Markdown lines;
