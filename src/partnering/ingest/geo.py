@@ -201,7 +201,8 @@ def parse_icb_areas(icb24: pd.DataFrame, lsoa: pd.DataFrame, subicb26: pd.DataFr
     m = lsoa.merge(sub, left_on="sicbl24_code", right_on="SICBL26CD")
     m = m[m["ICB26CDH"].isin(ok)]
     g = m.assign(wlat=m["pop"] * m["lat"], wlon=m["pop"] * m["lon"]).groupby("ICB26CDH")[["pop", "wlat", "wlon"]].sum()
-    for a, v in (("population", g["pop"]), ("centroid_lat", g["wlat"] / g["pop"]), ("centroid_lon", g["wlon"] / g["pop"])):
+    for a, v in (("population", g["pop"]), ("centroid_lat", g["wlat"] / g["pop"]),
+                 ("centroid_lon", g["wlon"] / g["pop"])):
         frames.append(pd.DataFrame({"org_code": g.index, "attribute": a, "value": v.to_numpy(),
                                     "source": SRC_AREAS + ", 2024 Sub-ICB -> 2026 ICB"}))
     parsed.attributes = pd.concat(frames, ignore_index=True)

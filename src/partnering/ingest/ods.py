@@ -313,7 +313,8 @@ def parse_trusts(t: Table, postcodes: dict[str, tuple[float, float]] | None = No
     if postcodes is None:
         parsed.notes.append("no postcode lookup given: trusts loaded without coordinates")
     elif no_coords:
-        parsed.notes.append(f"{len(no_coords)} trusts have a postcode missing from the lookup: {', '.join(no_coords[:10])}")
+        parsed.notes.append(f"{len(no_coords)} trusts have a postcode missing from the lookup: "
+                            f"{', '.join(no_coords[:10])}")
     return parsed
 
 

@@ -114,7 +114,8 @@ def read_table(data: bytes, file: str, sheet: str | list[str], required: list[st
     Entirely blank rows and columns are dropped; with ``stop_at_blank`` the rows after the first blank row are dropped
     too (for sheets whose notes follow the table after one blank row; several official sheets instead put a blank row
     between an England total and the providers, so it is off by default and the loader filters rows without a code).
-    The returned frame keeps the sheet row of each data row in ``Table.rows``.  Raises :class:`IngestError` naming the file, the sheet and the missing labels.
+    The returned frame keeps the sheet row of each data row in ``Table.rows``.  Raises :class:`IngestError` naming the
+    file, the sheet and the missing labels.
     """
     try:
         engine = _engine(data)
@@ -152,7 +153,8 @@ def read_table(data: bytes, file: str, sheet: str | list[str], required: list[st
         blank = body.isna().all(axis=1) | body.map(lambda v: isinstance(v, str) and not v.strip()).all(axis=1)
         if blank.any():
             body = body.iloc[: int(blank.to_numpy().argmax())]
-    blank = body.isna().all(axis=1) | body.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all(axis=1)
+    empty_cell = body.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+    blank = body.isna().all(axis=1) | empty_cell.all(axis=1)
     body = body[~blank.to_numpy()]
     keep = [i for i, h in enumerate(header) if norm_label(h) or not body.iloc[:, i].isna().all()]
     cols = []

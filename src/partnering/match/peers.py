@@ -45,7 +45,8 @@ import pandas as pd
 
 from partnering.errors import ValidationError
 
-__all__ = ["DEFAULT_WEIGHT_SOURCES", "VARIABLE_WORDS", "default_weights", "explain_peer", "find_peers", "variable_words"]
+__all__ = ["DEFAULT_WEIGHT_SOURCES", "VARIABLE_WORDS", "default_weights", "explain_peer", "find_peers",
+           "variable_words"]
 
 # Default weights. Rationale: RightCare Similar 10 uses four demographic themes (deprivation, age structure,
 # population density/rurality, ethnicity); we add organisation size because a buddy or benchmark of very

@@ -116,7 +116,6 @@ def assess(
 ) -> Assessment:
     """Assess every organisation of ``config.kinds`` in the store."""
     from partnering.store import repository as repo
-
     from partnering.store.annotations import rebases_by_series
 
     orgs = repo.organisations_frame(engine, config.kinds)

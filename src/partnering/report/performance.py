@@ -233,7 +233,8 @@ def render_html(a: Assessment, org: str, extras: PackExtras | None = None) -> st
                              "No peers: this organisation has no context data to compare."))
         h.append(_html_table("Candidate partners", PARTNER_HEADINGS,
                              [_partner_cells(p) for p in _named_rows(extras.partners, ())],
-                             f"No candidate partners{': ' + extras.partners_reason if extras.partners_reason else ''}."))
+                             "No candidate partners"
+                             f"{': ' + extras.partners_reason if extras.partners_reason else ''}."))
     h.append(f"<footer><p>{escape(OGL)}</p></footer></body></html>")
     return "".join(h)
 

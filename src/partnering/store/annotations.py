@@ -4,7 +4,8 @@
 * A **rebase** says the process changed at a month, with the reason; SPC recalculates the mean and limits from that
   month on.  Making Data Count recalculates limits only for a sustained change in the process with a known cause
   (NHS England, *Making Data Count: Strengthening your decisions*, 2019); NHSRplotthedots 0.2.2
-  ``ptd_spc(rebase = ...)`` is the rule our engine follows: the rebase month starts a new group.  :func:`rebases_by_series` is what :func:`partnering.measure.assess.assess` reads.
+  ``ptd_spc(rebase = ...)`` is the rule our engine follows: the rebase month starts a new group.
+  :func:`rebases_by_series` is what :func:`partnering.measure.assess.assess` reads.
 
 Every write records who and when on the note and is audited (:mod:`partnering.store.audit`, actions
 ``chart.annotation.*`` / ``chart.rebase.*``) with the note before and after, so :func:`undo_change` can put any

@@ -25,8 +25,19 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from partnering.config import Settings
 from partnering.store.db import get_engine
-from partnering.web import (accounts, appraise, chart_notes, data, design, evaluate, improve, match, organisation,
-                            register, system)
+from partnering.web import (
+    accounts,
+    appraise,
+    chart_notes,
+    data,
+    design,
+    evaluate,
+    improve,
+    match,
+    organisation,
+    register,
+    system,
+)
 from partnering.web.apidoc import summarise
 from partnering.web.assets import STATIC, VENDOR, plotly_js
 from partnering.web.auth import LoginRateLimiter

@@ -8,9 +8,10 @@
   (``POST /notes/undo/{event}``: the audit log keeps the note before every change).  The store keeps who and
   when and audits every write (:mod:`partnering.store.annotations`); a rebase restarts the SPC mean and limits in
   the assessment, so every page, the report and the API show the rebased limits.
-* ``/org/{code}/download/charts/{indicator}.png`` / ``.svg``: the chart the page shows, server-drawn with matplotlib from the
-  same chart specification (:func:`partnering.report.chart_spec.chart_spec`) with its title, data date and source
-  line; ``/org/{code}/download-board-pack``: the board pack (PDF) (:func:`partnering.report.performance.write_report`).
+* ``/org/{code}/download/charts/{indicator}.png`` / ``.svg``: the chart the page shows, server-drawn with matplotlib
+  from the same chart specification (:func:`partnering.report.chart_spec.chart_spec`) with its title, data date and
+  source line; ``/org/{code}/download-board-pack``: the board pack (PDF)
+  (:func:`partnering.report.performance.write_report`).
 * API: ``GET/POST /api/v1/organisations/{code}/notes``, ``PATCH/DELETE /api/v1/notes/{id}``, and
   ``GET /api/v1/organisations/{code}/charts/{indicator}`` (the chart specification as JSON).
 """

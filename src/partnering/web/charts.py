@@ -68,7 +68,8 @@ def figure_from_spec(spec: dict) -> dict:
                        "y": [t["value"], t["value"]], "hoverinfo": "skip",
                        "line": {"dash": "dash" if t["role"] == "assurance" else "dot", "color": t["colour"],
                                 "width": 1.5}})
-    traces.append({"type": "scatter", "mode": "lines", "name": "Value", "x": xs, "y": [pt["y"] for pt in spec["points"]],
+    traces.append({"type": "scatter", "mode": "lines", "name": "Value", "x": xs,
+                   "y": [pt["y"] for pt in spec["points"]],
                    "line": {"color": "#aeb7bd", "width": 1}, "hoverinfo": "skip", "showlegend": False})
     shown = set()
     for kind, m in MARKERS.items():

@@ -171,7 +171,8 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
         data_note = str(a.flags["data_note"].iloc[0] or "")
     return dict(title="System overview", data_note=data_note, summary=records(summary), metrics=metrics,
                 metric_defs={m: cat.get(m) for m in metrics},
-                metric_short={m: short_heading(m, cat[m].name if cat.get(m) else m) for m in metrics}, regions=records(regions), icbs=records(icbs),
+                metric_short={m: short_heading(m, cat[m].name if cat.get(m) else m) for m in metrics},
+                regions=records(regions), icbs=records(icbs),
                 kinds=[(k, KIND_LABELS[k]) for k in kinds], region=region, icb=icb, kind=kind, sort=sort,
                 dir=dir, shown_frame=shown, legend=webmap.legend(), place=place, shown=records(shown),
                 map_title=f"Map of {KIND_LABELS.get(kind, kind).lower()} in {place} by segment",

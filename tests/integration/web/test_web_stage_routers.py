@@ -173,7 +173,6 @@ def test_concurrent_requests_leave_the_cached_match_inputs_unchanged(demo_app):
     """The global match lock went: results are immutable, so requests in parallel must not change shared inputs."""
     from partnering.web import services
     from partnering.web.auth import CurrentUser
-
     from partnering.web.cache import invalidate_version
 
     eng = demo_app.state.engine
