@@ -24,10 +24,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from partnering.config import Settings
+from partnering.store import audit as store_audit
 from partnering.store.db import get_engine
 from partnering.web import (
     accounts,
     appraise,
+    cache,
     chart_notes,
     data,
     design,
@@ -73,6 +75,9 @@ def secret_key(settings: Settings) -> str:
 def create_app(db_url: str | None = None, *, secure_cookies: bool | None = None, warm_cache: bool = True) -> FastAPI:
     settings = Settings.from_env(db_url)
     engine = get_engine(settings.database_url)
+    # every audited write of this process forgets the remembered data version once it commits, whichever handler (or
+    # library call) made it; writes by other processes show within cache.VERSION_TTL (store.audit's docstring)
+    store_audit.subscribe(cache.invalidate_version)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

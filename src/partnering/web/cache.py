@@ -2,10 +2,12 @@
 
 The data version is ``(max import batch id, number of batches, values written, values superseded)``:
 any load (CLI or web) changes it, so a cached assessment is never stale.  The version itself is looked up at
-most every :data:`VERSION_TTL` seconds per process (uploads through the app invalidate it at once), so a load
-by the CLI or another server process shows within that time.  The cache is per process: with
-``partnering serve --workers N`` each worker computes and keeps its own results.  The scope says which
-unpublished uploads a viewer may see; when nobody has unpublished data every viewer shares one entry.
+most every :data:`VERSION_TTL` seconds per process.  Every audited write made in this process invalidates it as
+soon as its transaction commits: :func:`partnering.web.app.create_app` subscribes :func:`invalidate_version` to
+the store's after-commit hook (:func:`partnering.store.audit.subscribe`), so no handler has to remember to.  The
+hook sees only this process's writes: a load by the CLI or another server process shows within the TTL.  The cache
+is per process: with ``partnering serve --workers N`` each worker computes and keeps its own results.  The scope
+says which unpublished uploads a viewer may see; when nobody has unpublished data every viewer shares one entry.
 
 Both stores are ``cachetools`` caches (https://cachetools.readthedocs.io/): a ``TTLCache`` for the versions and
 an ``LRUCache`` of :data:`MAX_ENTRIES` results, each behind a lock.  ``cachetools.cached`` with a condition
@@ -28,26 +30,51 @@ from partnering.store.models import ImportBatch
 MAX_ENTRIES = 1024  # most entries are small frames (peers, candidates); page views are a few hundred kB
 
 
-#: how long a data-version lookup is reused (seconds).  Loads through the web app invalidate it at once
-#: (:func:`invalidate_version`); a load by the CLI or another server process is seen within this time.
+#: how long a data-version lookup is reused (seconds).  Audited writes in this process invalidate it at once
+#: (:func:`invalidate_version`, called by the store's after-commit hook); a load by the CLI or another server
+#: process is seen within this time.
 VERSION_TTL = 1.5
-_versions: cachetools.TTLCache = cachetools.TTLCache(maxsize=64, ttl=VERSION_TTL, timer=time.monotonic)
+
+
+def _clock() -> float:
+    """The clock of :data:`VERSION_TTL` (looked up at each use, so a test can stop it)."""
+    return time.monotonic()
+
+
+_versions: cachetools.TTLCache = cachetools.TTLCache(maxsize=64, ttl=VERSION_TTL, timer=lambda: _clock())
 _versions_lock = threading.Lock()
+# invalidations so far, per store and of all stores: part of the key, so a lookup that began before a write committed
+# stores its (old) version under the old key, where no later lookup finds it
+_generation: dict[str, int] = {}
+_epoch = 0
 
 
-@cachetools.cached(_versions, key=lambda engine: str(engine.url), lock=_versions_lock)
+def _version_key(engine) -> tuple:
+    url = str(engine.url)
+    return url, _epoch, _generation.get(url, 0)
+
+
+@cachetools.cached(_versions, key=_version_key, lock=_versions_lock)
 def data_version(engine) -> tuple:
     """The store's data version, reused for :data:`VERSION_TTL` seconds (two SQL queries otherwise)."""
     return _read_version(engine)
 
 
 def invalidate_version(engine=None) -> None:
-    """Forget the remembered data version (of one store, or all): call after writing to the store."""
+    """Forget the remembered data version (of one store, or all).
+
+    Subscribed to :func:`partnering.store.audit.subscribe` by the app, so audited writes call it after they commit;
+    call it yourself only after an unaudited write, or in tests.
+    """
+    global _epoch
     with _versions_lock:
         if engine is None:
+            _epoch += 1
             _versions.clear()
         else:
-            _versions.pop(str(engine.url), None)
+            key = _version_key(engine)
+            _generation[key[0]] = key[2] + 1
+            _versions.pop(key, None)
 
 
 def _read_version(engine) -> tuple:

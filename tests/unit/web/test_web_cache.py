@@ -162,3 +162,36 @@ def test_any_audited_write_moves_the_data_version_and_refreshes_results(sqlite_e
     assert cache.data_version(sqlite_engine) != first
     cache.cached(sqlite_engine, "view", None, counter)
     assert counter.calls == 2
+
+
+def test_a_version_read_while_a_write_committed_is_not_reused(versions, monkeypatch):
+    """The after-commit hook can fire while another request is reading the version: that read may predate the write,
+    so it must not be remembered as the current version (it would hide the write for VERSION_TTL)."""
+    state, engine = versions
+
+    def read_across_a_write(_engine):
+        state["reads"] += 1
+        seen = state["version"]
+        state["version"] = (5, 5, 50, 0, frozenset(), frozenset())  # a write commits during this read ...
+        cache.invalidate_version(engine)  # ... and the store's hook tells the cache
+        return seen
+
+    monkeypatch.setattr(cache, "_read_version", read_across_a_write)
+    assert cache.data_version(engine)[0] == 1  # this request saw the store before the write
+    monkeypatch.setattr(cache, "_read_version", lambda _engine: state["version"])
+    assert cache.data_version(engine)[0] == 5  # the next one reads again, within the TTL
+
+
+def test_the_app_subscribes_the_cache_to_the_stores_after_commit_hook(sqlite_engine, monkeypatch):
+    """An audited write through the library, with no call to invalidate_version, is seen at once."""
+    from partnering.store import audit
+    from partnering.web.app import create_app
+
+    create_app(str(sqlite_engine.url), warm_cache=False)
+    cache.invalidate_version()
+    monkeypatch.setattr(cache, "_clock", lambda: 0.0)  # the TTL never runs out: only the hook can refresh
+    first = cache.data_version(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        audit.record(conn, "analyst@nhs.net", "register.partnership.create", "partnership 1")
+    assert cache.data_version(sqlite_engine)[-1] == first[-1] + 1  # the last audit event id moved
+    cache.invalidate_version()  # nothing remembered on the stopped clock outlives the test
