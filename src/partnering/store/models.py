@@ -184,6 +184,9 @@ class User(Base):
     org_code: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: bumped when the password changes or is reset; a web session remembers the value it signed in with and ends
+    #: when the two differ, so a password change ends the user's other sessions (OWASP ASVS 4.0.3, V3.3.3)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

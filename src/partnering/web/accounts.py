@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from partnering.errors import PartneringError
 from partnering.web import auth
 from partnering.web.auth import CurrentUser
-from partnering.web.deps import SESSION_CSRF, SESSION_USER, api_user, check_csrf, page_user, require_role
+from partnering.web.deps import api_user, check_csrf, page_user, require_role, start_session
 from partnering.web.errors import ERROR_RESPONSES
 from partnering.web.render import render
 
@@ -54,9 +54,7 @@ def signin(request: Request, email: str = Form(""), password: str = Form(""), ne
                       email=email,
                       errors=[{"text": "Enter a correct email address and password", "href": "#email"}])
     limiter.success(email, ip)
-    request.session.clear()  # new session on sign-in (no session fixation)
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_CSRF] = auth.new_csrf_token()
+    start_session(request, user)  # new session on sign-in (no session fixation)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -119,7 +117,8 @@ def _password_errors(engine, user: CurrentUser, current: str, new: str, confirm:
 def change_password(request: Request, current_password: str = Form(""), new_password: str = Form(""),
                     confirm_password: str = Form(""), user: CurrentUser = Depends(page_user)):
     """Change one's own password: the current one is required (a left-open session cannot take over the account);
-    wrong current passwords count towards the sign-in throttle. Audited as ``user.update`` (no hash stored)."""
+    wrong current passwords count towards the sign-in throttle. Audited as ``user.update`` (no hash stored).
+    Every other session of the user ends (``user.sessions_end``); this one goes on in a fresh session."""
     eng = request.app.state.engine
     limiter: auth.LoginRateLimiter = request.app.state.limiter
     ip = _client(request)
@@ -134,7 +133,8 @@ def change_password(request: Request, current_password: str = Form(""), new_pass
     if errors:
         return render(request, "accounts/password.html", status_code=400, title="Change your password",
                       errors=errors, changed=False)
-    auth.set_user(eng, user.email, user.email, password=new_password)
+    generation = auth.set_user(eng, user.email, user.email, password=new_password, keeps_session=True)
+    start_session(request, user, generation)
     return render(request, "accounts/password.html", title="Change your password", errors=[], changed=True)
 
 
@@ -166,7 +166,8 @@ def create_user(request: Request, email: str = Form(""), role: str = Form("viewe
 @pages.post("/admin/users/{user_id}/password")
 def reset_password(request: Request, user_id: int, user: CurrentUser = Depends(require_role("admin"))):
     """An administrator sets a new random password for another user (shown once); audited as ``user.update``
-    with ``password: reset``. Their own password an administrator changes on the account page."""
+    with ``password: reset``; every session of that user ends (``user.sessions_end``). Their own password an
+    administrator changes on the account page."""
     eng = request.app.state.engine
     target, password = auth.reset_password(eng, user_id, actor=user.email)
     return render(request, "accounts/users.html", title="Users", users=auth.users_frame(eng).to_dict("records"),

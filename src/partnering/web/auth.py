@@ -6,6 +6,9 @@
 * Roles: ``viewer`` reads; ``analyst`` also uploads data and saves plans; ``admin`` also manages users,
   sees every organisation's unpublished uploads and publishes by default.
 * Every change is written to ``audit_log`` (who, what, when, before/after as JSON).
+* A password change or reset ends the user's other web sessions: sessions are signed cookies, so each carries
+  the user's ``session_generation`` from sign-in and ends when the stored one has moved on (OWASP ASVS 4.0.3,
+  V3.3.3).  API tokens are separate credentials and stay valid; the account page revokes them.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class CurrentUser:
     name: str
     role: str
     org_code: str | None
+    #: ``users.session_generation`` when this was read: a web session signed in under another value has ended
+    session_generation: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -63,7 +68,7 @@ class CurrentUser:
 
 
 def _user(row) -> CurrentUser:
-    return CurrentUser(row.id, row.email, row.name, row.role, row.org_code)
+    return CurrentUser(row.id, row.email, row.name, row.role, row.org_code, int(row.session_generation or 0))
 
 
 # ------------------------------------------------------------------------------------------------ lookup cache
@@ -169,7 +174,14 @@ def create_user(engine, email: str, role: str, org_code: str | None = None, pass
 
 
 def set_user(engine, email: str, actor: str, *, role: str | None = None, org_code: str | None = None,
-             active: bool | None = None, password: str | None = None, password_note: str = "changed") -> None:
+             active: bool | None = None, password: str | None = None, password_note: str = "changed",
+             keeps_session: bool = False) -> int:
+    """Change a user (audited as ``user.update``); returns their session generation afterwards.
+
+    A new password also bumps ``session_generation``, which ends every web session signed in before it, and
+    audits that as ``user.sessions_end``.  ``keeps_session`` says the caller will give the session that made the
+    change the new generation (a user changing their own password stays signed in there); it only changes what
+    the audit event says."""
     email = email.strip().lower()
     with engine.begin() as conn:
         u = conn.execute(select(User.__table__).where(User.email == email)).first()
@@ -189,17 +201,25 @@ def set_user(engine, email: str, actor: str, *, role: str | None = None, org_cod
             if len(password) < MIN_PASSWORD:
                 raise ValidationError("a password must have at least 10 characters")
             values["password_hash"] = hash_password(password)
+            values["session_generation"] = User.session_generation + 1  # in SQL: concurrent changes both count
         conn.execute(update(User).where(User.email == email).values(**values))
-        after = {**before, **{k: v for k, v in values.items() if k != "password_hash"}}
+        after = {**before, **{k: v for k, v in values.items() if k not in ("password_hash", "session_generation")}}
         if password is not None:
             after["password"] = password_note
         audit(conn, actor, "user.update", email, before, after)
+        generation = int(conn.execute(select(User.session_generation).where(User.email == email)).scalar_one())
+        if password is not None:
+            audit(conn, actor, "user.sessions_end", email, {"session_generation": int(u.session_generation or 0)},
+                  {"session_generation": generation, "reason": f"password {password_note}",
+                   "ended": "other sessions" if keeps_session else "all sessions"})
     forget_auth()  # after the commit, so no request re-remembers the old row
+    return generation
 
 
 def reset_password(engine, user_id: int, actor: str) -> tuple[str, str]:
     """Give user ``user_id`` a new random password (an administrator's reset); returns (email, password).
-    Audited as ``user.update`` with ``password: reset`` (never the password or its hash)."""
+    Audited as ``user.update`` with ``password: reset`` (never the password or its hash); every web session of
+    the user ends (``user.sessions_end``)."""
     with engine.connect() as conn:
         email = conn.execute(select(User.email).where(User.id == int(user_id))).scalar_one_or_none()
     if email is None:

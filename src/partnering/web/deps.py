@@ -10,6 +10,8 @@ from partnering.web.auth import CurrentUser
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
+#: the user's ``session_generation`` at sign-in; a password change since then has ended the session
+SESSION_GENERATION = "gen"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
@@ -51,10 +53,28 @@ def optional_user(request: Request) -> CurrentUser | None:
             request.state.bad_token = True
     elif SESSION_USER in request.session:
         user = auth.get_user(request.app.state.engine, int(request.session[SESSION_USER]))
+        if user is not None and session_generation(request) != user.session_generation:
+            user = None  # the password changed after this session signed in: it has ended
         if user is None:
             request.session.clear()
     request.state.user = user
     return user
+
+
+def session_generation(request: Request) -> int:
+    """The session generation this session signed in under (0 for sessions older than the counter)."""
+    try:
+        return int(request.session.get(SESSION_GENERATION, 0))
+    except (TypeError, ValueError):
+        return -1  # not a number we wrote: never matches
+
+
+def start_session(request: Request, user: CurrentUser, generation: int | None = None) -> None:
+    """A fresh session for ``user`` (new CSRF token, nothing carried over: no session fixation)."""
+    request.session.clear()
+    request.session[SESSION_USER] = user.id
+    request.session[SESSION_CSRF] = auth.new_csrf_token()
+    request.session[SESSION_GENERATION] = user.session_generation if generation is None else generation
 
 
 def page_user(request: Request) -> CurrentUser:

@@ -110,3 +110,78 @@ def test_users_page_with_events_that_have_no_after(fresh_app):
         assert sign_in(c, "admin@test.nhs.uk").status_code == 303
         page = c.get("/admin/users")
         assert page.status_code == 200 and "peers.unpin" in page.text
+
+
+def _signed_out(client) -> bool:
+    r = client.get("/account", follow_redirects=False)
+    if r.status_code == 200:
+        return False
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin"), (r.status_code, r.headers)
+    return True
+
+
+def test_changing_ones_password_signs_out_the_other_sessions(fresh_app):
+    from partnering.web.auth import create_token
+
+    me = "analyst.a@test.nhs.uk"
+    token = create_token(fresh_app.state.engine, me, "script")
+    with TestClient(fresh_app) as here, TestClient(fresh_app) as there, TestClient(fresh_app) as other_user:
+        for c, who in ((here, me), (there, me), (other_user, "analyst.b@test.nhs.uk")):
+            assert sign_in(c, who).status_code == 303
+        old_csrf = csrf_of(here.get("/account").text)
+        assert not _signed_out(there)
+        ok = _change(here, PASSWORD, NEW)
+        assert ok.status_code == 200 and "Anywhere else you were signed in has been signed out" in ok.text
+        # the session that changed it goes on, in a fresh session (a new CSRF token; the old one no longer works)
+        assert not _signed_out(here)
+        new_csrf = csrf_of(here.get("/account").text)
+        assert new_csrf != old_csrf
+        assert here.post("/account/tokens", data={"label": "x", "csrf_token": old_csrf}).status_code == 403
+        assert here.post("/account/tokens", data={"label": "x", "csrf_token": new_csrf}).status_code == 200
+        # the other session of the same user has ended, for pages and the API alike; another user's has not
+        assert there.get("/api/v1/me").status_code == 401
+        assert _signed_out(there)
+        assert not _signed_out(other_user)
+        # API tokens are separate credentials: they still work (the account page revokes them)
+        assert there.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["email"] == me
+        assert sign_in(there, me).status_code == 400
+        assert sign_in(there, me, NEW).status_code == 303 and not _signed_out(there)
+    ended = _audit(fresh_app, "user.sessions_end", me)
+    assert len(ended) == 1 and ended[0]["actor"] == me
+    after = json.loads(ended[0]["after"])
+    assert after["ended"] == "other sessions" and after["reason"] == "password changed"
+    assert after["session_generation"] == json.loads(ended[0]["before"])["session_generation"] + 1
+
+
+def test_an_administrators_reset_signs_out_every_session_of_the_user(fresh_app):
+    from partnering.web.auth import users_frame
+
+    who = "analyst.b@test.nhs.uk"
+    target = int(users_frame(fresh_app.state.engine).set_index("email").loc[who, "id"])
+    with TestClient(fresh_app) as admin, TestClient(fresh_app) as one, TestClient(fresh_app) as two:
+        for c, email in ((admin, "admin@test.nhs.uk"), (one, who), (two, who)):
+            assert sign_in(c, email).status_code == 303
+        assert not _signed_out(one) and not _signed_out(two)
+        page = admin.get("/admin/users")
+        r = admin.post(f"/admin/users/{target}/password", data={"csrf_token": csrf_of(page.text)})
+        assert r.status_code == 200 and "They have been signed out everywhere" in r.text
+        assert _signed_out(one) and _signed_out(two)
+        assert not _signed_out(admin)
+    ended = _audit(fresh_app, "user.sessions_end", who)
+    assert len(ended) == 1 and ended[0]["actor"] == "admin@test.nhs.uk"
+    assert json.loads(ended[0]["after"])["ended"] == "all sessions"
+    assert json.loads(ended[0]["after"])["reason"] == "password reset"
+
+
+def test_a_password_set_outside_the_web_ends_sessions_and_other_changes_do_not(fresh_app):
+    """``partnering users password`` goes through the same function; a role change leaves sessions alone."""
+    from partnering.web.auth import set_user
+
+    who = "viewer@test.nhs.uk"
+    with TestClient(fresh_app) as c:
+        assert sign_in(c, who).status_code == 303
+        set_user(fresh_app.state.engine, who, "cli", role="analyst")
+        assert not _signed_out(c)
+        set_user(fresh_app.state.engine, who, "cli", password=NEW)
+        assert _signed_out(c)
+    assert [json.loads(r["after"])["ended"] for r in _audit(fresh_app, "user.sessions_end", who)] == ["all sessions"]
