@@ -134,7 +134,10 @@ def system(request: Request, region: str = "", icb: str = "", kind: str = SEGMEN
     view["summary"], view["paging"] = table_rows(view["summary"], segment, flag, q, page, per)
     table = {"region": region, "icb": icb, "kind": kind, "segment": segment if _whole(segment) else "",
              "flag": flag, "q": q.strip(), "per": per}
-    view.update(table_query=table, flags=FLAGS, page_sizes=PAGE_SIZES,
+    # the download takes the table's filters and sort (not its paging): the file lists every row in the page's order
+    download_qs = urlencode({"region": region, "icb": icb, "segment": table["segment"], "flag": flag,
+                             "q": table["q"], "sort": sort, "dir": dir})
+    view.update(table_query=table, flags=FLAGS, page_sizes=PAGE_SIZES, download_qs=download_qs,
                 qs=lambda **kw: urlencode({k: v for k, v in {**table, "sort": sort, "dir": dir, **kw}.items() if v}))
     return render(request, "system/system.html", **view)
 
@@ -181,10 +184,13 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
 
 @pages.get("/download/summary")
 def download_summary(request: Request, format: str = "csv", region: str = "", icb: str = "", segment: str = "",
-                     flag: str = "", q: str = "", user: CurrentUser = Depends(page_user)):
-    """The summary icon table as the page filters it (every page of it)."""
+                     flag: str = "", q: str = "", sort: str = "", dir: str = "asc",
+                     user: CurrentUser = Depends(page_user)):
+    """The summary icon table as the page filters and sorts it (every page of it, in the page's order)."""
     eng = request.app.state.engine
-    df = _filtered_summary(eng, user, region, icb, "", "asc")
+    dir = "desc" if dir == "desc" else "asc"
+    sort = sort if sort in SORTS else ""
+    df = _filtered_summary(eng, user, region, icb, sort, dir)
     if not df.empty and (segment or flag or q):
         keep, _ = table_rows(records(df), segment, flag if flag in FLAGS else "", q, "1", "all")
         df = df[df["org_code"].isin({r["org_code"] for r in keep})]

@@ -62,6 +62,33 @@ def test_download_follows_the_filters(admin):
 
     every = pd.read_csv(io.StringIO(admin.get("/download/summary?format=csv").text), comment="#")
     diff = pd.read_csv(io.StringIO(admin.get("/download/summary?format=csv&flag=difficulty").text), comment="#")
-    assert 0 < len(diff) < len(every) and diff["persistent_difficulty"].astype(str).str.lower().isin(["true", "1"]).all()
+    assert 0 < len(diff) < len(every)
+    assert diff["persistent_difficulty"].astype(str).str.lower().isin(["true", "1"]).all()
     page = admin.get("/?flag=difficulty").text
     assert "/download/summary?region=&amp;icb=&amp;segment=&amp;flag=difficulty&amp;q=" in page
+
+
+def _download_link(html: str, fmt: str = "csv") -> str:
+    import html as h
+
+    return h.unescape(re.search(r'<a href="(/download/summary\?[^"]*format=' + fmt + ')">', html).group(1))
+
+
+@pytest.mark.parametrize("query", ["sort=name&dir=desc", "sort=score&dir=desc&flag=neither", "sort=code&dir=asc"])
+def test_download_follows_the_sort(admin, query):
+    """The page's download link carries its sort: the file's rows come in the order the page shows them."""
+    import io
+
+    import pandas as pd
+
+    html = admin.get(f"/?{query}&per=all").text
+    shown = _row_codes(html)
+    link = _download_link(html)
+    for part in query.split("&"):
+        assert part in link
+    csv = pd.read_csv(io.StringIO(admin.get(link).text), comment="#", dtype={"org_code": str})
+    assert len(shown) > 10 and csv["org_code"].tolist() == shown
+    default = _row_codes(admin.get("/?per=all" + ("&flag=neither" if "flag" in query else "")).text)
+    assert shown != default, "the sort chosen is not the default one"
+    # the first page of the sorted table is the start of the file (the download has every page)
+    assert csv["org_code"].tolist()[:25] == _row_codes(admin.get(f"/?{query}").text)
