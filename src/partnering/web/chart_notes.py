@@ -39,7 +39,7 @@ from partnering.report.chart_spec import chart_spec
 from partnering.store import annotations as store
 from partnering.web import services
 from partnering.web.auth import CurrentUser
-from partnering.web.cache import cached, invalidate_version
+from partnering.web.cache import cached
 from partnering.web.deps import CSRF_FIELD, api_user, check_csrf, csrf_token, page_user
 from partnering.web.downloads import safe_name
 from partnering.web.errors import ERROR_RESPONSES
@@ -60,10 +60,6 @@ CHART_MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 def org_notes(eng, code: str) -> pd.DataFrame:
     """The organisation's notes, cached per data version (every note write is audited, which moves the version)."""
     return cached(eng, "chart_notes", None, lambda: store.notes_frame(eng, [code]), code.upper())
-
-
-def _written(eng) -> None:
-    invalidate_version(eng)  # the next request sees the note at once, not after the version's TTL
 
 
 def chart_of(eng, user, code: str, indicator_code: str) -> dict:
@@ -206,7 +202,6 @@ async def add_note_page(request: Request, code: str, user: CurrentUser = Depends
         return _notes_view(request, code, user, values["indicator"], errors=[{"text": exc.user_message(),
                                                                                 "href": f"#{field}"}],
                            form=values, status_code=400)
-    _written(eng)
     if back.startswith(f"/org/{code}#"):  # from the form under a chart: back to that chart
         return RedirectResponse(back, status_code=303)
     return RedirectResponse(f"/org/{code}/notes?indicator={values['indicator']}&saved=added", status_code=303)
@@ -231,7 +226,6 @@ async def change_note_page(request: Request, note_id: RecordId, user: CurrentUse
         return _notes_view(request, code, user, note.indicator,
                            errors=[{"text": f"Note {note_id}: {exc.user_message()}", "href": f"#text-{note_id}"}],
                            status_code=400)
-    _written(eng)
     return RedirectResponse(f"/org/{note.org_code}/notes?indicator={note.indicator}&saved=changed", status_code=303)
 
 
@@ -240,7 +234,6 @@ async def delete_note_page(request: Request, note_id: RecordId, user: CurrentUse
     eng = request.app.state.engine
     note = _managed_note(eng, user, note_id)
     store.delete_note(eng, note_id, actor=user.email)
-    _written(eng)
     return RedirectResponse(f"/org/{note.org_code}/notes?indicator={note.indicator}&saved=deleted", status_code=303)
 
 
@@ -251,7 +244,6 @@ async def undo_note_page(request: Request, event_id: RecordId, user: CurrentUser
     code = store.event_org(eng, event_id)
     require(_may_manage(user, code), "analysts", code)
     store.undo_change(eng, event_id, actor=user.email)
-    _written(eng)
     return RedirectResponse(f"/org/{code}/notes?saved=undone", status_code=303)
 
 
@@ -341,7 +333,6 @@ def add_note_api(request: Request, body: NoteIn, code: str = CODE, user: Current
     services.org_row(eng, code)
     require(_may_manage(user, code), "analysts", code)
     note = store.add_note(eng, code, body.indicator, body.period, body.kind, body.text, user.email)
-    _written(eng)
     return _out(note)
 
 
@@ -353,7 +344,6 @@ def change_note_api(request: Request, body: NoteChange, note_id: RecordId, user:
     note = store.get_note(eng, note_id)
     require(_may_manage(user, note.org_code), "analysts", note.org_code)
     changed = store.change_note(eng, note_id, text=body.text, period=body.period, actor=user.email)
-    _written(eng)
     return _out(changed)
 
 
@@ -365,7 +355,6 @@ def delete_note_api(request: Request, note_id: RecordId, user: CurrentUser = Dep
     note = store.get_note(eng, note_id)
     require(_may_manage(user, note.org_code), "analysts", note.org_code)
     gone = store.delete_note(eng, note_id, actor=user.email)
-    _written(eng)
     return _out(gone)
 
 

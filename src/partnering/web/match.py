@@ -22,7 +22,6 @@ from partnering.store.peer_groups import MAX_PEERS, MAX_REASON, get_peer_group
 from partnering.web import downloads, services
 from partnering.web import map as webmap
 from partnering.web.auth import CurrentUser, audit
-from partnering.web.cache import invalidate_version
 from partnering.web.deps import api_user, check_csrf, page_user, require_role
 from partnering.web.errors import ERROR_RESPONSES
 from partnering.web.paging import (
@@ -133,7 +132,6 @@ def peers_save(request: Request, code: str, peers: str = Form(""), reason: str =
     codes = [c for c in peers.replace(";", ",").replace("\n", ",").replace(" ", ",").split(",") if c.strip()]
     try:
         pin_peers(eng, code, codes, user.email, reason, assessment=services.assessment(eng, user))
-        invalidate_version(eng)  # the next request sees the new peers at once, not after the version's TTL
     except PartneringError as exc:
         return _peer_page(request, user, code, [{"text": exc.user_message(), "href": "#peers"}], peers, reason, 400)
     return RedirectResponse(f"/org/{code}#peers", status_code=303)
@@ -144,7 +142,6 @@ def peers_automatic(request: Request, code: str, user: CurrentUser = Depends(pag
     """Go back to the automatic peers (analysts of the organisation, administrators); audited."""
     eng, code = _pinnable(request, user, code)
     unpin_peers(eng, code, user.email)
-    invalidate_version(eng)
     return RedirectResponse(f"/org/{code}#peers", status_code=303)
 
 
@@ -396,7 +393,6 @@ def peer_group_put(request: Request, body: PeerGroupIn, code: str = CODE, user: 
     """Pin the organisation's peer group (analysts of the organisation, administrators); audited as peers.pin."""
     eng, code = _pinnable(request, user, code)
     pin_peers(eng, code, body.peers, user.email, body.reason, assessment=services.assessment(eng, user))
-    invalidate_version(eng)
     return _group_out(eng, user, code)
 
 
@@ -405,7 +401,6 @@ def peer_group_delete(request: Request, code: str = CODE, user: CurrentUser = De
     """Go back to the automatic peers (analysts of the organisation, administrators); audited as peers.unpin."""
     eng, code = _pinnable(request, user, code)
     unpin_peers(eng, code, user.email)
-    invalidate_version(eng)
     return _group_out(eng, user, code)
 
 

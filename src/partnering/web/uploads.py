@@ -18,7 +18,6 @@ from partnering.store import repository as repo
 from partnering.store.undo import undo_batch
 from partnering.web import services
 from partnering.web.auth import CurrentUser, audit
-from partnering.web.cache import invalidate_version
 
 #: what a user may upload, in words; reference files (organisations, deprivation, geography) are admin-only
 UPLOAD_KINDS = {
@@ -114,7 +113,6 @@ def store_upload(request: Request, user: CurrentUser, kind: str, upload: UploadF
             raise
     reports = report if isinstance(report, list) else [report]
     eng = request.app.state.engine
-    invalidate_version(eng)
     with eng.begin() as conn:
         for r in reports:  # record the name the user knows, not the temporary path
             if r.batch_id is not None and r.status != "unchanged":
@@ -135,7 +133,6 @@ def publish_upload(request: Request, user: CurrentUser, batch_id: int) -> tuple[
     services.batch(eng, user, batch_id)  # 404 for a batch this user may not see
     with eng.begin() as conn:
         published, superseded = repo.publish_batch(conn, batch_id, actor=user.email)
-    invalidate_version(eng)
     return published, superseded
 
 
@@ -163,5 +160,4 @@ def undo_upload(request: Request, user: CurrentUser, batch_id: int) -> dict:
     services.batch(eng, user, batch_id)  # 404 for a batch this user may not see
     with eng.begin() as conn:
         summary = undo_batch(conn, batch_id, actor=user.email)
-    invalidate_version(eng)
     return summary

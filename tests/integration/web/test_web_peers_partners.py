@@ -151,3 +151,39 @@ def test_estimated_peers_ranked_after_real_ones(app):
     assert res["rank"].tolist() == list(range(1, len(res) + 1))
     flagged = res[res["mostly_imputed"]]
     assert all("imputed:" in e for e in flagged["explanation"])
+
+
+def test_a_pinned_group_shows_at_once_because_the_store_says_it_committed(app, monkeypatch):
+    """The pin handler does not invalidate the cache itself: the store's after-commit hook does (the data version is
+    otherwise reused for VERSION_TTL, so a pin once showed stale peers).  The TTL's clock is stopped, so nothing but
+    the hook can refresh; with the hook silenced the page stays stale, which shows the test can see the defect."""
+    from partnering.match.service import peers_for
+    from partnering.store import audit
+    from partnering.web import cache
+
+    auto = peers_for(app.state.engine, ORG)["peer_code"].tolist()
+    cache.invalidate_version()
+    monkeypatch.setattr(cache, "_clock", lambda: 0.0)
+    try:
+        with TestClient(app) as c:
+            assert sign_in(c, "analyst.a@test.nhs.uk").status_code == 303
+            assert "Peers chosen by" not in c.get(f"/org/{ORG}").text  # the version is now remembered
+            page = c.get(f"/org/{ORG}/peers")
+
+            def pin(chosen):
+                r = c.post(f"/org/{ORG}/peers", data={"peers": ", ".join(chosen), "reason": "hook test",
+                                                       "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+                assert r.status_code == 303
+
+            with monkeypatch.context() as m:
+                m.setattr(audit, "_subscribers", [])  # no subscriber: the pin commits, nobody is told
+                pin([auto[1], auto[0]])
+                assert "Peers chosen by" not in c.get(f"/org/{ORG}").text  # stale, as before the hook
+            chosen = [auto[3], auto[0]]
+            pin(chosen)
+            html = c.get(f"/org/{ORG}").text
+            assert "Peers chosen by analyst.a@test.nhs.uk" in html
+            table = html[html.index('id="peers"'):html.index('id="partners"')]
+            assert re.findall(r'<a href="/org/(\w+)">', table)[:2] == chosen
+    finally:
+        cache.invalidate_version()  # nothing remembered on the stopped clock outlives the test
