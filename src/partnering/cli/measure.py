@@ -14,23 +14,11 @@ from partnering.errors import ValidationError
 OUT_FORMATS = ("csv", "parquet", "xlsx")
 
 
-def _kinds(kind: list[str] | None, code: str | None, eng) -> list[str] | None:
-    """The kinds to assess: those given; else, for one organisation, its own kind (an ambulance trust is compared
-    with ambulance trusts, not refused as "not an acute trust"); else the default (acute trusts)."""
-    if kind or not code:
-        return kind
-    from partnering.store.repository import organisations_by_code
-
-    found = organisations_by_code(eng, [code])
-    own = found["kind"].dropna().tolist() if "kind" in found else []
-    return [own[0]] if own else None
-
-
-def _config(kind: list[str] | None, window: int, min_months: int, track_window: int, track_min: int):
+def _config(window: int, min_months: int, track_window: int, track_min: int):
     from partnering.measure.assess import AssessConfig
 
-    return AssessConfig(kinds=tuple(kind or ["acute_trust"]), difficulty_window=window,
-                        difficulty_min_months=min_months, track_window=track_window, track_min_months=track_min)
+    return AssessConfig(difficulty_window=window, difficulty_min_months=min_months, track_window=track_window,
+                        track_min_months=track_min)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,14 +37,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Latest SPC status and icons per organisation and indicator, Oversight-style segments, persistent
         difficulty, track record of high performance and good practice to protect — each flag explained."""
-        from partnering.measure.assess import assess as run
+        from partnering.measure.own_kind import assess_own_kind
         from partnering.report.tables import format_of
 
         if out is not None:
             format_of(out, OUT_FORMATS, default=None)  # refuse a bad file name before the work, not after
         code = org.strip().upper() if org else None
         eng = engine()
-        a = run(eng, _config(_kinds(kind, code, eng), window, min_months, track_window, track_min))
+        # one organisation among its own kind unless --kind names others (partnering.measure.own_kind); else the table
+        a = assess_own_kind(eng, code, kind, _config(window, min_months, track_window, track_min))
         if code:
             o = a.org(code)  # an unknown organisation is refused before anything is written
         if out is not None:
@@ -94,13 +83,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Integrated performance report (board pack) for one organisation (HTML or PDF): flags, icon table, SPC
         charts with annotations and rebases, peers and candidate partners."""
-        from partnering.measure.assess import assess as run
+        from partnering.measure.own_kind import assess_own_kind
         from partnering.report.performance import pack_extras, write_report
 
         if out.suffix.lower() not in (".html", ".pdf"):
             raise ValidationError("--out must end in .html or .pdf")
         eng = engine()
-        a = run(eng, _config(_kinds(kind, org.upper(), eng), 12, 9, 24, 18))
+        a = assess_own_kind(eng, org.upper(), kind, _config(12, 9, 24, 18))  # among its own kind
         a.org(org.upper())  # an organisation not assessed is refused before peers and partners are looked for
         write_report(a, org.upper(), out, pack_extras(eng, a, org.upper()))
         console.print(f"Wrote {out}")
