@@ -102,8 +102,7 @@ def board_pack(eng, user, code: str) -> bytes:
     from partnering.report.performance import PackExtras, write_report
 
     def compute():
-        a = services.require_assessment(eng, user)
-        a.org(code)  # 404 with the reason for an organisation that is not assessed
+        a = services.require_org_assessment(eng, user, code)  # among its own kind; 404 saying why if not assessed
         try:
             partners, reason = services.partner_candidates(eng, user, code), ""
         except NotFoundError as exc:

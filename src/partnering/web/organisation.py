@@ -92,7 +92,7 @@ def org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT_
 def _org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT_MAX_MINUTES) -> dict:
     """Everything the organisation page shows, prepared once per data version and viewer scope."""
     org = _org_context(eng, user, code)
-    a = services.assessment(eng, user)
+    a = services.org_assessment(eng, user, code)  # among its own kind (an ambulance trust among ambulance trusts)
     flags = None
     good = []
     if a is not None and code in set(a.flags["org_code"]):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from partnering.errors import NotFoundError, ValidationError
 from partnering.match import service as match_service
-from partnering.measure.assess import assess
+from partnering.measure.assess import AssessConfig, assess
 from partnering.measure.freshness import store_freshness
 from partnering.measure.spc import run_spc
 from partnering.store import repository as repo
@@ -83,6 +83,36 @@ def assessment(engine, user):
     return cached(engine, "assessment", user, compute)
 
 
+def org_assessment(engine, user, code: str):
+    """The assessment one organisation's page, board pack and API show: it among its own kind
+    (:func:`partnering.measure.own_kind.assess_own_kind`, which says how the kind and its indicators are chosen),
+    cached per data version, viewer scope and kind. Acute trusts get the shared :func:`assessment` itself (the
+    summary pages' and the cache warm-up's); ``None`` when no organisation of the kind has data to assess."""
+    from partnering.measure.own_kind import assess_own_kind, own_kinds
+
+    kinds = own_kinds(engine, code)
+    if kinds == AssessConfig().kinds:
+        return assessment(engine, user)
+
+    def compute():
+        try:
+            return assess_own_kind(engine, code, kinds, **user.scope())
+        except NotFoundError:
+            return None
+
+    return cached(engine, "assessment", user, compute, kinds)  # the same for every organisation of the kind
+
+
+def require_org_assessment(engine, user, code: str):
+    """:func:`org_assessment`; :class:`~partnering.errors.NotFoundError` when there is none, and (from
+    ``Assessment.org``) when the organisation is not in it."""
+    a = org_assessment(engine, user, code)
+    if a is None:
+        raise NotFoundError("nothing to assess: load data first")
+    a.org(code)
+    return a
+
+
 def require_assessment(engine, user):
     """The cached assessment; :class:`~partnering.errors.NotFoundError` when nothing is loaded to assess."""
     a = assessment(engine, user)
@@ -123,7 +153,7 @@ def _org_spc(engine, user, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessment.
     """
     def compute():
-        a = assessment(engine, user)
+        a = org_assessment(engine, user, code)
         parts, icons, done = [], [], set()
         if a is not None:
             pts = a.points[a.points["org_code"] == code]
@@ -155,7 +185,8 @@ def org_spc(engine, user, code: str) -> pd.DataFrame:
 
 
 def org_icons(engine, user, code: str) -> pd.DataFrame:
-    a = assessment(engine, user)
+    """The organisation's icon table from its assessment among its own kind (:func:`org_assessment`)."""
+    a = org_assessment(engine, user, code)
     if a is not None:
         icons = a.icons[a.icons["org_code"] == code]
         if not icons.empty:

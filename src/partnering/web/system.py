@@ -353,7 +353,8 @@ class OrgAssessment(BaseModel):
 @api.get("/assessment/{code}", response_model=OrgAssessment, responses=ERROR_RESPONSES)
 def assessment_org(request: Request, response: Response, code: str = CODE, user: CurrentUser = Depends(api_user)):
     """One organisation's flags, icons per indicator and good practice; ``flags.data_note`` names a stale family."""
-    info = services.require_assessment(request.app.state.engine, user).org(code.upper())
+    # among its own kind (partnering.measure.own_kind): an ambulance trust among ambulance trusts
+    info = services.require_org_assessment(request.app.state.engine, user, code.upper()).org(code.upper())
     flags = {k: jsonable(info["flags"].get(k)) for k in FLAG_COLS}
     flags["segment"] = None if flags["segment"] is None else int(flags["segment"])
     for k in ("difficulty_reason", "track_record_reason", "good_practice", "summary", "data_note"):
