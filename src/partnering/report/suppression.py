@@ -5,7 +5,16 @@ sub-national counts, e.g. the Hospital Episode Statistics "Analysis Guide" and N
 England's published-data suppression guidance): sub-national counts of 1–7 are shown
 as ``*``; other counts are rounded to the nearest 5; national figures are not
 suppressed; zero stays zero.  Ratios built on a suppressed numerator or denominator
-are withheld too, since they would reveal the count.
+are withheld too, since they would reveal the count.  A ratio whose numerator or
+denominator was rounded is recomputed from the rounded figures (9/79 = 11.39% is
+published as 10/80 = 12.5%): the exact ratio beside rounded figures would let a reader
+undo the rounding (only 9/79 gives 11.3924...%), which defeats the disclosure control
+the rounding is for.  Recomputing (rather than, say, rounding the percentage to whole
+percent, which still singles out the numerator: of the pairs 8-12 over 78-82 only a
+numerator of 9 gives 11%) keeps the published figures mutually consistent and
+reveals nothing beyond the rounded counts — the approach of NHS England/NHS Digital
+publications that derive rates from rounded or suppressed counts (HES Analysis Guide,
+"suppress 1–7, round to nearest 5").
 """
 
 from __future__ import annotations
@@ -16,6 +25,9 @@ import pandas as pd
 SUPPRESSED = "*"
 LOW, HIGH = 1, 7  # counts in [1, 7] are suppressed
 ROUND_TO = 5
+#: a ratio's value is its numerator over its denominator times one of these (per 1, per cent, per 1,000, ...);
+#: the one a row uses is read off its exact figures, then applied to the rounded ones
+RATIO_SCALES = (1.0, 100.0, 1_000.0, 10_000.0, 100_000.0)
 
 
 def suppress_count(x: float | None, national: bool = False):
@@ -30,13 +42,44 @@ def suppress_count(x: float | None, national: bool = False):
     return int(ROUND_TO * round(float(x) / ROUND_TO))
 
 
+def _number(x) -> float | None:
+    if x is None or isinstance(x, (bool, str)):
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else f
+
+
+def recompute_ratio(value, numerator, denominator, rounded_numerator, rounded_denominator):
+    """``value`` (a ratio of ``numerator`` over ``denominator``, times a scale in :data:`RATIO_SCALES`) recomputed
+    from the rounded figures, so the published value cannot be used to undo the rounding.  ``value`` unchanged
+    where neither figure changed, where a figure is missing, or where ``value`` is not such a ratio of them (say a
+    median with counts beside it): nothing about the rounded figures can be read back from it then."""
+    v, n0, d0 = _number(value), _number(numerator), _number(denominator)
+    n1, d1 = _number(rounded_numerator), _number(rounded_denominator)
+    if v is None or None in (n0, d0, n1, d1) or (n0 == n1 and d0 == d1):
+        return value
+    if n0 == 0 or d0 == 0:  # 0 over anything stays 0 (zero is not rounded); x/0 has no ratio to recompute
+        return value
+    k = v * d0 / n0
+    scale = next((s for s in RATIO_SCALES if abs(k - s) <= 1e-6 * s), None)
+    if scale is None:
+        return value
+    if d1 == 0:
+        return None
+    return n1 / d1 * scale
+
+
 def suppress_observations(df: pd.DataFrame, count_indicators: set[str], national_codes: set[str] = frozenset()
                           ) -> pd.DataFrame:
     """Apply the rule to an observations frame (org_code, indicator, period, numerator, denominator, value).
 
     Counts (``value`` of count indicators, and every numerator/denominator) are
     suppressed/rounded; a ratio whose numerator or denominator is suppressed is
-    withheld (``*``); ratios are otherwise left as published.
+    withheld (``*``); a ratio whose numerator or denominator was rounded is recomputed
+    from the rounded figures (:func:`recompute_ratio`); other ratios are left as published.
     """
     out = df.copy().astype({"numerator": object, "denominator": object, "value": object})
     national = out["org_code"].isin(national_codes).to_numpy()
@@ -44,13 +87,14 @@ def suppress_observations(df: pd.DataFrame, count_indicators: set[str], national
         out[col] = [suppress_count(v, n) for v, n in zip(df[col], national)]
     is_count = out["indicator"].isin(count_indicators).to_numpy()
     vals = []
-    for v, cnt, n, num, den in zip(df["value"], is_count, national, out["numerator"], out["denominator"]):
+    for v, cnt, n, num, den, num0, den0 in zip(df["value"], is_count, national, out["numerator"],
+                                               out["denominator"], df["numerator"], df["denominator"]):
         if cnt:
             vals.append(suppress_count(v, n))
         elif num == SUPPRESSED or den == SUPPRESSED:
             vals.append(SUPPRESSED)
         else:
-            vals.append(v)
+            vals.append(recompute_ratio(v, num0, den0, num, den))
     out["value"] = vals
     return out
 
@@ -82,7 +126,8 @@ RULES = {
                   "as published: no rounding",
     SMALL_NUMBER_SUPPRESSION: "NHS small-number suppression: counts of 1 to 7 shown as *, other counts rounded to "
                               "the nearest 5, zero stays zero, national figures unsuppressed; a ratio whose "
-                              "numerator or denominator is suppressed is withheld",
+                              "numerator or denominator is suppressed is withheld, one whose numerator or "
+                              "denominator is rounded is recomputed from the rounded figures",
     DERIVED_SUPPRESSION: "figures Partnering computed from record-level data (partnering compute indicators "
                          "--load), not an NHS England publication: the same NHS small-number suppression",
 }
@@ -118,7 +163,8 @@ def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator
 
     Rows under :data:`AS_PUBLISHED` keep their figures.  Rows under :data:`SMALL_NUMBER_SUPPRESSION` or
     :data:`DERIVED_SUPPRESSION` get the small-number rule: numerator and denominator always, ``value_cols`` where
-    ``count_rows`` says the row is a count, and a ratio on a suppressed numerator or denominator is withheld.
+    ``count_rows`` says the row is a count, a ratio on a suppressed numerator or denominator is withheld, and one on
+    a rounded numerator or denominator is recomputed from the rounded figures (:func:`recompute_ratio`).
     ``published``: a boolean per row (is this figure the published one?), default all; ``derived``: a boolean per
     row (is the figure derived from record-level data? :func:`partnering.report.export.derived_mask`), default
     none; ``count_rows``: a boolean per row, default the catalogue unit of the row's indicator; ``national_codes``:
@@ -138,6 +184,7 @@ def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator
     counts = np.asarray(count_rows, dtype=bool)
     national = (out[org_col].isin(national_codes).to_numpy() if org_col in out else np.zeros(n, dtype=bool))
     hide = np.isin(rules, SUPPRESSING)
+    exact = {c: out[c].to_numpy(dtype=object).copy() for c in ("numerator", "denominator") if c in out}
     for col in ("numerator", "denominator"):
         if col in out:
             vals = np.array(out[col].to_numpy(dtype=object), dtype=object, copy=True)
@@ -154,6 +201,11 @@ def apply_publication_rules(df: pd.DataFrame, *, indicator_col: str = "indicator
         as_count = hide & counts
         vals[as_count] = [suppress_count(v, nat) for v, nat in zip(vals[as_count], national[as_count])]
         vals[hide & ~counts & withheld] = SUPPRESSED
+        if len(exact) == 2:
+            ratio = np.flatnonzero(hide & ~counts & ~withheld)
+            num, den = out["numerator"].to_numpy(dtype=object), out["denominator"].to_numpy(dtype=object)
+            for i in ratio:
+                vals[i] = recompute_ratio(vals[i], exact["numerator"][i], exact["denominator"][i], num[i], den[i])
         out[col] = vals
     out[RULE_COLUMN] = rules
     return out
