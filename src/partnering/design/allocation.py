@@ -5,8 +5,9 @@ Weighted capitation (the approach of the Carr-Hill formula for general practice,
 NHS England's allocations to ICBs): each unit's head count is weighted by an age-sex workload index, an additional-
 need index from deprivation, and cost adjustments for rurality and list turnover; the market forces factor (MFF)
 scales for unavoidable cost differences. The target share of a budget is each unit's weighted, MFF-adjusted
-population over the total. Actual against target gives the *distance from target* ((actual - target) / target);
-a *pace-of-change* policy moves actual towards target each year with a floor on growth for everyone. Fairness:
+population over the total. Actual against target gives the *distance from target*, within one year as NHS England
+measures it: actual / (target share x total actual) - 1; a *pace-of-change* policy moves actual towards target each
+year with a floor on growth for everyone and an optional cap. Fairness:
 the concentration index of funding per weighted head against deprivation (Wagstaff, van Doorslaer & Paci 1991;
 O'Donnell, van Doorslaer, Wagstaff & Lindelow 2008, ch. 8) with a bootstrap interval; uncertainty in the weights:
 Monte Carlo over each weight's range gives the spread of each unit's share.
@@ -36,6 +37,9 @@ from partnering.errors import IngestError, NotFoundError, ValidationError
 AGE_SEX_BANDS = ("younger_females", "working_age_females", "older_females", "younger_males", "working_age_males",
                  "older_males")
 
+#: the fewest units with funding a concentration index is computed over (a rank needs a spread)
+MIN_CONCENTRATION_UNITS = 3
+
 SOURCES = {
     "carr_hill_2002": "Carr-Hill RA, Hardman G, Martin S, et al. (2002). A formula for distributing NHS revenues "
                       "based on small area use of hospital beds; and the GMS global sum (Carr-Hill) formula review: "
@@ -53,7 +57,10 @@ SOURCES = {
     "census_2021": "ONS Census 2021: population by sex and broad age group, local authority 2021.",
     "nhs_digital_2023": "NHS Digital: Patients registered at a GP practice, July 2023.",
     "nhse_allocations": "NHS England: allocations to ICBs - distance from target and pace of change (a floor on "
-                        "growth for every ICB, faster growth for those under target).",
+                        "growth for every ICB, faster growth for those under target, a cap on growth). Distance "
+                        "from target is measured within one year: actual / (target share x total actual) - 1 "
+                        "(NHS England, Technical Guide to allocation formulae and pace of change, for the 2019/20 "
+                        "to 2023/24 and the 2025/26 allocations).",
     "placeholder": "No official table is held in ../shared: a stated placeholder, to be replaced by the user's.",
     "user": "Supplied by the user.",
 }
@@ -268,7 +275,14 @@ class AllocationResult:
 
     def concentration_reading(self) -> str:
         if self.concentration_index is None:
-            return "No actual funding given: the concentration index needs it."
+            u = self.units
+            if "funding_per_weighted_head" not in u:
+                return "No actual funding given: the concentration index needs it."
+            n = int((u["weighted_population"] > 0).sum())
+            if n < MIN_CONCENTRATION_UNITS:
+                return (f"Too few units for a concentration index: funding for {n} unit{'s' if n != 1 else ''} "
+                        f"with a weighted population; it needs at least {MIN_CONCENTRATION_UNITS}.")
+            return "No concentration index: every unit's actual funding is 0."
         c, ci = self.concentration_index, self.concentration_interval
         where = "more deprived" if c < 0 else "less deprived"
         text = f"Concentration index {c:+.4f}: funding per weighted head leans to the {where} units"
@@ -282,24 +296,46 @@ class AllocationResult:
 
 def pace_of_change(actual: np.ndarray, target: np.ndarray, budget: float, *, floor_growth: float = 0.0,
                    max_growth: float | None = None) -> np.ndarray:
-    """Next year's allocation moving towards target: every unit grows by at least ``floor_growth``; the rest of
-    the budget closes under-target units' gaps in proportion to the gap (capped at target and at ``max_growth``);
-    what is left after every gap is closed is shared in proportion to target.  The policy's shape is NHS England's
-    for ICB allocations (a floor for all, faster growth below target); its parameters are the user's."""
+    """Next year's allocation moving towards target: every unit grows by at least ``floor_growth`` and by at most
+    ``max_growth``. The rest of the budget first closes under-target units' gaps in proportion to the gap (up to
+    target and the cap); what is left after every gap is closed is shared in proportion to target among the units
+    below the cap, repeatedly: a unit that reaches the cap stops there and its excess goes round the others again
+    (the growth cap of NHS England's pace-of-change policy for ICB allocations, with a floor for all and faster
+    growth below target; its parameters are the user's). When every unit is at its cap the rest of the budget
+    cannot be spent: the result then sums to less than ``budget`` (:func:`allocate` warns with the amount)."""
     actual = np.asarray(actual, float)
     target = np.asarray(target, float)
+    if max_growth is not None and max_growth < floor_growth:
+        raise ValidationError(f"pace of change: the growth cap ({max_growth:.1%}) is below the floor "
+                              f"({floor_growth:.1%})")
     base = actual * (1.0 + floor_growth)
     room = budget - base.sum()
+    tol = 1e-9 * max(budget, 1.0)
     if room < -1e-6 * max(budget, 1.0):
         raise ValidationError(f"pace of change: the budget is GBP {-room:,.0f} short of the growth floor")
-    cap = np.inf if max_growth is None else actual * (1.0 + max_growth)
+    cap = np.full_like(actual, np.inf) if max_growth is None else actual * (1.0 + max_growth)
     gap = np.clip(np.minimum(target, cap) - base, 0.0, None)
     total_gap = gap.sum()
     if total_gap >= room:
         return base + (gap * (room / total_gap) if total_gap > 0 else 0.0)
     out = base + gap
     left = room - total_gap
-    return out + left * target / target.sum()
+    for _ in range(len(out) + 1):  # each round caps at least one more unit, or spends everything
+        free = out < cap - tol
+        if left <= tol or not free.any():
+            break
+        key = target * free
+        if key.sum() <= 0:  # the free units have no target: share by their room under the cap
+            key = np.where(free, np.minimum(cap - out, 1.0), 0.0)
+        new = np.minimum(out + left * key / key.sum(), cap)
+        left -= (new - out).sum()
+        out = new
+    return out
+
+
+def _distance(funding: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(funding - target) / target, 0 where the target is 0."""
+    return np.divide(funding - target, target, out=np.zeros_like(funding), where=target > 0)
 
 
 def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | None = None,
@@ -350,13 +386,16 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
         actual = pd.to_numeric(u[actual_column], errors="coerce").to_numpy(float)
         if not np.all(np.isfinite(actual)) or (actual < 0).any():
             raise ValidationError("allocation: actual funding must be non-negative numbers")
-        u["distance_from_target"] = np.divide(actual - u["target_gbp"].to_numpy(), u["target_gbp"].to_numpy(),
-                                              out=np.zeros_like(actual), where=u["target_gbp"].to_numpy() > 0)
+        # distance from target within one year, as NHS England computes it: the target share of the SAME total as
+        # the actual funding (NHS England, "Technical Guide to allocation formulae and pace of change", 2019/20 to
+        # 2023/24 and 2025/26 allocations), so the verdict does not depend on next year's budget
+        u["target_at_actual_gbp"] = share * actual.sum()
+        u["distance_from_target"] = _distance(actual, share * actual.sum())
         per_head = np.divide(actual, need, out=np.zeros_like(actual), where=need > 0)
         u["funding_per_weighted_head"] = per_head
         ok = need > 0
         rank_key = -u["deprivation"].to_numpy(float)  # most deprived first (highest IMD score)
-        if ok.sum() >= 3 and per_head[ok].sum() > 0:
+        if ok.sum() >= MIN_CONCENTRATION_UNITS and per_head[ok].sum() > 0:
             ci_point = concentration_index(per_head[ok], rank_key[ok], need[ok])
             if bootstrap > 0:
                 boots = _concentration_draws(per_head[ok], rank_key[ok], need[ok], bootstrap, seed + 1)
@@ -365,8 +404,11 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
             nxt = pace_of_change(actual, u["target_gbp"].to_numpy(), budget, floor_growth=floor_growth,
                                  max_growth=max_growth)
             u["next_year_gbp"] = nxt
-            u["next_distance_from_target"] = np.divide(nxt - u["target_gbp"].to_numpy(), u["target_gbp"].to_numpy(),
-                                                       out=np.zeros_like(nxt), where=u["target_gbp"].to_numpy() > 0)
+            u["next_distance_from_target"] = _distance(nxt, share * nxt.sum())
+            unspent = budget - nxt.sum()
+            if unspent > 0.5:
+                warnings.append(f"Pace of change: GBP {unspent:,.0f} of the budget is unspent - every unit is at "
+                                f"the growth cap of {max_growth:.1%}; raise the cap or lower the budget.")
             pace = {"floor_growth": floor_growth, "max_growth": max_growth,
                     "mean_abs_distance_before": float(np.abs(u["distance_from_target"]).mean()),
                     "mean_abs_distance_after": float(np.abs(u["next_distance_from_target"]).mean())}
@@ -512,9 +554,33 @@ def _shared_data(data_dir: str | Path | None) -> Path:
     return path
 
 
+def read_census_age_sex(path: str | Path) -> pd.DataFrame:
+    """Census 2021 population by sex and broad band per local authority 2021 (``geo/areas/census2021-age-sex-
+    ltla21.csv``), indexed by ``ltla21_code``, with the older bands **rebuilt as 65 and over**.
+
+    Defect in the file (do not trust its ``older_*`` columns): the R script that built it (humaniverse/demographr,
+    ``data-raw/age_gender_ltla21_ew.R``, see geo/MANIFEST.md) has a stray comma after the 65-74 term of
+    ``older_females`` and ``older_males``, so those columns hold ages 65-74 only and everyone 75 and over is
+    dropped: the six bands sum to 52.23m of England's 56.49m (Hartlepool E06000001: 85,360 of 92,347). Fix: the
+    older band is the remainder ``total_<sex> - younger_<sex> - working_age_<sex>`` (younger = 0-15, working age
+    = 16-64 in the script; their shares, 19.6% and 63.0% of England, are close to ONS mid-2020 0-15 and 16-64,
+    19.2% and 62.3%). England's 65+ share then comes out 17.4% against Census 2021's 18.4%: the same script also
+    adds "Aged under 1 year" to "Aged 4 years and under", which already holds it, so the younger band counts the
+    under-ones twice (about 1% of the population) and the remainder is short by as much. That part cannot be
+    undone from this file (it holds no under-one count) and is documented in docs/methods/design-allocation.md."""
+    age = pd.read_csv(path).set_index("ltla21_code")
+    for sex in ("females", "males"):
+        rest = age[f"total_{sex}"] - age[f"younger_{sex}"] - age[f"working_age_{sex}"]
+        if (rest < age[f"older_{sex}"]).any():
+            raise IngestError(str(path), f"older_{sex}: total - younger - working age is below the 65-74 count; "
+                                         "the file is not the one the fix was written for")
+        age[f"older_{sex}"] = rest
+    return age
+
+
 def _age_by_ltla21(data: Path) -> pd.DataFrame:
-    age = pd.read_csv(data / "geo/areas/census2021-age-sex-ltla21.csv")
-    return age.set_index("ltla21_code")[list(AGE_SEX_BANDS)]
+    age = read_census_age_sex(data / "geo/areas/census2021-age-sex-ltla21.csv")
+    return age[list(AGE_SEX_BANDS)]
 
 
 def practice_units(data_dir: str | Path | None = None) -> pd.DataFrame:

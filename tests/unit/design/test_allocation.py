@@ -85,8 +85,9 @@ def test_pace_of_change_by_hand():
     np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 210, floor_growth=0.02), [102, 108])
     # budget beyond closing every gap: the rest goes in proportion to target
     np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 240), [100 + 20 * 0.4, 120 + 20 * 0.6])
-    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 230, max_growth=0.05), [100 + 25 * 0.4,
-                                                                                            105 + 25 * 0.6])
+    # with a 5% cap both units stop at 105 (the old code gave 110 and 120: the cap ignored); 20 is left unspent
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 230, max_growth=0.05), [105, 105])
+    np.testing.assert_allclose(pace_of_change([100, 100], [80, 120], 208, max_growth=0.05), [103, 105])
     with pytest.raises(ValidationError, match="short of the growth floor"):
         pace_of_change([100, 100], [80, 120], 200, floor_growth=0.05)
 
@@ -167,3 +168,71 @@ def test_with_funding_keeps_the_units_in_the_file():
     units = pd.DataFrame({"code": ["A", "B", "C"], "population": [1.0, 2.0, 3.0]})
     out = with_funding(units, pd.Series({"C": 30.0, "A": 10.0}))
     assert out["code"].tolist() == ["A", "C"] and out["actual"].tolist() == [10.0, 30.0]
+
+
+# --------------------------------------------------------------------- tester's defects (growth cap, DfT, messages)
+
+
+def test_growth_cap_holds_and_excess_goes_round_the_uncapped():
+    # old code: the money left after closing the gaps went by target, ignoring the cap (unit 1 reached +16%)
+    out = pace_of_change([100, 100, 100], [50, 100, 150], 330, floor_growth=0.01, max_growth=0.12)
+    growth = out / 100 - 1
+    assert out.sum() == pytest.approx(330)
+    assert growth.max() <= 0.12 + 1e-12 and growth.min() >= 0.01 - 1e-12
+    # floor 101 each; unit 2's gap to min(target, cap) = 11 closes it at the cap 112; the 16 left goes 50:100
+    # to the two units below the cap
+    np.testing.assert_allclose(out, [101 + 16 / 3, 101 + 32 / 3, 112])
+
+
+def test_budget_beyond_every_cap_is_left_unspent_with_a_warning():
+    u = _units()
+    u["actual"] = [1000.0, 1000.0, 1000.0, 1000.0]
+    res = allocate(u, 5000.0, draws=0, bootstrap=0, floor_growth=0.0, max_growth=0.05)
+    np.testing.assert_allclose(res.units["next_year_gbp"], 1050.0)
+    assert any("GBP 800 of the budget is unspent" in w and "growth cap of 5.0%" in w for w in res.warnings)
+    with pytest.raises(ValidationError, match="below the floor"):
+        pace_of_change([100, 100], [80, 120], 210, floor_growth=0.05, max_growth=0.02)
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.floats(1, 1e6), st.floats(0.01, 1e6)), min_size=1, max_size=12),
+           st.floats(0, 0.05), st.floats(0, 0.2), st.floats(0, 1))
+    def test_pace_of_change_property(rows, floor, extra, spend):
+        actual = np.array([r[0] for r in rows])
+        target = np.array([r[1] for r in rows])
+        cap = floor + extra
+        lo, hi = actual.sum() * (1 + floor), actual.sum() * (1 + cap)
+        budget = lo + spend * (hi - lo)  # feasible: between everyone at the floor and everyone at the cap
+        out = pace_of_change(actual, target, budget, floor_growth=floor, max_growth=cap)
+        g = out / actual - 1
+        assert np.all(g >= floor - 1e-9) and np.all(g <= cap + 1e-9)
+        assert out.sum() == pytest.approx(budget, rel=1e-9)
+
+
+def test_distance_from_target_does_not_depend_on_the_budget():
+    u = _units(deprivation=(10.0, 20.0, 30.0, 40.0))
+    u["actual"] = [250.0, 240.0, 260.0, 250.0]
+    small = allocate(u, 1000.0, draws=0, bootstrap=0).units
+    large = allocate(u, 1100.0, draws=0, bootstrap=0).units
+    # old code: target = share x next year's budget, so 10% more budget moved every unit 9% further under target
+    np.testing.assert_allclose(small["distance_from_target"], large["distance_from_target"], atol=1e-12)
+    share = small["target_share"].to_numpy()
+    np.testing.assert_allclose(small["distance_from_target"], u["actual"] / (share * 1000.0) - 1)
+    assert (small["distance_from_target"] * small["target_at_actual_gbp"]).sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_too_few_units_for_a_concentration_index_says_so():
+    u = _units(2, deprivation=(10.0, 40.0), population=(1000.0, 1000.0))
+    u["actual"] = [100.0, 120.0]
+    text = allocate(u, 1000.0, draws=0, bootstrap=0).concentration_reading()
+    assert text.startswith("Too few units for a concentration index") and "at least 3" in text
+    assert "No actual funding" not in text
+    assert allocate(u.drop(columns="actual"), 1000.0, draws=0, bootstrap=0).concentration_reading().startswith(
+        "No actual funding given")
