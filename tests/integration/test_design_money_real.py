@@ -59,3 +59,35 @@ def test_cli_allocation_and_consolidation(shared, tmp_path):
     from partnering.errors import ValidationError
 
     assert isinstance(bad.exception, ValidationError)  # main() turns it into one line and exit 2
+
+
+def test_census_age_bands_rebuilt_to_65_and_over(shared):
+    """The file's older_* columns hold 65-74 only (demographr's stray comma) and its younger_* count under-ones
+    twice: the reader rebuilds 65+ as total - (younger - under-ones) - working age."""
+    import pandas as pd
+
+    from partnering.design.allocation import read_census_age_sex
+
+    path = shared / "data/geo/areas/census2021-age-sex-ltla21.csv"
+    raw = pd.read_csv(path).set_index("ltla21_code")
+    mid = pd.read_csv(shared / "data/geo/areas/population-mid2020-ltla21-single-year-of-age.csv").set_index(
+        "ltla21_code")
+    age = read_census_age_sex(path)
+    h, r = age.loc["E06000001"], raw.loc["E06000001"]  # Hartlepool: total 92,347, the file's six bands 85,360
+    assert r[["younger_females", "working_age_females", "older_females", "younger_males", "working_age_males",
+              "older_males"]].sum() == 85_360
+    under_one = (mid.loc["E06000001", "0"] / mid.loc["E06000001", "total_population"] * r[
+        ["total_females", "total_males"]].to_numpy()).round()
+    assert h["older_females"] == 47_656 - (9_038 - under_one[0]) - 29_161
+    assert h["older_males"] == 44_691 - (9_532 - under_one[1]) - 27_298
+    assert h["older_females"] + h["older_males"] == 18_275  # 19.8% of 92,347; the file's 65-74 alone: 10,331
+    bands = ["younger_females", "working_age_females", "older_females", "younger_males", "working_age_males",
+             "older_males"]
+    assert (age[bands].sum(axis=1) == age["total_population"]).all()  # every resident in one band
+    e = age[age.index.str.startswith("E")].sum()
+    # ONS: 18.4% of England aged 65+ in Census 2021 (the file's 65-74 columns gave 9.8%; the remainder alone 17.4%)
+    assert (e["older_females"] + e["older_males"]) / e["total_population"] == pytest.approx(0.184, abs=0.002)
+    assert (e["younger_females"] + e["younger_males"]) / e["total_population"] == pytest.approx(0.185, abs=0.002)
+    # without the single-year file only the stray comma is mended: older = total - younger - working age
+    alone = read_census_age_sex(path, single_year=shared / "no-such-file.csv")
+    assert alone.loc["E06000001", "older_females"] + alone.loc["E06000001", "older_males"] == 17_318

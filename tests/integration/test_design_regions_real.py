@@ -104,3 +104,12 @@ def test_sub_icb_20_regions_within_10_percent_are_proven_impossible(balance):
     assert "NHS South West London ICB - 36L (E38000245) (1,506,055 people) is below the lower bound" in text
     plan = design_regions(sicb, 20, balance=0.17, time_limit=5)
     assert len(plan.regions) == 20
+
+
+def test_share_aged_65_and_over_counts_the_over_75s(ltla):
+    # corrected real figures: the Census file's older_* columns are 65-74 only (see read_census_age_sex); England
+    # came out 9.8% aged 65+ before, 18.4% now (ONS: Census 2021 England 18.4%)
+    f = ltla.frame
+    england = (f["pct_65_plus"] * f["population"]).sum() / f["population"].sum()
+    assert england == pytest.approx(18.4, abs=0.2)
+    assert f.loc["E06000001", "pct_65_plus"] == pytest.approx(100 * 18_275 / 92_347, abs=0.05)  # Hartlepool

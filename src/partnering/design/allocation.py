@@ -520,15 +520,29 @@ def parse_funding(data: bytes | str, name: str, codes=None, unit_word: str = "un
     return pd.Series(out, dtype=float, name="actual"), problems
 
 
+#: problems a command line lists one by one (the rest are counted)
+FUNDING_PROBLEMS_LISTED = 20
+
+
 def read_funding(data: bytes | str, name: str, codes=None, unit_word: str = "units") -> pd.Series:
-    """:func:`parse_funding`, raising the first problem (with how many more there are) as an IngestError."""
+    """:func:`parse_funding`, raising its problems as one IngestError: a single problem as it is; several listed one
+    a line (line, column and reason), the first :data:`FUNDING_PROBLEMS_LISTED` and a count of the rest."""
     funding, problems = parse_funding(data, name, codes, unit_word)
-    if problems:
+    if len(problems) == 1:
         first = problems[0]
-        more = len(problems) - 1
-        reason = first.reason + (f" (and {more}{'+' if len(problems) >= FUNDING_PROBLEMS_KEPT else ''} more "
-                                 f"problem{'s' if more != 1 else ''})" if more else "")
-        raise IngestError(first.file, reason, row=first.row, column=first.column)
+        raise IngestError(first.file, first.reason, row=first.row, column=first.column)
+    if problems:
+        full = len(problems) >= FUNDING_PROBLEMS_KEPT
+        lines = []
+        for p in problems[:FUNDING_PROBLEMS_LISTED]:
+            where = ", ".join(w for w in (f"line {p.row}" if p.row is not None else "",
+                                          f"column '{p.column}'" if p.column is not None else "") if w)
+            lines.append(f"  {where}: {p.reason}" if where else f"  {p.reason}")
+        rest = len(problems) - len(lines)
+        if rest:
+            lines.append(f"  ... and {rest}{' or more' if full else ''} more problem{'s' if rest != 1 else ''}")
+        count = f"{len(problems)}{' or more' if full else ''}"
+        raise IngestError(name, f"{count} problems in the funding file:\n" + "\n".join(lines))
     return funding
 
 
@@ -554,26 +568,45 @@ def _shared_data(data_dir: str | Path | None) -> Path:
     return path
 
 
-def read_census_age_sex(path: str | Path) -> pd.DataFrame:
-    """Census 2021 population by sex and broad band per local authority 2021 (``geo/areas/census2021-age-sex-
-    ltla21.csv``), indexed by ``ltla21_code``, with the older bands **rebuilt as 65 and over**.
+#: ONS mid-2020 single-year-of-age estimates by local authority 2021 (humaniverse/demographr), beside the Census file
+MID2020_SINGLE_YEAR = "population-mid2020-ltla21-single-year-of-age.csv"
 
-    Defect in the file (do not trust its ``older_*`` columns): the R script that built it (humaniverse/demographr,
-    ``data-raw/age_gender_ltla21_ew.R``, see geo/MANIFEST.md) has a stray comma after the 65-74 term of
-    ``older_females`` and ``older_males``, so those columns hold ages 65-74 only and everyone 75 and over is
-    dropped: the six bands sum to 52.23m of England's 56.49m (Hartlepool E06000001: 85,360 of 92,347). Fix: the
-    older band is the remainder ``total_<sex> - younger_<sex> - working_age_<sex>`` (younger = 0-15, working age
-    = 16-64 in the script; their shares, 19.6% and 63.0% of England, are close to ONS mid-2020 0-15 and 16-64,
-    19.2% and 62.3%). England's 65+ share then comes out 17.4% against Census 2021's 18.4%: the same script also
-    adds "Aged under 1 year" to "Aged 4 years and under", which already holds it, so the younger band counts the
-    under-ones twice (about 1% of the population) and the remainder is short by as much. That part cannot be
-    undone from this file (it holds no under-one count) and is documented in docs/methods/design-allocation.md."""
+
+def read_census_age_sex(path: str | Path, single_year: str | Path | None = None) -> pd.DataFrame:
+    """Census 2021 population by sex and broad band per local authority 2021 (``geo/areas/census2021-age-sex-
+    ltla21.csv``), indexed by ``ltla21_code``, with the bands **rebuilt** as 0-15, 16-64 and 65 and over.
+
+    Two defects in the file, both in the R script that built it (humaniverse/demographr,
+    ``data-raw/age_gender_ltla21_ew.R``; geo/MANIFEST.md), from Census 2021 table TS009 whose age categories nest
+    (single years inside five-year groups):
+
+    1. ``older_females``/``older_males`` hold ages 65-74 only: a stray comma after the 65-74 term drops everyone
+       75 and over, so the six bands sum to 52.23m of England's 56.49m (Hartlepool E06000001: 85,360 of 92,347).
+       Fix: the older band is the remainder ``total_<sex> - younger_<sex> - working_age_<sex>``.
+    2. ``younger_*`` adds "Aged under 1 year" to "Aged 4 years and under", which already holds it: the under-ones
+       are counted twice (about 1% of the population), which would leave the remainder 1 point short (England
+       17.4% aged 65+ against Census 2021's 18.4%). The file holds no under-one count, so it is estimated: each
+       authority's share aged 0 in the ONS mid-2020 single-year estimates (``single_year``, by default the file
+       beside ``path``) times the Census total of each sex, taken off ``younger_*`` before the remainder.
+
+    Checked for England against the mid-2020 estimates: 0-15 18.5% (mid-2020 19.2%), 16-64 63.0% (62.3%), 65+
+    18.45% (18.5%; ONS: Census 2021 18.4%). Without the single-year file only fix 1 is applied."""
+    path = Path(path)
     age = pd.read_csv(path).set_index("ltla21_code")
+    single = Path(single_year) if single_year is not None else path.with_name(MID2020_SINGLE_YEAR)
+    under_one_share = pd.Series(0.0, index=age.index)
+    if single.is_file():
+        mid = pd.read_csv(single, usecols=["ltla21_code", "total_population", "0"]).set_index("ltla21_code")
+        share = mid["0"] / mid["total_population"]
+        national = mid["0"].sum() / mid["total_population"].sum()
+        under_one_share = share.reindex(age.index).fillna(national)
     for sex in ("females", "males"):
-        rest = age[f"total_{sex}"] - age[f"younger_{sex}"] - age[f"working_age_{sex}"]
-        if (rest < age[f"older_{sex}"]).any():
-            raise IngestError(str(path), f"older_{sex}: total - younger - working age is below the 65-74 count; "
+        younger = age[f"younger_{sex}"] - (under_one_share * age[f"total_{sex}"]).round()
+        rest = age[f"total_{sex}"] - younger - age[f"working_age_{sex}"]
+        if (rest < age[f"older_{sex}"]).any() or (younger < 0).any():
+            raise IngestError(str(path), f"older_{sex}: the rebuilt 65+ band is below the file's 65-74 count; "
                                          "the file is not the one the fix was written for")
+        age[f"younger_{sex}"] = younger
         age[f"older_{sex}"] = rest
     return age
 

@@ -102,7 +102,10 @@ def _load_areas_cached(kind: str, geo_dir: str, nhs_dir: str) -> Areas:
     lsoa = pd.read_csv(geo / "areas/lsoa21-centroid-population.csv")
     imd = pd.read_csv(nhs / "imd/imd2025_england_lsoa21.csv", usecols=["lsoa21_code", "IMD_score"])
     lsoa = lsoa.merge(imd, on="lsoa21_code", how="left")
-    age = pd.read_csv(geo / "areas/census2021-age-sex-ltla21.csv")
+    from partnering.design.allocation import read_census_age_sex
+
+    # the file's older_* columns hold 65-74 only (an upstream defect): read_census_age_sex rebuilds 65+
+    age = read_census_age_sex(geo / "areas/census2021-age-sex-ltla21.csv").reset_index()
     age["ltla24_code"] = age["ltla21_code"].map(LTLA21_TO_24).fillna(age["ltla21_code"])
     age = age.groupby("ltla24_code")[["total_population", "older_females", "older_males"]].sum()
     pct65 = 100 * (age["older_females"] + age["older_males"]) / age["total_population"]
