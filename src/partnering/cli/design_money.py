@@ -163,7 +163,8 @@ def register(design: typer.Typer) -> None:
         if result.pace:
             console.print(f"Pace of change: mean |distance from target| {result.pace['mean_abs_distance_before']:.1%}"
                           f" -> {result.pace['mean_abs_distance_after']:.1%}")
-        cols = [c for c in ("code", "population", "deprivation", "target_gbp", "actual", "distance_from_target",
+        cols = [c for c in ("code", "population", "deprivation", "target_gbp", "target_at_actual_gbp", "actual",
+                            "distance_from_target",
                             "share_p05", "share_p95") if c in table]
         print_frame(table[cols], max_rows=rows)
         for w in result.warnings:

@@ -180,5 +180,9 @@ def test_the_command_line_refuses_a_bad_file_naming_line_and_column(tmp_path, sh
     f.write_text("code,actual\nE06000001,100\nE06000002,lots\nE06000003,-1\n", encoding="utf-8")
     out = CliRunner().invoke(app, ["design", "allocation", "--units", "areas", "--budget", "1e9", "--actual", str(f)])
     assert isinstance(out.exception, IngestError)
-    assert str(out.exception).endswith("line 3, column 'actual': 'lots' is not an amount of money (write 125000 or "
-                                       "£125,000) (and 1 more problem)")
+    # every problem, one a line with its line, column and reason (the page lists them all too; the command line
+    # used to give the first and "(and 1 more problem)")
+    assert str(out.exception).splitlines() == [
+        f"{f}: 2 problems in the funding file:",
+        "  line 3, column 'actual': 'lots' is not an amount of money (write 125000 or £125,000)",
+        "  line 4, column 'actual': '-1': funding must be a finite amount of 0 or more"]

@@ -156,8 +156,23 @@ def test_funding_file_problems_name_line_column_and_reason():
     assert [(p.row, p.column) for p in problems] == [(2, "funding"), (3, "funding"), (4, "funding")]
     assert problems[0].reason == "'inf': funding must be a finite amount of 0 or more"
     assert problems[2].reason == "no amount"
-    with pytest.raises(IngestError, match=r"^f\.csv, line 2, column 'funding': 'inf'.*\(and 2 more problems\)$"):
+    # every problem, each with its line, column and reason (the old message gave the first "and 2 more problems")
+    with pytest.raises(IngestError) as info:
         read_funding(text, "f.csv")
+    assert info.value.user_message().splitlines() == [
+        "f.csv: 3 problems in the funding file:",
+        "  line 2, column 'funding': 'inf': funding must be a finite amount of 0 or more",
+        "  line 3, column 'funding': 'nan': funding must be a finite amount of 0 or more",
+        "  line 4, column 'funding': no amount"]
+    many = "code,funding\n" + "".join(f"A{i},x\n" for i in range(25))
+    with pytest.raises(IngestError) as info:
+        read_funding(many, "m.csv")
+    lines = info.value.user_message().splitlines()
+    assert lines[0] == "m.csv: 25 problems in the funding file:" and len(lines) == 22
+    assert lines[1].startswith("  line 2, column 'funding': 'x' is not an amount")
+    assert lines[-1] == "  ... and 5 more problems"
+    with pytest.raises(IngestError, match=r"^f\.csv, line 2, column 'funding': no amount$"):
+        read_funding("code,funding\nA1,\n", "f.csv")
     assert parse_funding(b"", "e.csv")[1][0].reason == "the file is empty"
     assert parse_funding("code,funding\n", "h.csv")[1][0].reason == "the file has a header but no rows of funding"
 

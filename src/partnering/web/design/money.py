@@ -485,15 +485,18 @@ def area_table(frame: pd.DataFrame, result, units: str) -> pd.DataFrame:
         return pd.DataFrame()
     if units == "areas":
         names = frame.set_index("code")["name"]
-        t = u[["code", "population", "target_gbp", "actual", "distance_from_target"]].copy()
+        # the target beside current funding is its share of the same total (distance from target within one year)
+        t = u[["code", "population", "actual", "distance_from_target"]].copy()
+        t["target_gbp"] = u["target_at_actual_gbp"]
         t["name"] = t["code"].map(names)
         if "funding_per_weighted_head" in u:
             t["funding_per_weighted_head"] = u["funding_per_weighted_head"]
         t["deprivation"] = u["deprivation"]
         return t
-    g = u.groupby("ltla24").agg(population=("population", "sum"), target_gbp=("target_gbp", "sum"),
+    g = u.groupby("ltla24").agg(population=("population", "sum"), target_gbp=("target_at_actual_gbp", "sum"),
                                 actual=("actual", "sum"), weighted_population=("weighted_population", "sum"),
                                 practices=("code", "size")).reset_index().rename(columns={"ltla24": "code"})
+    # within one year: the area's target share of the same total as the actual funding (NHS England's measure)
     g["distance_from_target"] = (g["actual"] - g["target_gbp"]) / g["target_gbp"]
     g["funding_per_weighted_head"] = g["actual"] / g["weighted_population"]
     areas = allocation_units("areas").set_index("code")
@@ -678,8 +681,9 @@ def _allocation_response(request: Request, params, funding: pd.Series | None = N
         ctx["funding_text"] = ctx["funding_csv"]
     if "distance_from_target" in u:
         names = frame.set_index("code")["name"] if "name" in frame else None
-        cols = ["code", "population", "deprivation", "target_gbp", "actual", "distance_from_target"]
-        ranked = u[cols].assign(name=u["code"].map(names) if names is not None else u["code"])
+        cols = ["code", "population", "deprivation", "actual", "distance_from_target"]
+        ranked = u[cols].assign(name=u["code"].map(names) if names is not None else u["code"],
+                                target_gbp=u["target_at_actual_gbp"])  # target share of the same total
         ctx["over"] = records(ranked.nlargest(TABLE_ROWS, "distance_from_target"))
         ctx["under"] = records(ranked.nsmallest(TABLE_ROWS, "distance_from_target"))
         if result.pace:
@@ -722,7 +726,8 @@ async def allocation_with_funding(request: Request, user: CurrentUser = Depends(
 
 #: the download's columns, in order (those the allocation has)
 DOWNLOAD_COLUMNS = ("code", "name", "sub_icb", "icb", "ltla24", "population", "weighted_population", "need_index",
-                    "deprivation", "target_share", "target_gbp", "actual", "distance_from_target",
+                    "deprivation", "target_share", "target_gbp", "target_at_actual_gbp", "actual",
+                    "distance_from_target",
                     "funding_per_weighted_head", "next_year_gbp", "next_distance_from_target", "share_p05",
                     "share_p95", "share_spread")
 
