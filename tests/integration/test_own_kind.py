@@ -58,3 +58,16 @@ def test_an_ambulance_trust_is_assessed_among_ambulance_trusts(ambulance_store):
     # kinds the caller names win: among acute trusts this store has nothing to assess, and says so
     with pytest.raises(NotFoundError, match="no observations for the organisations to assess"):
         assess_own_kind(ambulance_store, "RX9", ["acute_trust"])
+
+
+def test_the_board_pack_of_an_ambulance_trust_without_context_says_why_it_has_no_partners(ambulance_store, tmp_path):
+    # what `partnering report RX9` does: no catchment context is loaded, so no partners can be matched; the pack is
+    # still written and says why instead of failing
+    from partnering.report.performance import pack_extras, write_report
+
+    a = assess_own_kind(ambulance_store, "RX9")
+    extras = pack_extras(ambulance_store, a, "RX9")
+    assert extras.partners is None and "context" in extras.partners_reason
+    html = write_report(a, "RX9", tmp_path / "rx9.html", extras).read_text()
+    assert "East Midlands Ambulance Service NHS Trust" in html
+    assert "Ambulance Category 2 (emergency) mean response time" in html

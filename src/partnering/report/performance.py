@@ -457,7 +457,7 @@ def pack_extras(engine, a: Assessment, org: str) -> PackExtras:
     reason = ""
     try:
         partners = service.partner_candidates(engine, org, assessment=a)
-    except NotFoundError as exc:
+    except (NotFoundError, ValidationError) as exc:  # e.g. no catchment context to match on: the pack says why
         partners, reason = None, exc.user_message()
     names = dict(zip(a.flags["org_code"], a.flags["org_name"]))
     if peers is not None and not peers.empty and "peer_code_name" not in peers.columns:
