@@ -49,6 +49,28 @@ from partnering.appraise.defaults import Defaults, load_defaults
 from partnering.appraise.mcda import CRITERIA
 from partnering.errors import NotFoundError
 
+#: the largest operating income a case accepts for one NHS organisation (GBP a year): GBP 10bn.  The largest NHS
+#: trusts' operating income is about GBP 2-3bn a year (trust annual accounts 2023/24, e.g. Manchester University NHS
+#: Foundation Trust and Barts Health NHS Trust; NHS Providers' sector summaries); a figure above GBP 10bn is almost
+#: certainly pounds typed where millions were meant (212,000,000 "million" is GBP 212 trillion), so it is refused.
+MAX_TURNOVER_GBP = 10e9
+
+
+def check_turnover(turnover_gbp: float | None) -> None:
+    """Refuse an operating income (GBP a year) that is not positive or not plausible for one NHS organisation
+    (:data:`MAX_TURNOVER_GBP`)."""
+    from partnering.errors import ValidationError
+
+    if turnover_gbp is None:
+        return
+    if not turnover_gbp > 0:
+        raise ValidationError(f"turnover must be a positive amount of GBP, got {turnover_gbp!r}")
+    if turnover_gbp > MAX_TURNOVER_GBP:
+        raise ValidationError(
+            f"turnover GBP {turnover_gbp:,.0f} a year is more than GBP 10bn: the largest NHS trusts' income is about "
+            "GBP 2-3bn. Give it in GBP a year, like 450000000 for GBP 450m.")
+
+
 #: placeholder MCDA scores (0-100) by option kind, for a panel to replace; ordered as mcda.CRITERIA. The pattern
 #: follows the evidence in defaults.toml: mergers deliver late (Fulop), carry the heaviest governance load and are
 #: the CMA's concern for access and choice; buddying starts fast (Keogh).
@@ -208,10 +230,7 @@ def prefill_case(engine, org_code: str, *, assessment=None, price_base_year: int
     if code in attrs.index and "catchment_population" in attrs.columns:
         v = attrs.loc[code, "catchment_population"]
         population = None if pd.isna(v) else float(v)
-    if turnover_gbp is not None and not turnover_gbp > 0:
-        from partnering.errors import ValidationError
-
-        raise ValidationError(f"turnover must be a positive amount of GBP, got {turnover_gbp!r}")
+    check_turnover(turnover_gbp)
     turnover = float(turnover_gbp) if turnover_gbp is not None else float(d.value("organisation.turnover_gbp"))
     per_point = float(d.value("value_of_improvement.per_point_per_100k"))
     points = gap_points(gaps)

@@ -79,7 +79,7 @@ def new(
     turnover: Annotated[float | None, typer.Option(
         "--turnover", help="The organisation's operating income, GBP million a year, from its annual accounts "
                            "(no table of trust income is held; without it a GBP 450m placeholder is used and the "
-                           "case says so).")] = None,
+                           "case says so). At most 10000 (GBP 10bn).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a pre-filled decision case for a real organisation: gaps from measure, partners from match, defaults
@@ -95,8 +95,14 @@ def new(
     path = Path(out)
     if path.exists() and not force:
         raise ValidationError(f"{out} exists: choose another --out or add --force")
-    if turnover is not None and not turnover > 0:
-        raise ValidationError(f"--turnover {turnover:g}: give the operating income in GBP million, like 450")
+    if turnover is not None:
+        from partnering.appraise.prefill import MAX_TURNOVER_GBP
+
+        if not turnover > 0 or turnover * 1e6 > MAX_TURNOVER_GBP:
+            raise ValidationError(
+                f"--turnover {turnover:,.6g}: give the operating income in GBP million, like 450 for GBP 450m "
+                f"(at most {MAX_TURNOVER_GBP / 1e6:,.0f}, GBP 10bn: the largest NHS trusts' income is about "
+                "GBP 2-3bn)")
     case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage,
                         turnover_gbp=None if turnover is None else turnover * 1e6)
     header = (
@@ -164,7 +170,7 @@ def _print_result(res, report, xlsx) -> None:
         console.print(f"  {r}")
     for p in res.problems:
         console.print(f"Shortlist: {p}", markup=False)
-    for w in res.case.warnings:
+    for w in res.warnings:  # the case's own and the appraisal's (e.g. an un-rebased QALY value), as --json gives
         console.print(f"Note: {w}", markup=False)
     for out in (report, xlsx):
         if out:

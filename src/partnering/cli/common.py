@@ -43,7 +43,9 @@ def progress() -> Progress:
     )
 
 
-def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) -> None:
+def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50, more: str | None = None) -> None:
+    """``df`` as a table of at most ``max_rows`` rows; past that a line says how many more, and ``more`` (the
+    command's own way to see them, e.g. "use --rows or --output") where the command has one."""
     import pandas as pd
     from rich.table import Table
 
@@ -55,4 +57,5 @@ def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50) 
                         (f"{v:,.2f}" if isinstance(v, float) else str(v)) for v in row])
     console.print(table)
     if len(df) > max_rows:
-        console.print(f"... {len(df) - max_rows:,} more rows (use --limit or export)")
+        console.print(f"... {len(df) - max_rows:,} more rows not shown" + (f" ({more})" if more else ""),
+                      markup=False)

@@ -166,6 +166,7 @@ def register(design: typer.Typer) -> None:
         cols = [c for c in ("code", "population", "deprivation", "target_gbp", "target_at_actual_gbp", "actual",
                             "distance_from_target",
                             "share_p05", "share_p95") if c in table]
-        print_frame(table[cols], max_rows=rows)
+        print_frame(table[cols], max_rows=rows,
+                    more="use --rows to list more, or --output FILE.csv to write every unit's row")
         for w in result.warnings:
             console.print(f"[yellow]Warning:[/] {w}")

@@ -46,6 +46,7 @@ from partnering.appraise.case import (
 )
 from partnering.appraise.mcda import CRITERIA, CRITERION_LABELS
 from partnering.appraise.model import CATEGORIES
+from partnering.appraise.prefill import MAX_TURNOVER_GBP
 from partnering.appraise.saved import get_case, list_cases, save_case, update_case
 from partnering.errors import AccessDenied, IngestError, NotFoundError, ValidationError
 from partnering.web import services
@@ -349,6 +350,10 @@ async def new_case(request: Request, user: CurrentUser = Depends(page_user)):
             turnover = float("nan")
         if not turnover > 0:
             errors.append({"text": "Turnover must be a positive number of £ million, like 450", "href": "#turnover"})
+        elif turnover > MAX_TURNOVER_GBP:
+            errors.append({"text": "Turnover must be in £ million and at most 10,000 (£10bn): the largest NHS "
+                                   "trusts' income is about £2,000 to £3,000 million. Enter 450 for £450 million",
+                           "href": "#turnover"})
     if not errors:
         try:
             require_edit(user, form["org_code"] or None)
@@ -919,8 +924,10 @@ class PrefillIn(BaseModel):
                           examples=["ZA1"])
     stage: Literal["SOC", "OBC", "FBC"] = "SOC"
     price_base_year: int | None = Field(None, ge=1990, le=2100, description="Default: this year")
-    turnover_gbp: float | None = Field(None, gt=0, description="The organisation's operating income, GBP a year, "
-                                       "from its annual accounts (default: a GBP 450m placeholder, with a warning)")
+    turnover_gbp: float | None = Field(None, gt=0, le=MAX_TURNOVER_GBP,
+                                       description="The organisation's operating income, GBP a year (not million), "
+                                       "from its annual accounts; at most GBP 10bn, the largest NHS trusts' being "
+                                       "about GBP 2-3bn (default: a GBP 450m placeholder, with a warning)")
     save: bool = Field(False, description="Store the case too (analysts of the organisation, or admins)")
 
 

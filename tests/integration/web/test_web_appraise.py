@@ -474,3 +474,15 @@ def test_openapi_declares_the_appraise_operations(app):
     body = paths["/api/v1/appraise/cases"]["post"]["requestBody"]["content"]
     assert {"application/json", "text/plain"} <= set(body)
     assert not any(p.startswith("/appraise") for p in paths)  # pages stay out of the API schema
+
+
+def test_turnover_beyond_any_nhs_organisation_is_refused_on_the_form_and_the_api(app, analyst, api_a):
+    # pounds typed where £ million are asked: 212,000,000 "million" is £212 trillion (the largest trusts: ~£2-3bn)
+    token = csrf_of(analyst.get("/appraise/new").text)
+    r = analyst.post("/appraise/new", data={"csrf_token": token, "start": "prefill", "org_code": ORG_A,
+                                            "stage": "SOC", "turnover": "212000000"}, follow_redirects=False)
+    assert r.status_code == 400 and 'href="#turnover"' in r.text and "at most 10,000" in r.text
+    r = api_a.post("/api/v1/appraise/prefill", json={"org_code": ORG_A, "turnover_gbp": 212e12})
+    assert r.status_code == 422, r.text
+    r = api_a.post("/api/v1/appraise/prefill", json={"org_code": ORG_A, "turnover_gbp": 2.5e9})
+    assert r.status_code == 200 and "as given" in r.json()["warnings"][0]
