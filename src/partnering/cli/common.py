@@ -43,6 +43,25 @@ def progress() -> Progress:
     )
 
 
+def standard_shown(national: float | None, constitutional: float | None = None) -> str:
+    """An indicator's standard as the tables show it: the national (operational) standard, and the constitutional
+    one beside it where it differs; a constitutional standard alone (say the 95% for A&E types 2 and 3-4, which have
+    no standard of their own) is shown "for reference", as the catalogue's ``standard_name`` says."""
+    def num(v) -> float | None:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return None
+        return None if f != f else f
+
+    n, c = num(national), num(constitutional)
+    if n is None and c is None:
+        return ""
+    if n is None:
+        return f"{c:g} (constitutional, for reference)"
+    return f"{n:g}" if c is None or c == n else f"{n:g} (constitutional {c:g})"
+
+
 def print_frame(df: pd.DataFrame, title: str | None = None, max_rows: int = 50, more: str | None = None) -> None:
     """``df`` as a table of at most ``max_rows`` rows; past that a line says how many more, and ``more`` (the
     command's own way to see them, e.g. "use --rows or --output") where the command has one."""

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from partnering.cli.common import console, engine, err, print_frame, progress, state
+from partnering.cli.common import console, engine, err, print_frame, progress, standard_shown, state
 from partnering.errors import PartneringError, ValidationError
 
 
@@ -161,10 +161,16 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def indicators() -> None:
         """List the indicators with units, improvement direction, standard and source."""
+        from partnering.indicators.catalogue import load_catalogue
         from partnering.store import repository as repo
 
         df = repo.indicators_frame(engine())  # a read: opening the store syncs the catalogue (store.db)
-        print_frame(df[["code", "name", "unit", "improvement_direction", "national_standard", "source"]],
+        # the store holds the national standard; the catalogue adds the constitutional one (a reference line where
+        # an indicator has no standard of its own, e.g. A&E types 2 and 3-4)
+        cat = load_catalogue()
+        df = df.assign(standard=[standard_shown(n, getattr(cat.get(c), "constitutional_standard", None))
+                                 for c, n in zip(df["code"], df["national_standard"])])
+        print_frame(df[["code", "name", "unit", "improvement_direction", "standard", "source"]],
                     f"{len(df)} indicators", 200)
 
     @app.command()

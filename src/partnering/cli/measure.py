@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from partnering.cli.common import console, engine, print_frame
+from partnering.cli.common import console, engine, print_frame, standard_shown
 from partnering.errors import ValidationError
 
 #: What ``assess --out`` writes, by the file's extension.
@@ -62,7 +62,15 @@ def register(app: typer.Typer) -> None:
             if f.get("good_practice"):
                 console.print(f"Good practice to protect: {f['good_practice']}")
             icons, notes = _limits_shown(o["icons"])
-            print_frame(icons[["indicator_name", "latest_period", "latest_value", "mean", "lpl", "upl", "target",
+            # the target assurance is judged against, with the constitutional standard beside it (alone, "for
+            # reference", where the indicator has no standard of its own: A&E types 2 and 3-4)
+            from partnering.indicators.catalogue import load_catalogue
+
+            cat = load_catalogue()
+            icons = icons.assign(standard=[
+                standard_shown(t, getattr(cat.get(c), "constitutional_standard", None))
+                for c, t in zip(icons["indicator"], icons["target"])])
+            print_frame(icons[["indicator_name", "latest_period", "latest_value", "mean", "lpl", "upl", "standard",
                                "variation_icon", "assurance_type"]], "Summary icon table", 100)
             for note in notes:
                 console.print(note, highlight=False)

@@ -1,6 +1,7 @@
 """Tester's defects in the appraise CLI: the table output prints the appraisal's own warnings (the un-rebased QALY
 value) as --json does; --turnover refuses a figure no NHS organisation has (pounds typed where millions are asked);
-a table cut short names options that exist."""
+a table cut short names options that exist; `partnering indicators` and `assess` show a constitutional standard
+given for reference (A&E types 2 and 3-4), as the catalogue's standard_name says."""
 
 from __future__ import annotations
 
@@ -72,3 +73,27 @@ def test_cut_short_table_names_real_options():
     with common.console.capture() as cap:
         common.print_frame(df, max_rows=2, more="use --rows to list more, or --output FILE.csv")
     assert "(use --rows to list more, or --output FILE.csv)" in cap.get()
+
+
+def test_a_reference_only_standard_is_shown():
+    from partnering.cli.common import standard_shown
+    from partnering.indicators.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    for code in ("ae_4h_pct_type2", "ae_4h_pct_other"):
+        d = cat[code]
+        assert d.national_standard is None and d.constitutional_standard == 95.0
+        assert "for reference" in d.standard_name
+        assert standard_shown(d.national_standard, d.constitutional_standard) == "95 (constitutional, for reference)"
+    assert standard_shown(78.0, 95.0) == "78 (constitutional 95)"
+    assert standard_shown(96.0, 96.0) == "96" and standard_shown(None, None) == ""
+    assert standard_shown(float("nan"), None) == ""
+
+
+def test_indicators_command_shows_the_reference_standard(tmp_path):
+    from partnering.cli.main import app
+
+    res = CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 's.db'}", "indicators"])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if "ae_4h_pct_type2" in line)
+    assert "95 (constitutional, for reference)" in row
