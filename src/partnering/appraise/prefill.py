@@ -181,10 +181,11 @@ def _option(kind: str, key: str, name: str, n: int, d: Defaults, turnover: float
     ob_type = d.value(f"{k}.optimism_bias_type")
     ob = OptimismBiasIn(mix={ob_type: 1.0}, stage=stage) if ob_type and (running or txs) else None
     scores = dict(zip([c for c, _, _ in CRITERIA], map(float, PLACEHOLDER_SCORES[kind])))
-    src = d.get(f"{k}.benefit_delay_years").source
+    spread = delay_distribution(d, kind) if kind in ("merge", "buy") else None
+    delay_source = spread["source"] if spread else _basis(d, f"{k}.benefit_delay_years")
     return OptionIn(key=key, name=name, kind=kind, form=form, role=role, partner=partner, flows=flows,
                     transaction_costs=txs,
-                    ramp=Ramp(delay_years=delay, ramp_years=ramp_years, source=d.cite(src),
+                    ramp=Ramp(delay_years=delay, ramp_years=ramp_years, source=delay_source,
                               works_duration_uplift=not reference_class) if kind != "bau" else None,
                     optimism_bias=ob, scores=scores,
                     unmonetisable=["staff morale and retention", "organisational reputation"] if kind in (
@@ -202,10 +203,28 @@ def delay_distribution(d: Defaults, kind: str) -> dict | None:
     spread = d.get(f"kinds.{kind}.{part}")
     if not spread.has_range:
         return None
-    after = float(d.value(f"kinds.{kind}.benefit_delay_years", 0.0) or 0.0)
+    after_path = f"kinds.{kind}.benefit_delay_years"
+    after = float(d.value(after_path, 0.0) or 0.0)
+    first, then = _basis(d, f"kinds.{kind}.{part}"), _basis(d, after_path)
+    stage = {"completion_years": "Completion", "procurement_years": "Procurement"}[part]
+    source = (f"{stage} {float(spread.low):g} to {float(spread.high):g} years (most likely {float(spread.value):g}): "
+              f"{first}; then {_years(after)} before benefits start: " + ("the same basis" if then == first else then))
     return {"low": float(spread.low) + after, "mode": float(spread.value) + after, "high": float(spread.high) + after,
-            "source": f"{d.cite(spread.source)} (range of {part}) + {d.cite(f'kinds.{kind}.benefit_delay_years')} "
-                      f"({after:g} years after)"}
+            "source": source}
+
+
+def _years(x: float) -> str:
+    return f"{x:g} year" + ("" if x == 1 else "s")
+
+
+def _basis(d: Defaults, path: str) -> str:
+    """Where a default comes from, honestly: its reference where the figure is in the source (basis ``evidence``);
+    "a judgement, informed by ..." where the source only informs a judgement (basis ``judgement``)."""
+    leaf = d.get(path)
+    ref = d.cite(leaf.source).rstrip(". ")
+    if leaf.basis == "judgement":
+        return "a judgement" + (f", informed by {ref}" if ref else "")
+    return ref or leaf.basis
 
 
 def prefill_case(engine, org_code: str, *, assessment=None, price_base_year: int | None = None, k: int = 5,
