@@ -208,7 +208,8 @@ def delay_distribution(d: Defaults, kind: str) -> dict | None:
     first, then = _basis(d, f"kinds.{kind}.{part}"), _basis(d, after_path)
     stage = {"completion_years": "Completion", "procurement_years": "Procurement"}[part]
     source = (f"{stage} {float(spread.low):g} to {float(spread.high):g} years (most likely {float(spread.value):g}): "
-              f"{first}; then {_years(after)} before benefits start: " + ("the same basis" if then == first else then))
+              f"{first}; then {_years(after)} before benefits start" + (", on the same basis" if then == first
+                                                                        else f": {then}"))
     return {"low": float(spread.low) + after, "mode": float(spread.value) + after, "high": float(spread.high) + after,
             "source": source}
 

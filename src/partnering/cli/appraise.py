@@ -100,7 +100,7 @@ def new(
 
         if not turnover > 0 or turnover * 1e6 > MAX_TURNOVER_GBP:
             raise ValidationError(
-                f"--turnover {turnover:,.6g}: give the operating income in GBP million, like 450 for GBP 450m "
+                f"--turnover {turnover:,.15g}: give the operating income in GBP million, like 450 for GBP 450m "
                 f"(at most {MAX_TURNOVER_GBP / 1e6:,.0f}, GBP 10bn: the largest NHS trusts' income is about "
                 "GBP 2-3bn)")
     case = prefill_case(engine(), org, price_base_year=price_base_year, stage=stage,

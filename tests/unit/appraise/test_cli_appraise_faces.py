@@ -59,7 +59,8 @@ def test_cli_turnover_in_millions_is_checked_before_the_store(tmp_path):
     res = CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 'none.db'}", "appraise", "new", "--org", "ZN4",
                                    "--out", str(tmp_path / "c.toml"), "--turnover", "212000000"])
     assert res.exit_code != 0 and isinstance(res.exception, ValidationError)
-    assert "GBP million" in str(res.exception) and "10bn" in str(res.exception)
+    assert "--turnover 212,000,000: give the operating income in GBP million" in str(res.exception)
+    assert "10bn" in str(res.exception)
     assert not (tmp_path / "c.toml").exists() and not (tmp_path / "none.db").exists()
 
 

@@ -20,7 +20,7 @@ def test_buy_delay_is_a_judgement_informed_by_the_psr_named_once():
     assert src.startswith("Procurement 0.5 to 1.5 years (most likely 0.75): a judgement, informed by The Health Care "
                           "Services (Provider Selection Regime) Regulations 2023")
     assert src.count("Provider Selection Regime") == 1 and "1 years" not in src and ".;" not in src
-    assert src.endswith("then 1 year before benefits start: the same basis")
+    assert src.endswith("then 1 year before benefits start, on the same basis")
     assert "judgement" in d.get("kinds.buy.procurement_years").note
     buy = _option("buy", "buy", "Buy", 10, d, 450e6, 1e6, "SOC", "alternative", form="independent_sector")
     assert buy.ramp.source == src and buy.ramp.delay_years == 1.75
