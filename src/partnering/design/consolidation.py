@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from partnering.appraise.prefill import MAX_TURNOVER_GBP  # the plausible ceiling, with its source
 from partnering.errors import ValidationError
 
 FORMS = ("merger", "group")
@@ -365,6 +366,10 @@ def consolidation_savings(trusts: list[str] | tuple[str, ...], turnover: Turnove
     for code, v in given.items():
         if not np.isfinite(v) or v <= 0:
             raise ValidationError(f"consolidation: turnover of {code} must be a positive number of GBP")
+        if v > MAX_TURNOVER_GBP:
+            raise ValidationError(f"consolidation: turnover of {code}, GBP {v:,.0f} a year, is more than GBP 10bn: "
+                                  "the largest NHS trusts' income is about GBP 2-3bn; give GBP a year, like "
+                                  "450000000 for GBP 450m")
     placeholder = params["reference_turnover_gbp"].value
     turn = {c: given.get(c, placeholder) for c in codes}
     supplied = {c: c in given for c in codes}

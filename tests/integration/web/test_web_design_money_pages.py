@@ -99,6 +99,14 @@ def test_consolidation_form_errors_are_summarised_and_linked(viewer):
     assert 'id="turnover-1-error"' in r.text
 
 
+def test_consolidation_form_refuses_a_turnover_no_nhs_trust_has(viewer):
+    # pounds typed where £ million are asked: 212,000,000 "million" is £212 trillion (largest trusts: ~£2-3bn)
+    r = viewer.get("/design/money/consolidation?trust=ZA1&turnover=212000000&trust=ZA2&turnover=450&form=merger")
+    assert r.status_code == 400
+    summary = re.search(r'class="nhsuk-error-summary".*?</ul>', r.text, re.S).group(0)
+    assert 'href="#turnover-1"' in summary and "at most 10,000" in summary
+
+
 def test_viewer_sees_no_add_to_case_form(viewer):
     r = viewer.get("/design/money/consolidation?trust=ZA1&trust=ZA2")
     assert r.status_code == 200

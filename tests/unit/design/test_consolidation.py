@@ -74,6 +74,7 @@ def test_placeholder_turnover_is_said():
     (["A", "A"], None, "twice"),
     (["A", "B"], {"C": 1e8}, "not in the grouping"),
     (["A", "B"], {"A": -5}, "positive"),
+    (["A", "B"], {"A": 212e12}, "more than GBP 10bn"),  # millions typed as pounds: no NHS trust has that income
 ])
 def test_bad_groupings_are_refused(trusts, turnover, msg):
     with pytest.raises(ValidationError, match=msg):

@@ -26,6 +26,7 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
+from partnering.appraise.prefill import MAX_TURNOVER_GBP
 from partnering.errors import AccessDenied, ValidationError
 from partnering.web import services
 from partnering.web.auth import CurrentUser
@@ -192,6 +193,10 @@ def consolidation_form(trusts: list[str], turnovers: list[str], form: str,
             v = _gbp_millions(turn)
             if v is None or v <= 0:
                 errors.append({"text": f"Row {i}: turnover must be a positive number of £ million, like 450",
+                               "href": f"#turnover-{i}"})
+            elif v * 1e6 > MAX_TURNOVER_GBP:
+                errors.append({"text": f"Row {i}: turnover must be in £ million and at most 10,000 (£10bn): the "
+                                       "largest NHS trusts' income is about £2,000 to £3,000 million",
                                "href": f"#turnover-{i}"})
             else:
                 turnover[code] = v * 1e6
