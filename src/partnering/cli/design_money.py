@@ -27,6 +27,23 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, float]:
     return out
 
 
+#: how the allocation table prints each column (the CSV/JSON keep the raw numbers): heads and money whole,
+#: distance from target and shares of the budget as percentages
+_FORMATS = {
+    "population": "{:,.0f}", "deprivation": "{:.1f}", "target_gbp": "{:,.0f}", "target_at_actual_gbp": "{:,.0f}",
+    "actual": "{:,.0f}", "distance_from_target": "{:+.1%}", "share_p05": "{:.2%}", "share_p95": "{:.2%}",
+}
+
+
+def _shown(frame):
+    """The allocation table as text for the terminal (blank where a value is missing)."""
+    out = frame.copy()
+    for col, fmt in _FORMATS.items():
+        if col in out:
+            out[col] = [fmt.format(v) if v == v and v is not None else "" for v in out[col]]
+    return out
+
+
 def register(design: typer.Typer) -> None:
     """Add this tool's commands to the `design` group."""
 
@@ -166,7 +183,7 @@ def register(design: typer.Typer) -> None:
         cols = [c for c in ("code", "population", "deprivation", "target_gbp", "target_at_actual_gbp", "actual",
                             "distance_from_target",
                             "share_p05", "share_p95") if c in table]
-        print_frame(table[cols], max_rows=rows,
+        print_frame(_shown(table[cols]), max_rows=rows,
                     more="use --rows to list more, or --output FILE.csv to write every unit's row")
         for w in result.warnings:
             console.print(f"[yellow]Warning:[/] {w}")
