@@ -52,24 +52,40 @@ def _number(x) -> float | None:
     return None if np.isnan(f) else f
 
 
+#: how far a published ratio may sit from its figures' exact ratio and still be taken as that ratio: 0.0005 of the
+#: scale, i.e. a percentage given to one decimal place (as NHS England's files and most uploads give them) is 0.05
+#: points from the exact one at most
+RATIO_TOLERANCE = 0.0005
+
+
+def _scale_of(value: float, ratio: float) -> float | None:
+    """The scale ``s`` of :data:`RATIO_SCALES` with ``value`` = ``ratio`` x ``s`` (exactly, or rounded to a tenth of
+    a per cent of the scale), else None."""
+    return next((s for s in RATIO_SCALES if abs(value - ratio * s) <= max(1e-6, RATIO_TOLERANCE) * s), None)
+
+
 def recompute_ratio(value, numerator, denominator, rounded_numerator, rounded_denominator):
-    """``value`` (a ratio of ``numerator`` over ``denominator``, times a scale in :data:`RATIO_SCALES`) recomputed
-    from the rounded figures, so the published value cannot be used to undo the rounding.  ``value`` unchanged
-    where neither figure changed, where a figure is missing, or where ``value`` is not such a ratio of them (say a
-    median with counts beside it): nothing about the rounded figures can be read back from it then."""
+    """``value`` (a ratio of ``numerator`` over ``denominator`` or its complement, times a scale in
+    :data:`RATIO_SCALES`, exact or rounded to one decimal place of a percentage) recomputed from the rounded figures,
+    so the published value cannot be used to undo the rounding.  ``value`` unchanged where neither figure changed,
+    where a figure is missing (a suppressed figure: the caller withholds the value) or where the numerator or
+    denominator is zero (zero is not rounded; a ratio over zero has nothing to recompute).  Where a figure was
+    rounded and ``value`` is not a ratio of the exact figures that can be recomputed (say a breach percentage
+    given to two decimals, or a value of another kind beside counts), it is withheld (:data:`SUPPRESSED`): left
+    as it was, it could single out the exact figures the rounding hides."""
     v, n0, d0 = _number(value), _number(numerator), _number(denominator)
     n1, d1 = _number(rounded_numerator), _number(rounded_denominator)
     if v is None or None in (n0, d0, n1, d1) or (n0 == n1 and d0 == d1):
         return value
     if n0 == 0 or d0 == 0:  # 0 over anything stays 0 (zero is not rounded); x/0 has no ratio to recompute
         return value
-    k = v * d0 / n0
-    scale = next((s for s in RATIO_SCALES if abs(k - s) <= 1e-6 * s), None)
-    if scale is None:
-        return value
-    if d1 == 0:
-        return None
-    return n1 / d1 * scale
+    scale = _scale_of(v, n0 / d0)
+    if scale is not None:
+        return None if d1 == 0 else n1 / d1 * scale
+    scale = _scale_of(v, 1.0 - n0 / d0)  # the complement: e.g. % over 4 hours beside the count within 4 hours
+    if scale is not None:
+        return None if d1 == 0 else (d1 - n1) / d1 * scale
+    return SUPPRESSED
 
 
 def suppress_observations(df: pd.DataFrame, count_indicators: set[str], national_codes: set[str] = frozenset()
@@ -127,7 +143,8 @@ RULES = {
     SMALL_NUMBER_SUPPRESSION: "NHS small-number suppression: counts of 1 to 7 shown as *, other counts rounded to "
                               "the nearest 5, zero stays zero, national figures unsuppressed; a ratio whose "
                               "numerator or denominator is suppressed is withheld, one whose numerator or "
-                              "denominator is rounded is recomputed from the rounded figures",
+                              "denominator is rounded is recomputed from the rounded figures (withheld where "
+                              "it is not such a ratio)",
     DERIVED_SUPPRESSION: "figures Partnering computed from record-level data (partnering compute indicators "
                          "--load), not an NHS England publication: the same NHS small-number suppression",
 }

@@ -51,7 +51,15 @@ def test_suppress_observations_recomputes_too():
 
 
 def test_recompute_ratio_edges():
-    assert recompute_ratio(42.0, 9, 79, 10, 80) == 42.0           # not a ratio of its figures: left alone
+    # not a ratio of its figures that can be recomputed: withheld (left alone it was a leak the review found)
+    assert recompute_ratio(42.0, 9, 79, 10, 80) == SUPPRESSED
+    # a percentage given to one decimal place is still recognised and recomputed (11.4 beside 9/79 singled out 9)
+    assert recompute_ratio(11.4, 9, 79, 10, 80) == pytest.approx(12.5)
+    # the complement (% over 4 hours beside the count within): 70/79 within, 11.39% over -> from 70/80
+    assert recompute_ratio(100 * 9 / 79, 70, 79, 70, 80) == pytest.approx(12.5)
+    assert recompute_ratio(11.39, 70, 79, 70, 80) == pytest.approx(12.5)
+    # a breach percentage given to two decimals that matches neither ratio is withheld
+    assert recompute_ratio(11.47, 70, 79, 70, 80) == SUPPRESSED
     assert recompute_ratio(0.0, 0, 79, 0, 80) == 0.0              # zero stays zero
     assert recompute_ratio(np.nan, 9, 79, 10, 80) is not None     # missing value left missing
     assert np.isnan(recompute_ratio(np.nan, 9, 79, 10, 80))
