@@ -21,7 +21,10 @@ high value and records the option's NPSV: each case uncertainty between its 10th
 every flow it targets); each category no uncertainty covers by +/-20% of its value (a documented default, the
 kind of range the Green Book's sensitivity tests use when there is no evidence for one); the discount rates by
 +/-1 percentage point; each benefit delay between its uncertainty's 10th and 90th percentile, or, with none, by
-+/-1 year (not below zero: a documented default).
++/-1 year (not below zero). The +/-1 year is a judgement, not a published figure: a year is the unit NHS
+business cases plan benefit start dates in, and the reference classes held (King's Fund merger completion 1-5 years,
+Fulop et al.'s two years before savings) show slips of a year or more are common; give the delay a distribution to
+replace it.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ SHIFT_RANGE = (-0.03, 0.20)
 GRID_STEPS = 96
 DEFAULT_SWING = 0.20  # +/-20% where no uncertainty gives a range (documented default, see module docstring)
 DEFAULT_SHIFT = 0.01  # +/-1 percentage point on the discount rates
-DEFAULT_DELAY_SWING = 1.0  # +/-1 year on a benefit delay no uncertainty covers
+DEFAULT_DELAY_SWING = 1.0  # +/-1 year on a benefit delay no uncertainty covers: a judgement (module docstring)
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
 
