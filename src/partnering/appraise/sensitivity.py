@@ -21,10 +21,10 @@ high value and records the option's NPSV: each case uncertainty between its 10th
 every flow it targets); each category no uncertainty covers by +/-20% of its value (a documented default, the
 kind of range the Green Book's sensitivity tests use when there is no evidence for one); the discount rates by
 +/-1 percentage point; each benefit delay between its uncertainty's 10th and 90th percentile, or, with none, by
-+/-1 year (not below zero). The +/-1 year is a judgement, not a published figure: a year is the unit NHS
-business cases plan benefit start dates in, and the reference classes held (King's Fund merger completion 1-5 years,
-Fulop et al.'s two years before savings) show slips of a year or more are common; give the delay a distribution to
-replace it.
++/-1 year (not below zero). The +/-1 year is a judgement, not a published figure: the case's flows are
+yearly (as in the DHSC CIA model), so a year is the step they resolve, and the reference classes held (King's
+Fund merger completion 1-5 years, Fulop et al.'s two years before savings) show slips of a year or more are
+common; give the delay a distribution to replace it.
 """
 
 from __future__ import annotations
