@@ -178,8 +178,9 @@ def register(design: typer.Typer) -> None:
                       f"{s['weighted_population']:,.0f} of {s['population']:,.0f}")
         console.print(result.concentration_reading())
         if result.pace:
-            console.print(f"Pace of change: mean |distance from target| {result.pace['mean_abs_distance_before']:.1%}"
-                          f" -> {result.pace['mean_abs_distance_after']:.1%}")
+            before, after = (result.pace[k] for k in ("mean_abs_distance_before", "mean_abs_distance_after"))
+            console.print("Pace of change: mean |distance from target| "
+                          + " -> ".join("n/a" if v is None else f"{v:.1%}" for v in (before, after)))
         cols = [c for c in ("code", "population", "deprivation", "target_gbp", "target_at_actual_gbp", "actual",
                             "distance_from_target",
                             "share_p05", "share_p95") if c in table]

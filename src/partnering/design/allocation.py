@@ -24,6 +24,7 @@ under a second.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,7 @@ class AllocationResult:
         if "distance_from_target" in u:
             d = u["distance_from_target"]
             out.update({"over_target_5pc": int((d > 0.05).sum()), "under_target_5pc": int((d < -0.05).sum()),
-                        "largest_over": float(d.max()), "largest_under": float(d.min())})
+                        "largest_over": _finite(d.max()), "largest_under": _finite(d.min())})
         return out
 
     def to_dict(self, rows: int | None = None) -> dict[str, Any]:
@@ -334,8 +335,21 @@ def pace_of_change(actual: np.ndarray, target: np.ndarray, budget: float, *, flo
 
 
 def _distance(funding: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(funding - target) / target, 0 where the target is 0."""
-    return np.divide(funding - target, target, out=np.zeros_like(funding), where=target > 0)
+    """(funding - target) / target; NaN (not available) where the target is 0 - as it is for every unit when the
+    funding totals 0, which is no verdict of "on target"."""
+    funding = np.asarray(funding, float)
+    return np.divide(funding - target, target, out=np.full_like(funding, np.nan), where=target > 0)
+
+
+def _finite(x) -> float | None:
+    """A float, or None when it is NaN or infinite (JSON has no NaN)."""
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+#: funding and budget more than this many times apart are flagged (a file in GBP thousands is 1,000x off, in pence
+#: 100x; the 10x line is this project's review rule, a plausibility check rather than a published threshold)
+FUNDING_BUDGET_RATIO_WARNED = 10.0
 
 
 def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | None = None,
@@ -391,6 +405,15 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
         # 2023/24 and 2025/26 allocations), so the verdict does not depend on next year's budget
         u["target_at_actual_gbp"] = share * actual.sum()
         u["distance_from_target"] = _distance(actual, share * actual.sum())
+        total = float(actual.sum())
+        if total <= 0:
+            warnings.append("The current funding totals GBP 0: distance from target is not available (no unit "
+                            "can be on or off a target share of nothing).")
+        elif max(total / budget, budget / total) > FUNDING_BUDGET_RATIO_WARNED:
+            ratio = total / budget
+            times = f"{ratio:,.0f}\u00d7 the" if ratio >= 1 else f"1/{1 / ratio:,.0f} of the"
+            warnings.append(f"The funding file totals \u00a3{total:,.0f}, {times} budget \u00a3{budget:,.0f}: "
+                            "are both in pounds?")
         per_head = np.divide(actual, need, out=np.zeros_like(actual), where=need > 0)
         u["funding_per_weighted_head"] = per_head
         ok = need > 0
@@ -410,8 +433,8 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
                 warnings.append(f"Pace of change: GBP {unspent:,.0f} of the budget is unspent - every unit is at "
                                 f"the growth cap of {max_growth:.1%}; raise the cap or lower the budget.")
             pace = {"floor_growth": floor_growth, "max_growth": max_growth,
-                    "mean_abs_distance_before": float(np.abs(u["distance_from_target"]).mean()),
-                    "mean_abs_distance_after": float(np.abs(u["next_distance_from_target"]).mean())}
+                    "mean_abs_distance_before": _finite(np.abs(u["distance_from_target"]).mean()),
+                    "mean_abs_distance_after": _finite(np.abs(u["next_distance_from_target"]).mean())}
     elif actual_column and actual_column in u.columns:
         warnings.append(f"Some units have no {actual_column!r} funding: distance from target not computed.")
     return AllocationResult(units=u, budget=float(budget), concentration_index=ci_point,
@@ -427,10 +450,22 @@ FUNDING_VALUE_COLUMNS = ("funding", "funding_gbp", "actual", "actual_gbp", "amou
 FUNDING_PROBLEMS_KEPT = 200
 
 
+#: a comma in an amount is read only as a thousands separator: 1 to 3 digits, then groups of exactly three
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+#: why an amount with any other comma is refused (``125,50`` or ``1.234,56`` would otherwise read 100x or 1000x off)
+DECIMAL_COMMA = "decimal comma? write amounts in pounds with a point for decimals, e.g. 1234.56"
+
+
 def _money(text: str) -> float | None:
-    t = text.strip().replace(",", "").replace("\u00a3", "").replace("_", "").replace(" ", "")
+    """An amount in GBP, or None. A comma is accepted only as a thousands separator (1,234,567.89); any other
+    comma (a decimal comma, as in 125,50 or 1.234,56) gives None rather than a figure 100 or 1000 times off."""
+    t = text.strip().replace("\u00a3", "").replace("_", "").replace(" ", "")
     if t.upper().startswith("GBP"):
         t = t[3:]
+    if "," in t:
+        if not _THOUSANDS.fullmatch(t):
+            return None
+        t = t.replace(",", "")
     try:
         v = float(t)
     except ValueError:
@@ -507,7 +542,9 @@ def parse_funding(data: bytes | str, name: str, codes=None, unit_word: str = "un
             problems.append(IngestError(name, "no amount", row=line, column=value_col))
             continue
         value = _money(raw)
-        if value is None:
+        if value is None and "," in raw:
+            problems.append(IngestError(name, f"{raw[:20]!r}: {DECIMAL_COMMA}", row=line, column=value_col))
+        elif value is None:
             problems.append(IngestError(name, f"{raw[:20]!r} is not an amount of money (write 125000 or "
                                               "\u00a3125,000)", row=line, column=value_col))
         elif not np.isfinite(value) or value < 0:

@@ -251,3 +251,46 @@ def test_too_few_units_for_a_concentration_index_says_so():
     assert "No actual funding" not in text
     assert allocate(u.drop(columns="actual"), 1000.0, draws=0, bootstrap=0).concentration_reading().startswith(
         "No actual funding given")
+
+
+def test_decimal_commas_are_refused_not_misread():
+    from partnering.design.allocation import parse_funding, read_funding
+    from partnering.errors import IngestError
+
+    # old code read 125,50 as 12,550 and 1.234,56 as 1.23456, silently
+    text = "code;funding\nA1;125,50\nB2;1.234,56\nC3;1,234,567.89\nD4;\u00a31,234\n"
+    funding, problems = parse_funding(text, "eu.csv")
+    assert funding.to_dict() == {"C3": 1234567.89, "D4": 1234.0}
+    assert [(p.file, p.row, p.column) for p in problems] == [("eu.csv", 2, "funding"), ("eu.csv", 3, "funding")]
+    assert all("decimal comma? write amounts in pounds with a point for decimals, e.g. 1234.56" in p.reason
+               for p in problems)
+    for bad in ("12,34", "1,2345", "1,234,56", "1234,567"):
+        assert parse_funding(f'code,funding\nA1,"{bad}"\n', "q.csv")[1][0].reason.endswith("e.g. 1234.56"), bad
+    with pytest.raises(IngestError, match="decimal comma"):
+        read_funding("code;funding\nA1;125,50\n", "one.csv")
+
+
+def test_funding_far_from_the_budget_is_warned():
+    u = _units()
+    u["actual"] = [250.0, 240.0, 260.0, 250.0]  # totals 1,000
+    def warned(budget):
+        return [w for w in allocate(u, budget, draws=0, bootstrap=0).warnings if "are both in pounds?" in w]
+    assert warned(1000.0) == [] and warned(9_000.0) == [] and warned(101.0) == []
+    assert warned(1_000_000.0) == ["The funding file totals \u00a31,000, 1/1,000 of the budget \u00a31,000,000: "
+                                   "are both in pounds?"]
+    assert warned(10.0) == ["The funding file totals \u00a31,000, 100\u00d7 the budget \u00a310: are both in pounds?"]
+
+
+def test_zero_total_funding_gives_no_distance_and_a_warning():
+    import json
+
+    u = _units()
+    u["actual"] = 0.0
+    res = allocate(u, 1000.0, draws=0, bootstrap=0, floor_growth=0.0)
+    # old code: distance 0 for every unit, i.e. "on target"
+    assert res.units["distance_from_target"].isna().all()
+    assert any("funding totals GBP 0" in w for w in res.warnings)
+    assert res.summary()["largest_over"] is None and res.pace["mean_abs_distance_before"] is None
+    out = res.to_dict()
+    json.dumps(out, allow_nan=False)  # no NaN reaches JSON
+    assert {r["distance_from_target"] for r in out["units"]} == {None}
