@@ -284,15 +284,36 @@ class AllocationResult:
                 return (f"Too few units for a concentration index: funding for {n} unit{'s' if n != 1 else ''} "
                         f"with a weighted population; it needs at least {MIN_CONCENTRATION_UNITS}.")
             return "No concentration index: every unit's actual funding is 0."
-        c, ci = self.concentration_index, self.concentration_interval
-        where = "more deprived" if c < 0 else "less deprived"
-        text = f"Concentration index {c:+.4f}: funding per weighted head leans to the {where} units"
-        if ci is not None:
-            if ci[0] <= 0 <= ci[1]:
-                text += f" (95% interval {ci[0]:+.4f} to {ci[1]:+.4f} includes 0: no clear gradient)."
-            else:
-                text += f" (95% interval {ci[0]:+.4f} to {ci[1]:+.4f} excludes 0)."
-        return text
+        return concentration_words(self.concentration_index, self.concentration_interval, "units")
+
+
+def concentration_words(index: float, interval: tuple[float, float] | None, unit_word: str = "units") -> str:
+    """The concentration index in plain English, ranked most deprived first (negative = more to the deprived).
+    A direction is given only when the 95% interval excludes 0 (or no interval was computed, said so); when it
+    includes 0 the reading is "no clear gradient", with the figures, and no direction."""
+    figures = f"concentration index {index:+.3f}"
+    zero = " An index of 0 would mean funding per weighted head does not follow deprivation."
+    if interval is not None:
+        lo, hi = interval
+        figures += f", 95% interval {lo:+.3f} to {hi:+.3f}"
+        if lo <= 0 <= hi:
+            return (f"No clear gradient: funding per weighted head is not clearly higher or lower in more deprived "
+                    f"{unit_word} ({figures}, which includes 0)." + zero)
+        figures += ", which excludes 0"
+    else:
+        figures += "; no interval computed"
+    if abs(index) < 5e-5:
+        return f"Funding per weighted head is the same in more and less deprived {unit_word} ({figures})." + zero
+    return (f"Funding per weighted head is {'higher' if index < 0 else 'lower'} in more deprived {unit_word} than "
+            f"in less deprived ones ({figures})." + zero)
+
+
+def gbp(amount: float) -> str:
+    """An amount of money as the pages write it: \u00a3 millions to one decimal from \u00a31m (\u00a3140.1m), else
+    whole pounds (\u00a3800)."""
+    sign = "-" if amount < 0 else ""
+    a = abs(float(amount))
+    return f"{sign}\u00a3{a / 1e6:,.1f}m" if a >= 1e6 else f"{sign}\u00a3{a:,.0f}"
 
 
 def pace_of_change(actual: np.ndarray, target: np.ndarray, budget: float, *, floor_growth: float = 0.0,
@@ -307,13 +328,13 @@ def pace_of_change(actual: np.ndarray, target: np.ndarray, budget: float, *, flo
     actual = np.asarray(actual, float)
     target = np.asarray(target, float)
     if max_growth is not None and max_growth < floor_growth:
-        raise ValidationError(f"pace of change: the growth cap ({max_growth:.1%}) is below the floor "
+        raise ValidationError(f"Pace of change: the growth cap ({max_growth:.1%}) is below the floor "
                               f"({floor_growth:.1%})")
     base = actual * (1.0 + floor_growth)
     room = budget - base.sum()
     tol = 1e-9 * max(budget, 1.0)
     if room < -1e-6 * max(budget, 1.0):
-        raise ValidationError(f"pace of change: the budget is GBP {-room:,.0f} short of the growth floor")
+        raise ValidationError(f"Pace of change: the budget is {gbp(-room)} short of the growth floor")
     cap = np.full_like(actual, np.inf) if max_growth is None else actual * (1.0 + max_growth)
     gap = np.clip(np.minimum(target, cap) - base, 0.0, None)
     total_gap = gap.sum()
@@ -407,12 +428,12 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
         u["distance_from_target"] = _distance(actual, share * actual.sum())
         total = float(actual.sum())
         if total <= 0:
-            warnings.append("The current funding totals GBP 0: distance from target is not available (no unit "
+            warnings.append("The current funding totals \u00a30: distance from target is not available (no unit "
                             "can be on or off a target share of nothing).")
         elif max(total / budget, budget / total) > FUNDING_BUDGET_RATIO_WARNED:
             ratio = total / budget
             times = f"{ratio:,.0f}\u00d7 the" if ratio >= 1 else f"1/{1 / ratio:,.0f} of the"
-            warnings.append(f"The funding file totals \u00a3{total:,.0f}, {times} budget \u00a3{budget:,.0f}: "
+            warnings.append(f"The funding file totals {gbp(total)}, {times} budget {gbp(budget)}: "
                             "are both in pounds?")
         per_head = np.divide(actual, need, out=np.zeros_like(actual), where=need > 0)
         u["funding_per_weighted_head"] = per_head
@@ -430,7 +451,7 @@ def allocate(units: pd.DataFrame, budget: float, *, weights: dict[str, Any] | No
             u["next_distance_from_target"] = _distance(nxt, share * nxt.sum())
             unspent = budget - nxt.sum()
             if unspent > 0.5:
-                warnings.append(f"Pace of change: GBP {unspent:,.0f} of the budget is unspent - every unit is at "
+                warnings.append(f"Pace of change: {gbp(unspent)} of the budget is unspent - every unit is at "
                                 f"the growth cap of {max_growth:.1%}; raise the cap or lower the budget.")
             pace = {"floor_growth": floor_growth, "max_growth": max_growth,
                     "mean_abs_distance_before": _finite(np.abs(u["distance_from_target"]).mean()),

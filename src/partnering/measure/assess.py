@@ -507,7 +507,8 @@ def _flags(orgs, segments, icons, points, periods, metrics, config: AssessConfig
         seg = int(latest["segment"])
         summary = (
             f"{SEGMENT_WORDS[seg].capitalize()} in {latest.name} (average metric score "
-            f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} metrics: "
+            f"{latest['avg_score']:.2f} from {int(latest['metrics_scored'])} "
+            f"metric{'' if int(latest['metrics_scored']) == 1 else 's'}: "
             f"{_metric_list(_scored(s.iloc[[-1]], metrics), cat)})."
         )
         if isinstance(latest.get("adjustment"), str) and latest["adjustment"]:

@@ -186,3 +186,61 @@ def test_the_command_line_refuses_a_bad_file_naming_line_and_column(tmp_path, sh
         f"{f}: 2 problems in the funding file:",
         "  line 3, column 'actual': 'lots' is not an amount of money (write 125000 or £125,000)",
         "  line 4, column 'actual': '-1': funding must be a finite amount of 0 or more"]
+
+
+def _rows(table: str) -> list[list[str]]:
+    body = re.search(r'<tbody class="nhsuk-table__body">(.*?)</tbody>', table, re.S).group(1)
+    return [[_text(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_pace_table_puts_each_distance_beside_its_target_and_tables_hold_only_over_or_under(viewer, shared):
+    """The browser tester's findings: the pace table's "Target" was the share of the new budget while the distance
+    beside it was measured against the share of today's total; the "furthest over" table listed units under
+    target when there were 12 or fewer; the reading said "higher in more deprived areas ... no clear gradient"."""
+    from partnering.design.allocation import allocate, concentration_words, read_funding, with_funding
+    from partnering.web.design.money import allocation_units
+
+    r = _post(viewer, FORM, ("north-east.csv", FILE.read_bytes(), "text/csv"))
+    assert r.status_code == 200
+    html = r.text
+    lib = allocate(with_funding(allocation_units("areas"), read_funding(FILE.read_bytes(), FILE.name)), 4120e6,
+                   floor_growth=0.01, max_growth=0.06)
+    u = lib.units.set_index("code")
+    pace = re.search(r'<table class="nhsuk-table" id="pace-table">.*?</table>', html, re.S).group(0)
+    heads = [_text(h).strip() for h in re.findall(r'<th scope="col"[^>]*>(.*?)</th>', pace, re.S)]
+    spent = abs(u["next_year_gbp"].sum() - 4120e6) <= 0.5
+    assert heads == ["Area", "Current funding", "Target at today's total (its share of the same total)",
+                     "Distance from target now", "Next year", "Growth",
+                     "Target at the new budget" if spent else
+                     "Target at next year's total (the budget less what is unspent)",
+                     "Distance from target next year"]
+    rows = _rows(pace)
+    assert rows
+    for row in rows:
+        code = re.search(r"\((E0\d{7})\)", row[0]).group(1)
+        x = u.loc[code]
+        growth = x["next_year_gbp"] / x["actual"] - 1
+        assert row[2] == f"£{x['target_at_actual_gbp'] / 1e6:,.2f}m"  # the target the distance is measured against
+        assert row[3] == f"{x['distance_from_target'] * 100:+.1f}%"
+        assert row[3] == f"{(x['actual'] / x['target_at_actual_gbp'] - 1) * 100:+.1f}%"
+        assert row[5] == f"{growth * 100:+.1f}%" and 0.01 - 1e-9 <= growth <= 0.06 + 1e-9  # floor and cap by eye
+        target_next = x["target_share"] * u["next_year_gbp"].sum()
+        assert row[6] == f"£{target_next / 1e6:,.2f}m"
+        assert row[7] == f"{(x['next_year_gbp'] / target_next - 1) * 100:+.1f}%"
+    # only units over target in the "over" table, only units under in the "under" table
+    over = _rows(re.search(r'<table class="nhsuk-table" id="over-table">.*?</table>', html, re.S).group(0))
+    under = _rows(re.search(r'<table class="nhsuk-table" id="under-table">.*?</table>', html, re.S).group(0))
+    d = u["distance_from_target"]
+    assert len(over) == min(10, int((d > 0).sum())) and len(under) == min(10, int((d < 0).sum()))
+    assert all(row[-1].startswith("+") for row in over) and all(row[-1].startswith("-") for row in under)
+    assert "Target at today's total (its share of the same total)" in html
+    # the reading gives a direction only when the interval excludes 0
+    reading = _text(re.search(r'<p id="concentration-reading">(.*?)</p>', html, re.S).group(1)).strip()
+    assert reading == concentration_words(lib.concentration_index, lib.concentration_interval, "areas")
+    lo, hi = lib.concentration_interval
+    if lo <= 0 <= hi:
+        assert reading.startswith("No clear gradient") and "is higher in" not in reading
+    else:
+        assert "No clear gradient" not in reading and ("is higher in" in reading or "is lower in" in reading)
+    assert "GBP" not in _text(html)

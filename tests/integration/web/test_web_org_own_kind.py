@@ -38,7 +38,7 @@ def test_ambulance_trust_page_and_api_assess_it_among_ambulance_trusts(ambulance
         assert "East Midlands Ambulance Service NHS Trust" in html
         assert "not assessed" not in html and "not among those assessed" not in html
         # the segment is scored on the ambulance league table's metric (Category 2 mean), among ambulance trusts
-        assert "average metric score 4.00 from 1 metrics: Ambulance Category 2 (emergency) mean response time" in html
+        assert "average metric score 4.00 from 1 metric: Ambulance Category 2 (emergency) mean response time" in html
         # the Isle of Wight NHS Trust (kind "trust": unknown without ODS) is no ambulance trust; alone of its kind
         # and without the acute key metrics, it is assessed but not segmented, and the page says so
         assert "Not segmented: no month with scores on more than half of the key metrics" in c.get("/org/R1F").text

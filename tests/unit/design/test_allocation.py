@@ -204,7 +204,7 @@ def test_budget_beyond_every_cap_is_left_unspent_with_a_warning():
     u["actual"] = [1000.0, 1000.0, 1000.0, 1000.0]
     res = allocate(u, 5000.0, draws=0, bootstrap=0, floor_growth=0.0, max_growth=0.05)
     np.testing.assert_allclose(res.units["next_year_gbp"], 1050.0)
-    assert any("GBP 800 of the budget is unspent" in w and "growth cap of 5.0%" in w for w in res.warnings)
+    assert any("\u00a3800 of the budget is unspent" in w and "growth cap of 5.0%" in w for w in res.warnings)
     with pytest.raises(ValidationError, match="below the floor"):
         pace_of_change([100, 100], [80, 120], 210, floor_growth=0.05, max_growth=0.02)
 
@@ -276,7 +276,7 @@ def test_funding_far_from_the_budget_is_warned():
     def warned(budget):
         return [w for w in allocate(u, budget, draws=0, bootstrap=0).warnings if "are both in pounds?" in w]
     assert warned(1000.0) == [] and warned(9_000.0) == [] and warned(101.0) == []
-    assert warned(1_000_000.0) == ["The funding file totals \u00a31,000, 1/1,000 of the budget \u00a31,000,000: "
+    assert warned(1_000_000.0) == ["The funding file totals \u00a31,000, 1/1,000 of the budget \u00a31.0m: "
                                    "are both in pounds?"]
     assert warned(10.0) == ["The funding file totals \u00a31,000, 100\u00d7 the budget \u00a310: are both in pounds?"]
 
@@ -289,8 +289,46 @@ def test_zero_total_funding_gives_no_distance_and_a_warning():
     res = allocate(u, 1000.0, draws=0, bootstrap=0, floor_growth=0.0)
     # old code: distance 0 for every unit, i.e. "on target"
     assert res.units["distance_from_target"].isna().all()
-    assert any("funding totals GBP 0" in w for w in res.warnings)
+    assert any("funding totals \u00a30:" in w for w in res.warnings)
     assert res.summary()["largest_over"] is None and res.pace["mean_abs_distance_before"] is None
     out = res.to_dict()
     json.dumps(out, allow_nan=False)  # no NaN reaches JSON
     assert {r["distance_from_target"] for r in out["units"]} == {None}
+
+
+def test_concentration_reading_gives_a_direction_only_when_the_interval_excludes_0():
+    from partnering.design.allocation import concentration_words
+
+    # the tester's case: an index below 0 whose interval includes 0 (the old page said "higher in more deprived
+    # areas ... no clear gradient" in one sentence)
+    text = concentration_words(-0.024, (-0.124, 0.085), "areas")
+    assert text.startswith("No clear gradient:")
+    assert "(concentration index -0.024, 95% interval -0.124 to +0.085, which includes 0)" in text
+    assert "is higher in" not in text and "is lower in" not in text and "leans" not in text
+    text = concentration_words(-0.05, (-0.09, -0.01), "areas")
+    assert text.startswith("Funding per weighted head is higher in more deprived areas than in less deprived ones")
+    assert "95% interval -0.090 to -0.010, which excludes 0" in text and "No clear gradient" not in text
+    assert concentration_words(0.05, (0.01, 0.09), "units").startswith(
+        "Funding per weighted head is lower in more deprived units")
+    assert "no interval computed" in concentration_words(0.05, None)
+
+
+def test_library_reading_and_money_in_warnings_are_as_the_pages_write_them():
+    from partnering.design.allocation import gbp
+
+    assert gbp(140_100_000) == "\u00a3140.1m" and gbp(24_160_000) == "\u00a324.2m" and gbp(800) == "\u00a3800"
+    with pytest.raises(ValidationError, match="^Pace of change: the budget is \u00a324.0m short of the growth floor"):
+        pace_of_change([1e9, 1.4e9], [1e9, 1.4e9], 2_400e6, floor_growth=0.01)
+    u = _units()
+    u["actual"] = [100e6, 100e6, 100e6, 100e6]
+    res = allocate(u, 564.1e6, draws=0, bootstrap=0, floor_growth=0.0, max_growth=0.06)
+    assert any(w.startswith("Pace of change: \u00a3140.1m of the budget is unspent") for w in res.warnings)
+    assert not any("GBP" in w for w in res.warnings)
+    # the result's reading (the command line's) is the page's sentence, over "units"
+    from partnering.design.allocation import concentration_words
+
+    u["actual"] = [90e6, 110e6, 95e6, 105e6]
+    r2 = allocate(u, 400e6, draws=0, bootstrap=200)
+    assert r2.concentration_interval is not None
+    assert r2.concentration_reading() == concentration_words(r2.concentration_index, r2.concentration_interval,
+                                                             "units")

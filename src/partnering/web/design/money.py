@@ -563,20 +563,9 @@ def concentration_words(index: float | None, interval: tuple[float, float] | Non
     if index is None:
         return ("Without current funding there is nothing to compare with need: give your funding per practice or "
                 "area as a file above, or choose an equal amount per head.")
-    if abs(index) < 5e-5:
-        text = f"Funding per weighted head is the same in more and less deprived {unit_word}"
-    else:
-        text = (f"Funding per weighted head is {'higher' if index < 0 else 'lower'} in more deprived {unit_word} "
-                f"than in less deprived ones")
-    text += f" (concentration index {index:+.3f}"
-    if interval is not None:
-        lo, hi = interval
-        text += f", 95% interval {lo:+.3f} to {hi:+.3f})."
-        text += (" The interval includes 0, so this is no clear gradient." if lo <= 0 <= hi else
-                 " The interval excludes 0, so the gradient is unlikely to be chance.")
-    else:
-        text += ")."
-    return text + " An index of 0 would mean funding per weighted head does not follow deprivation."
+    from partnering.design.allocation import concentration_words as words
+
+    return words(index, interval, unit_word)
 
 
 def _funding_errors(problems: list, more: int = 0) -> list[dict]:
@@ -664,7 +653,7 @@ def _allocation_response(request: Request, params, funding: pd.Series | None = N
     try:
         frame, result = run_allocation(args, funding)
     except ValidationError as exc:
-        href = "#floor" if "pace of change" in str(exc) else "#budget"
+        href = "#floor" if "pace of change" in str(exc).lower() else "#budget"
         ctx["errors"] = [{"text": exc.user_message(), "href": href}]
         return render(request, "design/money/allocation.html", status_code=400, title="Funding by weighted need",
                       **ctx)
@@ -689,13 +678,22 @@ def _allocation_response(request: Request, params, funding: pd.Series | None = N
         cols = ["code", "population", "deprivation", "actual", "distance_from_target"]
         ranked = u[cols].assign(name=u["code"].map(names) if names is not None else u["code"],
                                 target_gbp=u["target_at_actual_gbp"])  # target share of the same total
-        ctx["over"] = records(ranked.nlargest(TABLE_ROWS, "distance_from_target"))
-        ctx["under"] = records(ranked.nsmallest(TABLE_ROWS, "distance_from_target"))
+        # only units over (under) target in each table: with few units the ten furthest over would reach under
+        d = ranked["distance_from_target"]
+        ctx["over"] = records(ranked[d > 0].nlargest(TABLE_ROWS, "distance_from_target"))
+        ctx["under"] = records(ranked[d < 0].nsmallest(TABLE_ROWS, "distance_from_target"))
         if result.pace:
-            moved = u.assign(name=ranked["name"]).reindex(
-                (u["next_year_gbp"] / u["actual"].where(u["actual"] > 0)).sort_values(ascending=False).index)
-            ctx["pace_rows"] = records(moved.head(TABLE_ROWS)[["code", "name", "actual", "next_year_gbp",
-                                                               "target_gbp", "distance_from_target",
+            growth = u["next_year_gbp"] / u["actual"].where(u["actual"] > 0) - 1
+            next_total = float(u["next_year_gbp"].sum())
+            # each distance beside the target it is measured against: now, the share of today's total; next
+            # year, the share of next year's total (the new budget unless some of it is unspent at the cap)
+            moved = u.assign(name=ranked["name"], growth=growth, target_now_gbp=u["target_at_actual_gbp"],
+                             target_next_gbp=u["target_share"] * next_total).reindex(
+                growth.sort_values(ascending=False).index)
+            ctx["pace_next_is_budget"] = abs(next_total - result.budget) <= 0.5
+            ctx["pace_rows"] = records(moved.head(TABLE_ROWS)[["code", "name", "actual", "target_now_gbp",
+                                                               "distance_from_target", "next_year_gbp", "growth",
+                                                               "target_next_gbp",
                                                                "next_distance_from_target"]])
         areas = area_table(frame, result, args["units"])
         title = ("Distance from target by local authority" +
