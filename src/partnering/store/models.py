@@ -189,6 +189,18 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class EndedSession(Base):
+    """A web session signed out on the server (migration 0011).  Sessions are signed cookies, so clearing the
+    cookie cannot stop a copy taken before sign-out; each session carries a random id from sign-in, and a signed-out
+    id is kept here until any copy of its cookie would have expired anyway (OWASP ASVS 4.0.3, V3.3.1)."""
+
+    __tablename__ = "ended_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 

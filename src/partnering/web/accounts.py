@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from partnering.errors import PartneringError
 from partnering.web import auth
 from partnering.web.auth import CurrentUser
-from partnering.web.deps import api_user, check_csrf, page_user, require_role, start_session
+from partnering.web.deps import api_user, check_csrf, end_session, page_user, require_role, start_session
 from partnering.web.errors import ERROR_RESPONSES
 from partnering.web.render import render
 
@@ -65,7 +65,9 @@ def signout_form(request: Request, user: CurrentUser = Depends(page_user)):
 
 @pages.post("/signout")
 def signout(request: Request):
-    request.session.clear()
+    """Sign out: the cookie is cleared and the session's id recorded as ended on the server, so a copy of the
+    cookie taken before no longer works (``ended_sessions``); the user's other sessions go on."""
+    end_session(request)
     return RedirectResponse("/signin", status_code=303)
 
 

@@ -43,13 +43,12 @@ from partnering.web import (
 from partnering.web.apidoc import summarise
 from partnering.web.assets import STATIC, VENDOR, plotly_js
 from partnering.web.auth import LoginRateLimiter
-from partnering.web.deps import refuse_unknown_query
+from partnering.web.deps import SESSION_MAX_AGE, refuse_unknown_query
 from partnering.web.errors import add_error_handlers
 from partnering.web.middleware import SecurityHeaders
 from partnering.web.warm import warm
 
 SESSION_COOKIE = "partnering_session"
-SESSION_MAX_AGE = 8 * 3600  # a working day
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: one module per stage, each with a ``pages`` and an ``api`` router (later stages add theirs here)
 STAGES = (accounts, system, organisation, chart_notes, match, data, appraise, design, register, improve, evaluate)

@@ -9,6 +9,8 @@
 * A password change or reset ends the user's other web sessions: sessions are signed cookies, so each carries
   the user's ``session_generation`` from sign-in and ends when the stored one has moved on (OWASP ASVS 4.0.3,
   V3.3.3).  API tokens are separate credentials and stay valid; the account page revokes them.
+* Signing out ends that one session on the server: each session carries a random id from sign-in, and sign-out
+  records it in ``ended_sessions`` until any copy of the cookie would have expired (ASVS 4.0.3, V3.3.1).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from argon2 import PasswordHasher
@@ -28,12 +30,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from partnering.config import Settings
 from partnering.errors import ConfigError, NotFoundError, ValidationError
 from partnering.store import audit as store_audit
-from partnering.store.models import ApiToken, Organisation, User
+from partnering.store.models import ApiToken, EndedSession, Organisation, User
 
 ROLES = ("viewer", "analyst", "admin")
 FIRST_ADMIN_EMAIL = "admin@partnering.local"
@@ -106,6 +108,55 @@ def forget_auth() -> None:
     with _auth_lock:
         _auth_generation[0] += 1
         _auth_cache.clear()
+
+
+# ------------------------------------------------------------------------------------------------ ended sessions
+
+#: session id -> (monotonic time the entry stops being trusted, ended?).  "Not ended" answers are reused for
+#: :data:`AUTH_TTL` like the user lookups (a sign-out in another server process takes effect within that time); an
+#: id signed out in this process is remembered as ended until its cookie would have expired, and a lookup that
+#: raced the sign-out never overwrites that.
+_session_cache: dict[str, tuple[float, bool]] = {}
+
+
+def new_session_id() -> str:
+    """A random id for a new web session (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def session_ended(engine, session_id: str) -> bool:
+    """Whether ``session_id`` has been signed out (see :func:`end_session`)."""
+    hit = _session_cache.get(session_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    with engine.connect() as conn:
+        ended = conn.execute(select(EndedSession.session_id).where(
+            EndedSession.session_id == session_id)).first() is not None
+    with _auth_lock:
+        now = time.monotonic()
+        current = _session_cache.get(session_id)
+        if current is not None and current[1] and current[0] > now:
+            return True  # signed out here while we looked
+        if len(_session_cache) >= AUTH_CACHE_MAX:
+            for k in [k for k, (exp, e) in _session_cache.items() if exp <= now] or \
+                    [k for k, (_, e) in _session_cache.items() if not e][:1024]:
+                _session_cache.pop(k, None)
+        _session_cache[session_id] = (now + AUTH_TTL, ended)
+    return ended
+
+
+def end_session(engine, session_id: str, max_age: int) -> None:
+    """Sign session ``session_id`` out on the server: refused at once in this process, and by every process until
+    ``max_age`` seconds from now, when any copy of its cookie has expired anyway (Starlette re-signs the cookie on
+    each response, so a copy is at most ``max_age`` old at sign-out).  Rows past that are purged here."""
+    now = datetime.now()
+    with _auth_lock:
+        _session_cache[session_id] = (time.monotonic() + max_age, True)
+    with engine.begin() as conn:
+        conn.execute(delete(EndedSession).where(EndedSession.expires_at < now))
+        if conn.execute(select(EndedSession.session_id).where(EndedSession.session_id == session_id)).first() is None:
+            conn.execute(insert(EndedSession).values(session_id=session_id, ended_at=now,
+                                                     expires_at=now + timedelta(seconds=max_age)))
 
 
 # ------------------------------------------------------------------------------------------------ passwords

@@ -12,6 +12,10 @@ SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
 #: the user's ``session_generation`` at sign-in; a password change since then has ended the session
 SESSION_GENERATION = "gen"
+#: a random id given at sign-in; sign-out records it as ended on the server (``ended_sessions``)
+SESSION_ID = "sid"
+#: how long a session cookie lasts after its last response: a working day
+SESSION_MAX_AGE = 8 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 ROLE_RANK = {"viewer": 0, "analyst": 1, "admin": 2}
@@ -55,6 +59,10 @@ def optional_user(request: Request) -> CurrentUser | None:
         user = auth.get_user(request.app.state.engine, int(request.session[SESSION_USER]))
         if user is not None and session_generation(request) != user.session_generation:
             user = None  # the password changed after this session signed in: it has ended
+        sid = request.session.get(SESSION_ID)
+        if user is not None and (not isinstance(sid, str) or not sid
+                                 or auth.session_ended(request.app.state.engine, sid)):
+            user = None  # signed out (or made before sessions had ids, which are all treated as signed out)
         if user is None:
             request.session.clear()
     request.state.user = user
@@ -70,11 +78,21 @@ def session_generation(request: Request) -> int:
 
 
 def start_session(request: Request, user: CurrentUser, generation: int | None = None) -> None:
-    """A fresh session for ``user`` (new CSRF token, nothing carried over: no session fixation)."""
-    request.session.clear()
+    """A fresh session for ``user`` (new id and CSRF token, nothing carried over: no session fixation).  The
+    session this replaces, if any, is ended on the server, so an earlier copy of its cookie no longer works."""
+    end_session(request)
+    request.session[SESSION_ID] = auth.new_session_id()
     request.session[SESSION_USER] = user.id
     request.session[SESSION_CSRF] = auth.new_csrf_token()
     request.session[SESSION_GENERATION] = user.session_generation if generation is None else generation
+
+
+def end_session(request: Request) -> None:
+    """Sign this session out: clear the cookie and record its id as ended, so a copy taken earlier is refused."""
+    sid = request.session.get(SESSION_ID)
+    request.session.clear()
+    if isinstance(sid, str) and sid:
+        auth.end_session(request.app.state.engine, sid, SESSION_MAX_AGE)
 
 
 def page_user(request: Request) -> CurrentUser:
