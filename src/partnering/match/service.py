@@ -189,6 +189,20 @@ def peers_for(
     return res
 
 
+def assessed_context(engine, kind: str, assessment, code: str) -> pd.DataFrame | None:
+    """:func:`~partnering.match.context.peer_context` of ``kind`` kept to ``code`` and the organisations
+    ``assessment`` holds (those with data for the kind: the Welsh ambulance trust, absent from AmbSYS, drops out),
+    with the variables none of them has left out. ``None`` when ``code`` has no value on any variable left: every
+    pair would then be "identical" on medians alone (similarity 1.00), which says nothing."""
+    ctx = peer_context(engine, kind, assessment)
+    keep = set(assessment.flags["org_code"]) | {code}
+    ctx = ctx[ctx.index.isin(keep)]
+    variables = [c for c in ctx.columns if c != "kind" and ctx[c].notna().any()]
+    if code not in ctx.index or not variables or ctx.loc[code, variables].isna().all():
+        return None
+    return ctx[[*variables, "kind"]] if "kind" in ctx.columns else ctx[variables]
+
+
 #: a pair is "matched mostly on imputed values" when the variables imputed for either side carry more than this
 #: share of the total weight (more than half: most of the distance then rests on medians, not on the two trusts)
 MOSTLY_IMPUTED_SHARE = 0.5
@@ -348,7 +362,7 @@ def _similarity(ctx: pd.DataFrame, recipients: list[str], candidates: list[str])
     cands = [c for c in candidates if c in ctx.index]
     pinned = {r: [c for c in cands if c != r] for r in recipients if r in ctx.index}
     pinned = {r: v for r, v in pinned.items() if v}
-    if not pinned:
+    if not pinned or not [c for c in ctx.columns if c != "kind"]:  # no variable to compare on: not known
         return pd.DataFrame(index=recipients, columns=candidates, dtype=float)
     res = find_peers(ctx, k=1, weights=context_weights(ctx), pinned=pinned)
     res = res[res["pinned"]]

@@ -231,16 +231,40 @@ def match_inputs(engine, user):
     return cached(engine, "match_inputs", user, lambda: match_service.match_inputs(engine, assessment=a))
 
 
+def org_match_inputs(engine, user, code: str):
+    """``match.service.match_inputs`` for ``code``'s own kind over :func:`org_assessment` (as ``partnering partners``
+    builds them: an ambulance trust's candidates are the ambulance trusts assessed among their kind), cached per
+    data version, scope and kind; acute trusts get the shared :func:`match_inputs`. ``None`` when nothing of the
+    kind is assessed."""
+    from partnering.measure.own_kind import own_kinds
+
+    kinds = own_kinds(engine, code)
+    if kinds == AssessConfig().kinds:
+        return match_inputs(engine, user)
+    a = org_assessment(engine, user, code)
+    if a is None:
+        return None
+    return cached(engine, "match_inputs", user,
+                  lambda: match_service.match_inputs(engine, assessment=a, kind=kinds[0]), kinds)
+
+
 def peers(engine, user, code: str) -> pd.DataFrame:
     """Similar organisations with a reason each: org_code, peer_code, peer_code_name, rank, similarity, reason.
 
-    Empty when the organisation has no context to compare on."""
+    Empty when the organisation has no context to compare on. Outside acute trusts, peers are drawn from the
+    organisations of the kind that have data to assess (:func:`match.service.assessed_context`), so that an
+    organisation absent from the kind's data (the Welsh ambulance trust in AmbSYS) is not offered."""
     def compute():
         org = org_row(engine, code)
         inp = match_inputs(engine, user) if org["kind"] == "acute_trust" else None
         kwargs = {"assessment": assessment(engine, user)}
         if inp is not None and code in inp.extra["context"].index:
             kwargs["context"] = inp.extra["context"]
+        elif inp is None and (a := org_assessment(engine, user, code)) is not None:
+            ctx = match_service.assessed_context(engine, org["kind"], a, code)
+            if ctx is None:  # no variable to compare it on among its kind: no peers, not similarity 1.00 to all
+                return pd.DataFrame()
+            kwargs = {"assessment": a, "context": ctx}
         try:
             df = match_service.peers_for(engine, code, **kwargs)
         except (NotFoundError, ValidationError):  # nothing to compare this organisation on
@@ -259,7 +283,11 @@ def partner_candidates(engine, user, code: str,
     Raises :class:`~partnering.errors.NotFoundError` saying why when there can be none: nothing is assessed yet,
     or the organisation is not among those assessed."""
     def compute():
-        inp = match_inputs(engine, user)
+        kind = org_row(engine, code)["kind"]
+        if isinstance(kind, str) and kind not in match_service.NHS_TRUST_KINDS:  # as ``partnering partners``
+            raise NotFoundError(f"{code.upper()} is a {str(kind).replace('_', ' ')}; partners are found for NHS "
+                                "trusts")
+        inp = org_match_inputs(engine, user, code)  # among its own kind, as ``partnering partners``
         if inp is None:
             raise NotFoundError("nothing is assessed yet (load data first)")
         return match_service.partner_candidates(engine, code, inputs=inp, max_minutes=max_minutes)
