@@ -132,12 +132,26 @@ def _org_view(eng, user, code: str, max_minutes: float | None = webmatch.DEFAULT
                 **dict(zip(("partners", "partner_columns"), webmatch.partner_view(partners))),
                 charts=chart_list, peers=records(peers), partners_reason=partners_reason,
                 peer_group=peers.attrs.get("peer_group"), max_travel_minutes=max_minutes,
-                kind_label=KIND_LABELS.get(org["kind"], org["kind"]))
+                kind_label=KIND_LABELS.get(org["kind"], org["kind"]), demo_codes=services.synthetic_codes(eng))
     # The page body depends on the view alone: render it once here (cached with the view) instead of on every
     # request; the page template only wraps it in the layout (header, user, CSRF token, script nonce).
     html = render_fragment("organisation/org_content.html", **view)
     return dict(title=view["title"], org=org, charts=[{"id": c["id"], "name": c["name"]} for c in chart_list],
-                org_content_html=html)
+                org_content_html=html, synthetic=_shows_synthetic(eng, code, a))
+
+
+def _shows_synthetic(eng, code: str, a) -> bool:
+    """Whether the organisation page shows invented (demo) figures, for the layout's synthetic-data banner: the
+    organisation is a demo one, or demo organisations' figures on the key metrics rank it (its segment). A real
+    organisation ranked only among real ones shows none; a demo peer or candidate partner it lists is marked
+    as invented in its row (``organisation/org_content.html``) instead."""
+    fake = services.synthetic_codes(eng)
+    if not fake:
+        return False
+    shown = {code}
+    if a is not None and code in set(a.flags["org_code"]):  # those with key-metric figures rank it
+        shown |= set(a.icons.loc[a.icons["indicator"].isin(a.metrics) & a.icons["latest_value"].notna(), "org_code"])
+    return bool(shown & fake)
 
 
 @pages.get("/org/{code}/download/{what}")

@@ -52,6 +52,17 @@ def has_synthetic(engine) -> bool:
     return cached(engine, "has_synthetic", None, compute)
 
 
+def synthetic_codes(engine) -> frozenset[str]:
+    """Codes of the organisations the store marks synthetic (the demo's invented ones)."""
+    def compute():
+        orgs = organisations(engine)
+        if orgs.empty:
+            return frozenset()
+        return frozenset(orgs.loc[orgs["synthetic"].fillna(False).astype(bool), "org_code"])
+
+    return cached(engine, "synthetic_codes", None, compute)
+
+
 def indicators(engine) -> pd.DataFrame:
     """The stored indicator catalogue (a read: the store syncs it from the TOML where it is opened)."""
     return cached(engine, "indicators", None, lambda: repo.indicators_frame(engine, include_breakdowns=False))
@@ -103,6 +114,25 @@ def org_assessment(engine, user, code: str):
     return cached(engine, "assessment", user, compute, kinds)  # the same for every organisation of the kind
 
 
+def kind_assessment(engine, user, kind: str | None = None):
+    """The assessment of every organisation of ``kind`` among its own kind (what the pages of its organisations
+    show, :func:`org_assessment`), cached under the same key; acute trusts (the default, also for no ``kind``) get
+    the shared :func:`assessment`. ``None`` when no organisation of the kind has data to assess."""
+    from partnering.measure.own_kind import assess_own_kind
+
+    kinds = (kind,) if kind else AssessConfig().kinds
+    if kinds == AssessConfig().kinds:
+        return assessment(engine, user)
+
+    def compute():
+        try:
+            return assess_own_kind(engine, None, kinds, **user.scope())
+        except NotFoundError:
+            return None
+
+    return cached(engine, "assessment", user, compute, kinds)
+
+
 def require_org_assessment(engine, user, code: str):
     """:func:`org_assessment`; :class:`~partnering.errors.NotFoundError` when there is none, and (from
     ``Assessment.org``) when the organisation is not in it."""
@@ -121,10 +151,13 @@ def require_assessment(engine, user):
     return a
 
 
-def summary_table(engine, user) -> pd.DataFrame:
-    """One row per assessed organisation: flags plus the variation/assurance icon of each key metric."""
+def summary_table(engine, user, kind: str | None = None) -> pd.DataFrame:
+    """One row per assessed organisation: flags plus the variation/assurance icon of each key metric; of acute
+    trusts by default, else of ``kind`` assessed among its own kind (:func:`kind_assessment`)."""
+    kinds = (kind,) if kind else AssessConfig().kinds
+
     def compute():
-        a = assessment(engine, user)
+        a = kind_assessment(engine, user, kind)
         if a is None:
             return pd.DataFrame()
         orgs = organisations(engine).set_index("org_code")
@@ -139,7 +172,9 @@ def summary_table(engine, user) -> pd.DataFrame:
             flags[f"{m}__value"] = flags["org_code"].map(sub["latest_value"])
         return flags
 
-    return cached(engine, "summary", user, compute)
+    if kinds == AssessConfig().kinds:
+        return cached(engine, "summary", user, compute)
+    return cached(engine, "summary", user, compute, kinds)
 
 
 def _org_spc(engine, user, code: str) -> tuple[pd.DataFrame, pd.DataFrame]:

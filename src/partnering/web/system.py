@@ -71,8 +71,14 @@ def short_heading(code: str, name: str | None) -> str:
 # ------------------------------------------------------------------------------------------------ overview
 
 
-def _filtered_summary(engine, user, region, icb, sort, direction) -> pd.DataFrame:
-    df = services.summary_table(engine, user)
+def _table_kind(kind: str) -> str:
+    """The kind the summary icon table assesses: a known kind, else (none, or unknown) acute trusts."""
+    return kind if kind in KIND_LABELS else SEGMENT_KINDS_DEFAULT
+
+
+def _filtered_summary(engine, user, region, icb, sort, direction, kind=SEGMENT_KINDS_DEFAULT) -> pd.DataFrame:
+    # the chosen kind among its own kind (partnering.measure.own_kind), as its organisations' pages show it
+    df = services.summary_table(engine, user, _table_kind(kind))
     if df.empty:
         return df
     if region:
@@ -135,8 +141,10 @@ def system(request: Request, region: str = "", icb: str = "", kind: str = SEGMEN
     table = {"region": region, "icb": icb, "kind": kind, "segment": segment if _whole(segment) else "",
              "flag": flag, "q": q.strip(), "per": per}
     # the download takes the table's filters and sort (not its paging): the file lists every row in the page's order
+    # and its kind, when not the default (acute trusts' link is as it was)
+    kind_qs = {"kind": view["kind"]} if _table_kind(view["kind"]) != SEGMENT_KINDS_DEFAULT else {}
     download_qs = urlencode({"region": region, "icb": icb, "segment": table["segment"], "flag": flag,
-                             "q": table["q"], "sort": sort, "dir": dir})
+                             "q": table["q"], "sort": sort, "dir": dir, **kind_qs})
     view.update(table_query=table, flags=FLAGS, page_sizes=PAGE_SIZES, download_qs=download_qs,
                 qs=lambda **kw: urlencode({k: v for k, v in {**table, "sort": sort, "dir": dir, **kw}.items() if v}))
     return render(request, "system/system.html", **view)
@@ -152,8 +160,8 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
     kinds = [k for k in KIND_LABELS if k in set(orgs["kind"])]
     if kind and kind not in kinds:
         kind = SEGMENT_KINDS_DEFAULT
-    summary = _filtered_summary(eng, user, region, icb, sort, dir)
-    a = services.assessment(eng, user)
+    summary = _filtered_summary(eng, user, region, icb, sort, dir, kind)
+    a = services.kind_assessment(eng, user, _table_kind(kind))
     metrics = a.metrics if a is not None else []
     cat = load_catalogue()
     shown = orgs[orgs["kind"] == kind] if kind else orgs
@@ -161,7 +169,7 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
         shown = shown[shown["region_code"] == region]
     if icb:
         shown = shown[shown["icb_code"] == icb]
-    seg = services.summary_table(eng, user)
+    seg = services.summary_table(eng, user, _table_kind(kind))
     seg_map = dict(zip(seg["org_code"], seg["segment"])) if not seg.empty else {}
     shown = shown.assign(segment=shown["org_code"].map(seg_map))
     region_name = dict(zip(regions["org_code"], regions["name"])).get(region, "")
@@ -179,18 +187,21 @@ def _system_view(eng, user, region, icb, kind, sort, dir) -> dict:
                 kinds=[(k, KIND_LABELS[k]) for k in kinds], region=region, icb=icb, kind=kind, sort=sort,
                 dir=dir, shown_frame=shown, legend=webmap.legend(), place=place, shown=records(shown),
                 map_title=f"Map of {KIND_LABELS.get(kind, kind).lower()} in {place} by segment",
-                kind_label=KIND_LABELS.get(kind, kind), query=query)
+                kind_label=KIND_LABELS.get(kind, kind), query=query,
+                table_kind_label=KIND_LABELS[_table_kind(kind)] if _table_kind(kind) != SEGMENT_KINDS_DEFAULT
+                else "")
 
 
 @pages.get("/download/summary")
 def download_summary(request: Request, format: str = "csv", region: str = "", icb: str = "", segment: str = "",
                      flag: str = "", q: str = "", sort: str = "", dir: str = "asc",
-                     user: CurrentUser = Depends(page_user)):
-    """The summary icon table as the page filters and sorts it (every page of it, in the page's order)."""
+                     kind: str = SEGMENT_KINDS_DEFAULT, user: CurrentUser = Depends(page_user)):
+    """The summary icon table as the page filters and sorts it (every page of it, in the page's order); of the
+    chosen kind's organisations among their own kind (acute trusts by default)."""
     eng = request.app.state.engine
     dir = "desc" if dir == "desc" else "asc"
     sort = sort if sort in SORTS else ""
-    df = _filtered_summary(eng, user, region, icb, sort, dir)
+    df = _filtered_summary(eng, user, region, icb, sort, dir, kind)
     if not df.empty and (segment or flag or q):
         keep, _ = table_rows(records(df), segment, flag if flag in FLAGS else "", q, "1", "all")
         df = df[df["org_code"].isin({r["org_code"] for r in keep})]
