@@ -104,6 +104,22 @@ def _assessment(engine, assessment, kind: str):
     return assess(engine, AssessConfig(kinds=(kind,)))
 
 
+#: organisation kinds that are abbreviations or need their own article in a sentence
+_KIND_WORDS = {"icb": "an integrated care board (ICB)", "gp_practice": "a GP practice",
+               "independent_provider": "an independent provider", "improvement_partner": "an improvement partner",
+               "other_provider": "another kind of provider"}
+
+
+def _kind_words(kind: str) -> str:
+    """``kind`` as it reads after "is": "an integrated care board (ICB)", "a university"."""
+    return _KIND_WORDS.get(kind, f"a {kind.replace('_', ' ')}")
+
+
+def not_a_trust(code: str, kind: str) -> str:
+    """Why ``code`` (of ``kind``, not an NHS trust) has no partner candidates, in the user's words (CLI and web)."""
+    return f"{code} is {_kind_words(kind)}; partners are found for NHS trusts"
+
+
 def _org_kind(engine, code: str) -> str:
     from partnering.store import repository as repo
 
@@ -431,7 +447,7 @@ def partner_candidates(
     if inputs is None:
         kind = _org_kind(engine, code)
         if kind not in NHS_TRUST_KINDS:
-            raise ValidationError(f"{code} is a {kind.replace('_', ' ')}; partners are found for NHS trusts")
+            raise ValidationError(not_a_trust(code, kind))
         inputs = match_inputs(engine, assessment, catalogue, kind)
     inp = inputs
     if code not in set(inp.extra["assessed"]):

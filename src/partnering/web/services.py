@@ -320,8 +320,7 @@ def partner_candidates(engine, user, code: str,
     def compute():
         kind = org_row(engine, code)["kind"]
         if isinstance(kind, str) and kind not in match_service.NHS_TRUST_KINDS:  # as ``partnering partners``
-            raise NotFoundError(f"{code.upper()} is a {str(kind).replace('_', ' ')}; partners are found for NHS "
-                                "trusts")
+            raise NotFoundError(match_service.not_a_trust(code.upper(), kind))
         inp = org_match_inputs(engine, user, code)  # among its own kind, as ``partnering partners``
         if inp is None:
             raise NotFoundError("nothing is assessed yet (load data first)")

@@ -32,7 +32,9 @@ def api(demo_app):
 def test_partners_of_an_unassessed_organisation_is_a_404_with_the_reason(api):
     r = api.get("/api/v1/organisations/QX01/partners")  # an ICB: not assessed, so no candidates
     assert r.status_code == 404
-    assert set(r.json()) == {"error"} and "QX01" in r.json()["error"] and "not been assessed" in r.json()["error"]
+    # an ICB is not a trust: the reason says so (it said "not been assessed" before partners followed each
+    # organisation's own kind)
+    assert r.json() == {"error": "QX01 is an integrated care board (ICB); partners are found for NHS trusts"}
 
 
 def test_partners_of_a_missing_organisation_is_a_404(api):
@@ -55,7 +57,8 @@ def test_no_operation_declares_or_answers_501(demo_app, api):
 
 def test_org_page_says_why_there_are_no_partner_candidates(admin):
     html = admin.get("/org/QX01").text
-    assert re.search(r"No candidate partners: [^<]*QX01[^<]*not been assessed", html)
+    assert re.search(r"No candidate partners: [^<]*QX01 is an integrated care board \(ICB\); partners are found "
+                     r"for NHS trusts", html)
     assert "not available in this version" not in html
 
 
