@@ -60,14 +60,18 @@ def test_an_ambulance_trust_is_assessed_among_ambulance_trusts(ambulance_store):
         assess_own_kind(ambulance_store, "RX9", ["acute_trust"])
 
 
-def test_the_board_pack_of_an_ambulance_trust_without_context_says_why_it_has_no_partners(ambulance_store, tmp_path):
-    # what `partnering report RX9` does: no catchment context is loaded, so no partners can be matched; the pack is
-    # still written and says why instead of failing
+def test_the_board_pack_of_an_ambulance_trust_without_context_lists_its_partners(ambulance_store, tmp_path):
+    # what `partnering report RX9` does with no catchment context loaded: it failed ("context has no numeric
+    # variables"), then said there could be no partners; since partner matching treats similarity as unknown
+    # without context (58667cf), the pack lists the same candidates as `partnering partners RX9`
+    from partnering.match.service import partner_candidates
     from partnering.report.performance import pack_extras, write_report
 
     a = assess_own_kind(ambulance_store, "RX9")
     extras = pack_extras(ambulance_store, a, "RX9")
-    assert extras.partners is None and "context" in extras.partners_reason
+    expected = partner_candidates(ambulance_store, "RX9")
+    assert extras.partners is not None and not extras.partners.empty
+    assert list(extras.partners["supporter"])[:3] == list(expected["supporter"])[:3]
     html = write_report(a, "RX9", tmp_path / "rx9.html", extras).read_text()
     assert "East Midlands Ambulance Service NHS Trust" in html
     assert "Ambulance Category 2 (emergency) mean response time" in html
