@@ -99,29 +99,26 @@ def org_assessment(engine, user, code: str):
     (:func:`partnering.measure.own_kind.assess_own_kind`, which says how the kind and its indicators are chosen),
     cached per data version, viewer scope and kind. Acute trusts get the shared :func:`assessment` itself (the
     summary pages' and the cache warm-up's); ``None`` when no organisation of the kind has data to assess."""
-    from partnering.measure.own_kind import assess_own_kind, own_kinds
+    from partnering.measure.own_kind import own_kinds
 
-    kinds = own_kinds(engine, code)
-    if kinds == AssessConfig().kinds:
-        return assessment(engine, user)
-
-    def compute():
-        try:
-            return assess_own_kind(engine, code, kinds, **user.scope())
-        except NotFoundError:
-            return None
-
-    return cached(engine, "assessment", user, compute, kinds)  # the same for every organisation of the kind
+    return _kinds_assessment(engine, user, own_kinds(engine, code))  # the same for every organisation of the kind
 
 
 def kind_assessment(engine, user, kind: str | None = None):
     """The assessment of every organisation of ``kind`` among its own kind (what the pages of its organisations
     show, :func:`org_assessment`), cached under the same key; acute trusts (the default, also for no ``kind``) get
     the shared :func:`assessment`. ``None`` when no organisation of the kind has data to assess."""
+    return _kinds_assessment(engine, user, (kind,) if kind else AssessConfig().kinds)
+
+
+def _kinds_assessment(engine, user, kinds: tuple[str, ...]):
+    """Every organisation of ``kinds`` assessed among themselves, cached per data version, viewer scope and kinds
+    (explicit kinds win over any organisation's own, so one entry serves the kind's pages and the system page);
+    the shared :func:`assessment` for the default (acute trusts)."""
     from partnering.measure.own_kind import assess_own_kind
 
-    kinds = (kind,) if kind else AssessConfig().kinds
-    if kinds == AssessConfig().kinds:
+    kinds = tuple(kinds)
+    if kinds == tuple(AssessConfig().kinds):
         return assessment(engine, user)
 
     def compute():
