@@ -59,6 +59,15 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD, next_url: 
                        follow_redirects=False)
 
 
+def signed_out(client: TestClient) -> bool:
+    """Whether ``client``'s session is signed out: /account sends it to the sign-in page (True) or shows (False)."""
+    r = client.get("/account", follow_redirects=False)
+    if r.status_code == 200:
+        return False
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin"), (r.status_code, r.headers)
+    return True
+
+
 @pytest.fixture
 def admin(client):
     assert sign_in(client, "admin@test.nhs.uk").status_code == 303

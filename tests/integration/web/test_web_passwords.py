@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from .conftest import PASSWORD, csrf_of, sign_in
+from .conftest import signed_out as _signed_out
 
 pytestmark = pytest.mark.integration
 
@@ -110,14 +111,6 @@ def test_users_page_with_events_that_have_no_after(fresh_app):
         assert sign_in(c, "admin@test.nhs.uk").status_code == 303
         page = c.get("/admin/users")
         assert page.status_code == 200 and "peers.unpin" in page.text
-
-
-def _signed_out(client) -> bool:
-    r = client.get("/account", follow_redirects=False)
-    if r.status_code == 200:
-        return False
-    assert r.status_code == 303 and r.headers["location"].startswith("/signin"), (r.status_code, r.headers)
-    return True
 
 
 def test_changing_ones_password_signs_out_the_other_sessions(fresh_app):

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
 from .conftest import PASSWORD, USERS, csrf_of, make_app, sign_in
+from .conftest import signed_out as _signed_out
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +29,6 @@ def signout_app(request, tmp_path):
     for email, (role, _org) in USERS.items():
         create_user(eng, email, role, None, password=PASSWORD)
     return make_app(eng.url.render_as_string(hide_password=False), tmp_path)
-
-
-def _signed_out(client) -> bool:
-    r = client.get("/account", follow_redirects=False)
-    if r.status_code == 200:
-        return False
-    assert r.status_code == 303 and r.headers["location"].startswith("/signin"), (r.status_code, r.headers)
-    return True
 
 
 def _tokens(app) -> int:
